@@ -1,0 +1,1 @@
+"""Settings (one object, from the environment) and the composition root that builds adapters from it."""

@@ -1,0 +1,86 @@
+"""``python -m config <command>``: migrate, makemigrations, seed, serve, and run (all of them).
+
+``run`` is what ``make run`` calls: migrate, seed the demo data (embedded mode only), print the demo
+accounts, and serve the whole system in one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tortoise.migrations.api import migrate as tortoise_migrate
+
+from config.app import create_app
+from config.container import close_database, open_database
+from config.database import tortoise_config
+from config.settings import Settings, load_settings
+
+log = logging.getLogger("config")
+
+
+async def migrate(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await tortoise_migrate(config=tortoise_config(settings.effective_database_url))
+    await close_database()
+
+
+def makemigrations(settings: Settings, extra_args: list[str]) -> int:
+    """Generate migrations with Tortoise's own tool from the current models (needs no server)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        config_file = Path(scratch) / "tortoise.json"
+        config_file.write_text(json.dumps(tortoise_config(f"sqlite://{scratch}/scratch.sqlite3")))
+        tool = Path(sys.executable).with_name("tortoise")
+        return subprocess.call([str(tool), "--config-file", str(config_file), "makemigrations", *extra_args])  # noqa: S603
+
+
+async def seed(settings: Settings) -> list[tuple[str, str, str]]:
+    from config.seed import seed_demo_data  # noqa: PLC0415 - demo data is only loaded when asked for
+
+    await open_database(settings)
+    try:
+        return await seed_demo_data(settings.data_dir)
+    finally:
+        await close_database()
+
+
+def print_accounts(accounts: list[tuple[str, str, str]]) -> None:
+    print("\nDemo accounts (embedded mode only; POST /api/v1/auth/staff-login):")  # noqa: T201
+    for username, password, role in accounts:
+        print(f"  {username:<22} {password:<16} {role}")  # noqa: T201
+
+
+def serve(settings: Settings) -> None:
+    app = create_app(settings, name="wenling")
+    log.info("serving on http://%s:%s", settings.host, settings.port)
+    app.run(
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        single_process=settings.workers == 1,
+        access_log=False,
+        motd=False,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m config")
+    parser.add_argument("command", choices=["migrate", "makemigrations", "seed", "serve", "run"])
+    args, extra = parser.parse_known_args(argv)
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "makemigrations":
+        return makemigrations(settings, extra)
+    if args.command in ("migrate", "run"):
+        asyncio.run(migrate(settings))
+    if args.command == "seed" or (args.command == "run" and settings.seed_demo_data and not settings.is_production):
+        print_accounts(asyncio.run(seed(settings)))
+    if args.command in ("serve", "run"):
+        serve(settings)
+    return 0

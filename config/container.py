@@ -1,0 +1,117 @@
+"""Composition root: builds the ports from settings (in-process or Redis) and checks readiness."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from tortoise import Tortoise, connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+from adapters import memory, redis_ports
+from adapters.infrastructure import Infrastructure
+from config.database import tortoise_config
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """What a process holds open: the ports and how to close them."""
+
+    settings: Settings
+    infra: Infrastructure
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for close in reversed(self.closers):
+            await close()
+        self.closers.clear()
+
+
+def build_infrastructure(settings: Settings) -> tuple[Infrastructure, list[Callable[[], Awaitable[None]]]]:
+    if settings.redis_url:
+        client = redis_ports.connect(settings.redis_url)
+        prefix = settings.redis_key_prefix
+        infra = Infrastructure(
+            bus=redis_ports.RedisEventBus(client, prefix),
+            dedup=redis_ports.RedisDedupStore(client, prefix),
+            lock=redis_ports.RedisLock(client, prefix),
+            cache=redis_ports.RedisCache(client, prefix),
+            geo=redis_ports.RedisGeoIndex(client, prefix),
+            redis_backed=True,
+        )
+        return infra, [client.aclose]
+    infra = Infrastructure(
+        bus=memory.MemoryEventBus(),
+        dedup=memory.MemoryDedupStore(),
+        lock=memory.MemoryLock(),
+        cache=memory.MemoryCache(),
+        geo=memory.MemoryGeoIndex(),
+        redis_backed=False,
+    )
+    return infra, []
+
+
+async def open_database(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await Tortoise.init(config=tortoise_config(settings.effective_database_url))
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()
+    # Forget the models' bound connections too, so a later init in this process may use another
+    # backend (the tests run SQLite and PostgreSQL one after the other).
+    # Tortoise caches insert statements per connection *name*, not per backend, so drop that too.
+    await Tortoise._reset_apps()  # noqa: SLF001
+    EXECUTOR_CACHE.clear()
+
+
+async def open_runtime(settings: Settings) -> Runtime:
+    await open_database(settings)
+    infra, closers = build_infrastructure(settings)
+    return Runtime(settings=settings, infra=infra, closers=[*closers, close_database])
+
+
+async def _check_database() -> None:
+    await connections.get("default").execute_query("SELECT 1")
+
+
+async def _check_redis(url: str) -> None:
+    client = redis_ports.connect(url)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+
+
+async def _check_mqtt(url: str) -> None:
+    parts = urlsplit(url)
+    _reader, writer = await asyncio.open_connection(parts.hostname or "127.0.0.1", parts.port or 1883)
+    writer.close()
+    await writer.wait_closed()
+
+
+async def readiness(settings: Settings, *, timeout_s: float = 2.0) -> dict[str, str]:
+    """Each configured dependency answers 'ok' or the error's class name (never its secrets)."""
+    checks: dict[str, Callable[[], Awaitable[None]]] = {"database": _check_database}
+    if settings.redis_url:
+        redis_url = settings.redis_url
+        checks["redis"] = lambda: _check_redis(redis_url)
+    if settings.mqtt_url:
+        mqtt_url = settings.mqtt_url
+        checks["mqtt"] = lambda: _check_mqtt(mqtt_url)
+    results: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            async with asyncio.timeout(timeout_s):
+                await check()
+            results[name] = "ok"
+        except Exception as error:  # noqa: BLE001 - readiness reports any failure, it never raises
+            log.warning("readiness check %s failed: %s", name, type(error).__name__)
+            results[name] = type(error).__name__
+    return results

@@ -1,0 +1,141 @@
+"""The one settings object, read from the environment once in ``main()``.
+
+Defaults are embedded mode: SQLite, in-process bus and cache, no WeChat credentials. Production mode
+refuses to start on SQLite, without Redis, or with a default secret (see ``validate_for_production``).
+Adapters never read the environment: the composition root hands them plain values from here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SECRET = "embedded-demo-secret-change-me"  # noqa: S105 - the marker production refuses
+DEFAULT_WECHAT_TOKEN = "embedded-demo-token"  # noqa: S105
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class AppMode(StrEnum):
+    EMBEDDED = "embedded"
+    PRODUCTION = "production"
+
+
+class NluBackend(StrEnum):
+    EMBEDDED = "embedded"
+    RASA = "rasa"
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when settings are unsafe or inconsistent for the chosen mode."""
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every variable is listed with its default in ``config/production.env.example``."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    # --- process -------------------------------------------------------------------------------
+    app_mode: AppMode = AppMode.EMBEDDED
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    log_level: str = "INFO"
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    data_dir: Path = REPO_ROOT / "var"
+    seed_demo_data: bool = True
+
+    # --- storage and messaging -----------------------------------------------------------------
+    database_url: str = ""  # empty means the embedded SQLite file under data_dir
+    redis_url: str | None = None
+    redis_key_prefix: str = "wl:"
+    mqtt_url: str | None = None  # empty in embedded mode means the embedded broker below
+    embedded_mqtt_port: int = Field(default=11883, ge=1, le=65535)
+    media_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    media_max_pixels: int = Field(default=40_000_000, ge=10_000)
+
+    # --- WeChat official account and mini-program ----------------------------------------------
+    wechat_token: SecretStr = SecretStr(DEFAULT_WECHAT_TOKEN)
+    wechat_appid: str = ""
+    wechat_secret: SecretStr = SecretStr("")
+    wechat_aes_key: SecretStr = SecretStr("")
+    wechat_aes_key_previous: SecretStr = SecretStr("")
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_timeout_s: float = Field(default=5.0, gt=0, le=30)
+    wechat_reply_budget_s: float = Field(default=4.0, gt=0, le=4.8)
+    wechat_max_clock_skew_s: int = Field(default=300, ge=1)
+    wxa_appid: str = ""
+    wxa_secret: SecretStr = SecretStr("")
+    admin_alert_openids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # --- NLU -------------------------------------------------------------------------------------
+    nlu_backend: NluBackend = NluBackend.EMBEDDED
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: SecretStr = SecretStr("")
+    rasa_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    nlu_fallback_threshold: float = Field(default=0.45, ge=0, le=1)
+
+    # --- workers ---------------------------------------------------------------------------------
+    iot_hj212_port: int = Field(default=9212, ge=0, le=65535)
+    iot_shared_group: str = ""  # non-empty: subscribe through $share/<group>/...
+    vision_model_path: Path = REPO_ROOT.parent / "shared" / "models" / "hardhat.onnx"
+    vision_intra_op_threads: int = Field(default=1, ge=1, le=64)
+    outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+    alert_escalation_minutes: int = Field(default=15, ge=1)
+    open311_api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("admin_alert_openids", "open311_api_keys", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_mode is AppMode.PRODUCTION
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{self.data_dir / 'wenling.sqlite3'}"
+
+    @property
+    def wechat_configured(self) -> bool:
+        """True when outbound WeChat calls can really be made (otherwise the outbox only records)."""
+        return bool(self.wechat_appid and self.wechat_secret.get_secret_value())
+
+    def validate_for_production(self) -> None:
+        """Refuse settings that are only acceptable for a laptop demo."""
+        if not self.is_production:
+            return
+        problems: list[str] = []
+        if self.effective_database_url.startswith("sqlite"):
+            problems.append("DATABASE_URL must point at PostgreSQL, not SQLite")
+        if not self.redis_url:
+            problems.append("REDIS_URL is required")
+        if not self.mqtt_url:
+            problems.append("MQTT_URL is required")
+        if self.secret_key.get_secret_value() in ("", DEFAULT_SECRET) or len(
+            self.secret_key.get_secret_value()
+        ) < 32:
+            problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+        if self.wechat_token.get_secret_value() in ("", DEFAULT_WECHAT_TOKEN):
+            problems.append("WECHAT_TOKEN must be set to the token configured on the WeChat platform")
+        if problems:
+            raise ConfigurationError("; ".join(problems))
+
+
+def load_settings() -> Settings:
+    """Read the environment once; called only by the composition root's ``main()``."""
+    settings = Settings()
+    settings.validate_for_production()
+    return settings

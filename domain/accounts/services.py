@@ -1,0 +1,42 @@
+"""Account use cases: staff password login, mini-program login by openid, token verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from domain.accounts.models import Account
+from domain.accounts.rules import Principal, Role, check_password, issue_token, verify_token
+from domain.errors import Unauthorized
+
+
+def principal_of(account: Account) -> Principal:
+    return Principal(
+        subject=str(account.id),
+        role=account.role,
+        department=account.department,
+        enterprise_uscc=account.enterprise_uscc,
+        openid=account.openid or "",
+    )
+
+
+async def login_with_password(username: str, password: str, *, secret: bytes, now: dt.datetime) -> tuple[str, Principal]:
+    account = await Account.filter(username=username, active=True).first()
+    # Hash even for unknown users so timing does not reveal which usernames exist.
+    stored = account.password_hash if account else "scrypt$AAAAAAAAAAAAAAAAAAAAAA$AAAA"
+    if not check_password(password, stored) or account is None:
+        raise Unauthorized("wrong username or password", code="bad_credentials")
+    principal = principal_of(account)
+    return issue_token(principal, secret=secret, now=now), principal
+
+
+async def login_with_openid(openid: str, *, secret: bytes, now: dt.datetime) -> tuple[str, Principal]:
+    """A mini-program user: existing accounts keep their role; a new openid becomes a citizen."""
+    account, _created = await Account.get_or_create(openid=openid, defaults={"role": Role.CITIZEN})
+    if not account.active:
+        raise Unauthorized("account disabled", code="account_disabled")
+    principal = principal_of(account)
+    return issue_token(principal, secret=secret, now=now), principal
+
+
+def authenticate(token: str, *, secret: bytes, now: dt.datetime) -> Principal:
+    return verify_token(token, secret=secret, now=now)

@@ -1,0 +1,1 @@
+"""Projects context: construction projects, sites, enterprises, people, devices and cameras."""

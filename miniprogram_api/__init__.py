@@ -1,0 +1,1 @@
+"""REST API under /api/v1 (mini-program users, staff, public data) plus health and readiness."""

@@ -1,0 +1,58 @@
+"""Query-string parsing that turns every malformed value into a 400 with a clear message."""
+
+from __future__ import annotations
+
+import math
+
+from sanic import Request
+
+from domain.errors import ValidationFailed
+
+
+def text_arg(request: Request, name: str, *, max_length: int = 64) -> str:
+    value = (request.args.get(name) or "").strip()
+    if len(value) > max_length:
+        raise ValidationFailed(f"{name} is limited to {max_length} characters", code="invalid_parameter")
+    if any(ord(ch) < 32 for ch in value):
+        raise ValidationFailed(f"{name} contains control characters", code="invalid_parameter")
+    return value
+
+
+def int_arg(request: Request, name: str, *, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as error:
+        raise ValidationFailed(f"{name} must be an integer", code="invalid_parameter") from error
+    if not low <= value <= high:
+        raise ValidationFailed(f"{name} must be between {low} and {high}", code="invalid_parameter")
+    return value
+
+
+def float_arg(request: Request, name: str, *, default: float, low: float, high: float) -> float:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as error:
+        raise ValidationFailed(f"{name} must be a number", code="invalid_parameter") from error
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ValidationFailed(f"{name} must be between {low} and {high}", code="invalid_parameter")
+    return value
+
+
+def latlng_arg(request: Request, name: str) -> tuple[float, float] | None:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    parts = raw.split(",")
+    try:
+        lat, lng = (float(part) for part in parts)
+    except ValueError as error:
+        raise ValidationFailed(f"{name} must be '<lat>,<lng>' in WGS-84", code="invalid_coordinates") from error
+    if not (math.isfinite(lat) and math.isfinite(lng) and -90 <= lat <= 90 and -180 <= lng <= 180):
+        raise ValidationFailed(f"{name} is out of range for WGS-84", code="invalid_coordinates")
+    return lat, lng

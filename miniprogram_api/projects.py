@@ -1,0 +1,53 @@
+"""Public project queries: keyword, nearby, filters, details."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+from sanic_ext import openapi
+
+from domain.projects import services
+from domain.projects.rules import parse_kind, parse_stage
+from miniprogram_api.params import float_arg, int_arg, latlng_arg, text_arg
+
+projects = Blueprint("projects", url_prefix="/api/v1/projects")
+
+ERROR_SCHEMA = {"application/json": {"code": str, "message": str}}
+
+
+@projects.get("/")
+@openapi.summary("Search projects by keyword, place, town, stage and kind")
+@openapi.parameter("q", str, "query", description="Chinese keyword over name, address and road")
+@openapi.parameter("near", str, "query", description="'<lat>,<lng>' (WGS-84): sort by distance")
+@openapi.parameter("radius_m", float, "query", description="search radius in metres, up to 50000")
+@openapi.parameter("town", str, "query")
+@openapi.parameter("stage", str, "query", description="planning|approval|construction|acceptance|completed")
+@openapi.parameter("kind", str, "query", description="residential|municipal|transport|water|public_building|industrial")
+@openapi.parameter("page", int, "query")
+@openapi.parameter("page_size", int, "query", description="1..100")
+@openapi.response(200, {"application/json": {"items": list, "total": int, "page": int, "page_size": int}})
+@openapi.response(400, ERROR_SCHEMA)
+async def list_projects(request: Request) -> HTTPResponse:
+    stage = text_arg(request, "stage")
+    kind = text_arg(request, "kind")
+    query = services.ProjectQuery(
+        q=text_arg(request, "q"),
+        near=latlng_arg(request, "near"),
+        radius_m=float_arg(request, "radius_m", default=5_000, low=1, high=services.MAX_RADIUS_M),
+        town=text_arg(request, "town", max_length=16),
+        stage=parse_stage(stage) if stage else None,
+        kind=parse_kind(kind) if kind else None,
+        page=int_arg(request, "page", default=1, low=1, high=100_000),
+        page_size=int_arg(request, "page_size", default=20, low=1, high=services.MAX_PAGE_SIZE),
+    )
+    page = await services.search_projects(query)
+    return json({"items": page.items, "total": page.total, "page": page.page, "page_size": page.page_size})
+
+
+@projects.get("/<code:str>")
+@openapi.summary("Public details of one project")
+@openapi.response(200, {"application/json": dict})
+@openapi.response(400, ERROR_SCHEMA)
+@openapi.response(404, ERROR_SCHEMA)
+async def project_detail(request: Request, code: str) -> HTTPResponse:
+    return json(await services.project_details(code))

@@ -1,0 +1,118 @@
+"""Shared fixtures.
+
+Database tests run twice: on SQLite (always) and on PostgreSQL when ``DATABASE_URL`` is set (CI sets
+it). Both start from the real migrations. Redis tests use ``REDIS_URL`` with a fresh key prefix per
+test, so parallel runs never see each other's keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sanic import Sanic
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate
+
+from config.container import close_database
+from config.database import tortoise_config
+from config.settings import Settings
+
+Sanic.test_mode = True
+
+DATABASE_BACKENDS = ["sqlite", "postgres"]
+
+
+async def _reset_postgres(url: str) -> None:
+    import asyncpg  # noqa: PLC0415
+
+    dsn = url.replace("asyncpg://", "postgres://", 1)
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()
+
+
+async def _migrate(url: str) -> None:
+    await migrate(config=tortoise_config(url))
+    await close_database()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    """The integration database, reset and migrated once per session."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        yield None
+        return
+    asyncio.run(_reset_postgres(url))
+    asyncio.run(_migrate(url))
+    yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (faster than migrating every time)."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+    asyncio.run(_migrate(f"sqlite://{path}"))
+    return path
+
+
+async def _truncate_all(url: str) -> None:
+    await Tortoise.init(config=tortoise_config(url))
+    connection = connections.get("default")
+    tables = [
+        model._meta.db_table
+        for app in Tortoise.apps.values()
+        for model in app.values()
+    ]
+    await connection.execute_script(f'TRUNCATE {", ".join(chr(34) + t + chr(34) for t in tables)} RESTART IDENTITY CASCADE')
+    await close_database()
+
+
+@pytest.fixture(params=DATABASE_BACKENDS)
+async def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, postgres_url: str | None
+) -> AsyncIterator[str]:
+    """A clean, migrated database URL (no connection left open)."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        path.write_bytes(sqlite_template.read_bytes())
+        yield f"sqlite://{path}"
+        return
+    if postgres_url is None:
+        pytest.skip("DATABASE_URL is not set: PostgreSQL integration run skipped")
+    await _truncate_all(postgres_url)
+    yield postgres_url
+
+
+@pytest.fixture
+async def database(db_url: str) -> AsyncIterator[str]:
+    """Tortoise initialised on a clean database for service-level tests."""
+    await Tortoise.init(config=tortoise_config(db_url))
+    yield db_url
+    await close_database()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("REDIS_URL is not set: Redis integration run skipped")
+    return url
+
+
+@pytest.fixture
+def key_prefix() -> str:
+    return f"test:{uuid.uuid4().hex[:10]}:"
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    base: dict[str, Any] = {"data_dir": tmp_path, "seed_demo_data": False}
+    return Settings(**(base | overrides))
