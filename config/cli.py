@@ -57,7 +57,7 @@ def print_accounts(accounts: list[tuple[str, str, str]]) -> None:
 
 
 def serve(settings: Settings) -> None:
-    app = create_app(settings, name="wenling")
+    app = create_app(settings, name="wenling", run_workers=True)
     log.info("serving on http://%s:%s", settings.host, settings.port)
     app.run(
         host=settings.host,
