@@ -100,9 +100,7 @@ class MemoryGeoIndex:
     async def remove(self, key: str, member: str) -> None:
         self._sets.get(key, {}).pop(member, None)
 
-    async def nearest(
-        self, key: str, *, lat: float, lng: float, radius_m: float, count: int
-    ) -> list[GeoHit]:
+    async def nearest(self, key: str, *, lat: float, lng: float, radius_m: float, count: int) -> list[GeoHit]:
         hits = (
             GeoHit(member, haversine_m(lat, lng, p_lat, p_lng))
             for member, (p_lat, p_lng) in self._sets.get(key, {}).items()

@@ -95,11 +95,9 @@ class RedisGeoIndex:
     async def remove(self, key: str, member: str) -> None:
         await self._redis.zrem(self._prefix + key, member)
 
-    async def nearest(
-        self, key: str, *, lat: float, lng: float, radius_m: float, count: int
-    ) -> list[GeoHit]:
+    async def nearest(self, key: str, *, lat: float, lng: float, radius_m: float, count: int) -> list[GeoHit]:
         # ASC with COUNT and without ANY: Redis returns the true nearest `count`, not any `count`.
-        rows = await self._redis.geosearch(
+        rows: Any = await self._redis.geosearch(
             self._prefix + key,
             longitude=lng,
             latitude=lat,
@@ -118,8 +116,9 @@ class RedisEventBus:
         self._prefix = prefix + "stream:"
 
     async def publish(self, stream: str, fields: Mapping[str, str], *, maxlen: int | None = None) -> str:
+        payload: dict[Any, Any] = dict(fields)
         message_id = await self._redis.xadd(
-            self._prefix + stream, dict(fields), maxlen=maxlen, approximate=maxlen is not None
+            self._prefix + stream, payload, maxlen=maxlen, approximate=maxlen is not None
         )
         return str(message_id)
 
@@ -133,7 +132,7 @@ class RedisEventBus:
     async def read(
         self, stream: str, group: str, consumer: str, *, count: int = 10, block_ms: int = 0
     ) -> list[BusMessage]:
-        response = await self._redis.xreadgroup(
+        response: Any = await self._redis.xreadgroup(
             group, consumer, {self._prefix + stream: ">"}, count=count, block=block_ms or None
         )
         return [

@@ -56,6 +56,7 @@ def create_app(settings: Settings, *, name: str | None = None, run_workers: bool
         runtime = await open_runtime(settings)
         app.ctx.runtime = runtime
         app.ctx.infra = runtime.infra
+        app.ctx.media = runtime.media
         app.ctx.started_at = dt.datetime.now(dt.UTC)
         log.info("started in %s mode (redis=%s)", settings.app_mode.value, runtime.infra.redis_backed)
 

@@ -51,13 +51,13 @@ async def seed(settings: Settings) -> list[tuple[str, str, str]]:
 
 
 def print_accounts(accounts: list[tuple[str, str, str]]) -> None:
-    print("\nDemo accounts (embedded mode only; POST /api/v1/auth/staff-login):")  # noqa: T201
+    print("\nDemo accounts (embedded mode only; POST /api/v1/auth/staff-login):")
     for username, password, role in accounts:
-        print(f"  {username:<22} {password:<16} {role}")  # noqa: T201
+        print(f"  {username:<22} {password:<16} {role}")
 
 
 def serve(settings: Settings) -> None:
-    app = create_app(settings, name="wenling", run_workers=True)
+    app = create_app(settings, name="wenling", run_workers=settings.run_embedded_workers)
     log.info("serving on http://%s:%s", settings.host, settings.port)
     app.run(
         host=settings.host,
@@ -79,7 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         return makemigrations(settings, extra)
     if args.command in ("migrate", "run"):
         asyncio.run(migrate(settings))
-    if args.command == "seed" or (args.command == "run" and settings.seed_demo_data and not settings.is_production):
+    if args.command == "seed" or (
+        args.command == "run" and settings.seed_demo_data and not settings.is_production
+    ):
         print_accounts(asyncio.run(seed(settings)))
     if args.command in ("serve", "run"):
         serve(settings)

@@ -10,9 +10,11 @@ from urllib.parse import urlsplit
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.context import get_current_context
 
 from adapters import memory, redis_ports
 from adapters.infrastructure import Infrastructure
+from adapters.media_store import MediaStore
 from config.database import tortoise_config
 from config.settings import Settings
 
@@ -25,6 +27,7 @@ class Runtime:
 
     settings: Settings
     infra: Infrastructure
+    media: MediaStore
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -57,9 +60,21 @@ def build_infrastructure(settings: Settings) -> tuple[Infrastructure, list[Calla
     return infra, []
 
 
+async def init_tortoise(database_url: str) -> None:
+    """Initialise Tortoise as the process-wide default.
+
+    Tortoise 1.x keeps its state in a context variable; the global fallback makes it visible to the
+    tasks Sanic creates per connection, which do not inherit the listener's context. Any earlier
+    state is closed first, because only one global context may exist.
+    """
+    if get_current_context() is not None:
+        await close_database()
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+
+
 async def open_database(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    await Tortoise.init(config=tortoise_config(settings.effective_database_url))
+    await init_tortoise(settings.effective_database_url)
 
 
 async def close_database() -> None:
@@ -67,14 +82,15 @@ async def close_database() -> None:
     # Forget the models' bound connections too, so a later init in this process may use another
     # backend (the tests run SQLite and PostgreSQL one after the other).
     # Tortoise caches insert statements per connection *name*, not per backend, so drop that too.
-    await Tortoise._reset_apps()  # noqa: SLF001
+    await Tortoise._reset_apps()
     EXECUTOR_CACHE.clear()
 
 
 async def open_runtime(settings: Settings) -> Runtime:
     await open_database(settings)
     infra, closers = build_infrastructure(settings)
-    return Runtime(settings=settings, infra=infra, closers=[*closers, close_database])
+    media = MediaStore(settings.data_dir / "media")
+    return Runtime(settings=settings, infra=infra, media=media, closers=[*closers, close_database])
 
 
 async def _check_database() -> None:
@@ -111,7 +127,7 @@ async def readiness(settings: Settings, *, timeout_s: float = 2.0) -> dict[str, 
             async with asyncio.timeout(timeout_s):
                 await check()
             results[name] = "ok"
-        except Exception as error:  # noqa: BLE001 - readiness reports any failure, it never raises
+        except Exception as error:
             log.warning("readiness check %s failed: %s", name, type(error).__name__)
             results[name] = type(error).__name__
     return results

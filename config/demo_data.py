@@ -48,14 +48,49 @@ TOWNS: tuple[Town, ...] = (
 )
 
 COMPANY_STEMS = (
-    "东方建设集团", "温岭市城建集团", "台州建工", "锦屏建设", "九龙建筑工程", "万昌置业", "东辉房地产开发",
-    "三星市政工程", "泽国建设", "大溪建筑安装", "松门海洋工程", "石塘交通建设", "新河水利建设", "箬横建筑",
-    "浙东工程监理", "台州正信监理", "温岭市交通投资", "温岭市水务集团", "方城置业", "曙光建设",
-    "横峰钢结构", "浙江中瑞工程管理", "滨海新区开发建设", "长屿石材建设",
+    "东方建设集团",
+    "温岭市城建集团",
+    "台州建工",
+    "锦屏建设",
+    "九龙建筑工程",
+    "万昌置业",
+    "东辉房地产开发",
+    "三星市政工程",
+    "泽国建设",
+    "大溪建筑安装",
+    "松门海洋工程",
+    "石塘交通建设",
+    "新河水利建设",
+    "箬横建筑",
+    "浙东工程监理",
+    "台州正信监理",
+    "温岭市交通投资",
+    "温岭市水务集团",
+    "方城置业",
+    "曙光建设",
+    "横峰钢结构",
+    "浙江中瑞工程管理",
+    "滨海新区开发建设",
+    "长屿石材建设",
 )
 COMPANY_SUFFIXES = ("有限公司", "股份有限公司", "集团有限公司")
 SURNAMES = "王李张陈林黄吴郑周叶徐蔡潘金江"
-GIVEN = ("建国", "志强", "海波", "丽娟", "伟", "敏", "军", "芳", "晓东", "国华", "永明", "红霞", "文杰", "素芬")
+GIVEN = (
+    "建国",
+    "志强",
+    "海波",
+    "丽娟",
+    "伟",
+    "敏",
+    "军",
+    "芳",
+    "晓东",
+    "国华",
+    "永明",
+    "红霞",
+    "文杰",
+    "素芬",
+)
 
 NAME_TEMPLATES: dict[ProjectKind, tuple[str, ...]] = {
     ProjectKind.RESIDENTIAL: ("{road}{word}苑住宅小区", "{town}安置房{n}期工程", "{word}府{n}号地块商住楼"),
@@ -65,13 +100,29 @@ NAME_TEMPLATES: dict[ProjectKind, tuple[str, ...]] = {
     ProjectKind.PUBLIC_BUILDING: ("{town}中学教学楼新建工程", "{town}社区卫生服务中心", "{word}文化中心"),
     ProjectKind.INDUSTRIAL: ("{town}小微企业园{n}期", "{word}泵业智能制造厂房", "{town}鞋业产业园标准厂房"),
 }
-WORDS = ("锦绣", "滨江", "万昌", "东辉", "九龙", "曙光", "长屿", "方山", "湖漫", "鸣鹿", "金海", "玉环", "翠屏")
+WORDS = (
+    "锦绣",
+    "滨江",
+    "万昌",
+    "东辉",
+    "九龙",
+    "曙光",
+    "长屿",
+    "方山",
+    "湖漫",
+    "鸣鹿",
+    "金海",
+    "玉环",
+    "翠屏",
+)
 MILESTONES = ("施工许可取得", "基础完成", "主体结构封顶", "装饰装修完成", "竣工验收")
 
 
 def make_uscc(rng: random.Random) -> str:
     """A syntactically valid unified social credit code (checksum per GB 32100-2015)."""
-    body = "91" + "3310" + f"{rng.randrange(81, 99):02d}" + "".join(rng.choice(USCC_ALPHABET) for _ in range(9))
+    body = (
+        "91" + "3310" + f"{rng.randrange(81, 99):02d}" + "".join(rng.choice(USCC_ALPHABET) for _ in range(9))
+    )
     return body + uscc_check_char(body)
 
 
@@ -83,8 +134,14 @@ def phone(rng: random.Random) -> str:
     return f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
 
 
+def demo_id_number(rng: random.Random) -> str:
+    """A Wenling-prefixed (331081) identity number shape; fake, for the private-data tests."""
+    birth = f"{rng.randrange(1960, 2000)}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}"
+    return f"331081{birth}{rng.randrange(1000):03d}X"
+
+
 def enterprise_rows(count: int, rng: random.Random) -> list[dict[str, object]]:
-    rows = []
+    rows: list[dict[str, object]] = []
     for index in range(count):
         stem = COMPANY_STEMS[index % len(COMPANY_STEMS)]
         cycle = index // len(COMPANY_STEMS)
@@ -96,7 +153,9 @@ def enterprise_rows(count: int, rng: random.Random) -> list[dict[str, object]]:
                 "legal_representative": person_name(rng),
                 "contact_phone": phone(rng),
                 "address": f"温岭市{rng.choice(TOWNS).name}{rng.randrange(1, 400)}号",
-                "qualification": rng.choice(("施工总承包一级", "施工总承包二级", "房地产开发二级", "工程监理甲级")),
+                "qualification": rng.choice(
+                    ("施工总承包一级", "施工总承包二级", "房地产开发二级", "工程监理甲级")
+                ),
             }
         )
     return rows
@@ -107,14 +166,23 @@ def project_row(index: int, rng: random.Random, *, year: int = 2026) -> dict[str
     kind = list(ProjectKind)[rng.randrange(len(ProjectKind))]
     road = rng.choice(town.roads)
     template = rng.choice(NAME_TEMPLATES[kind])
-    name = template.format(road=road, town=town.name.removesuffix("街道").removesuffix("镇"), word=rng.choice(WORDS), n=rng.randrange(1, 6))
+    name = template.format(
+        road=road,
+        town=town.name.removesuffix("街道").removesuffix("镇"),
+        word=rng.choice(WORDS),
+        n=rng.randrange(1, 6),
+    )
     stage = rng.choices(list(ProjectStage), weights=(1, 2, 8, 2, 1))[0]
     lat = min(28.59, max(28.21, town.lat + rng.uniform(-0.02, 0.02)))
     lng = min(121.59, max(121.21, town.lng + rng.uniform(-0.02, 0.02)))
     planned_start = dt.date(year - 1, 1, 1) + dt.timedelta(days=rng.randrange(0, 600))
     planned_end = planned_start + dt.timedelta(days=rng.randrange(240, 1100))
     started = stage in (ProjectStage.CONSTRUCTION, ProjectStage.ACCEPTANCE, ProjectStage.COMPLETED)
-    progress = {ProjectStage.CONSTRUCTION: rng.randrange(5, 95), ProjectStage.ACCEPTANCE: 98, ProjectStage.COMPLETED: 100}
+    progress = {
+        ProjectStage.CONSTRUCTION: rng.randrange(5, 95),
+        ProjectStage.ACCEPTANCE: 98,
+        ProjectStage.COMPLETED: 100,
+    }
     return {
         "code": f"WL-{year}-{index + 1:04d}",
         "name": f"{name}" if index < 100 else f"{name}({index + 1})",

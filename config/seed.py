@@ -12,10 +12,11 @@ import json
 import random
 import secrets
 from pathlib import Path
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from config.demo_data import MILESTONES, enterprise_rows, person_name, phone, project_row
+from config.demo_data import MILESTONES, demo_id_number, enterprise_rows, person_name, phone, project_row
 from domain.accounts.models import Account
 from domain.accounts.rules import Department, Role, hash_password
 from domain.projects.models import Camera, Device, Enterprise, Milestone, Person, Project, Site
@@ -53,13 +54,17 @@ async def _person(rng: random.Random, role: PersonRole, enterprise: Enterprise) 
         enterprise=enterprise,
         certificate_no=f"浙{rng.randrange(10**8):08d}",
         phone=phone(rng),
-        id_number=f"331081{rng.randrange(1960, 2000)}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}{rng.randrange(1000):03d}X",
+        id_number=demo_id_number(rng),
     )
 
 
 async def _site_with_devices(project: Project, rng: random.Random) -> None:
     site = await Site.create(
-        code=f"{project.code}-S1", project=project, name=f"{project.name}施工现场", lat=project.lat, lng=project.lng
+        code=f"{project.code}-S1",
+        project=project,
+        name=f"{project.name}施工现场",
+        lat=project.lat,
+        lng=project.lng,
     )
     number = project.code[-4:]
     for device_type, interval in ((DeviceType.DUST, 60), (DeviceType.NOISE, 60), (DeviceType.CRANE, 30)):
@@ -83,7 +88,7 @@ async def _site_with_devices(project: Project, rng: random.Random) -> None:
 async def _projects(rng: random.Random, enterprises: list[Enterprise]) -> None:
     developers, contractors, supervisors = enterprises[:8], enterprises[8:18], enterprises[18:]
     for index in range(DEMO_PROJECTS):
-        row = project_row(index, rng)
+        row: dict[str, Any] = project_row(index, rng)
         if await Project.exists(code=row["code"]):
             continue
         contractor = rng.choice(contractors)
@@ -101,7 +106,13 @@ async def _projects(rng: random.Random, enterprises: list[Enterprise]) -> None:
         for seq, name in enumerate(MILESTONES, start=1):
             planned = start + step * seq
             done = project.progress_pct >= seq * 20
-            await Milestone.create(project=project, seq=seq, name=name, planned_date=planned, actual_date=planned if done else None)
+            await Milestone.create(
+                project=project,
+                seq=seq,
+                name=name,
+                planned_date=planned,
+                actual_date=planned if done else None,
+            )
         if project.stage in (ProjectStage.CONSTRUCTION, ProjectStage.ACCEPTANCE):
             await _site_with_devices(project, rng)
 

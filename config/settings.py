@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
     data_dir: Path = REPO_ROOT / "var"
     seed_demo_data: bool = True
+    run_embedded_workers: bool = True  # start the bridge, dispatcher and other workers in the API process
 
     # --- storage and messaging -----------------------------------------------------------------
     database_url: str = ""  # empty means the embedded SQLite file under data_dir
@@ -89,6 +90,10 @@ class Settings(BaseSettings):
     iot_shared_group: str = ""  # non-empty: subscribe through $share/<group>/...
     vision_model_path: Path = REPO_ROOT.parent / "shared" / "models" / "hardhat.onnx"
     vision_intra_op_threads: int = Field(default=1, ge=1, le=64)
+    # The model's classes in output order, comma-separated; a city's own model brings its own.
+    vision_class_names: str = "head,helmet,person"
+    vision_ignore_classes: str = "person"
+    vision_score_threshold: float = Field(default=0.35, gt=0, lt=1)
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     alert_escalation_minutes: int = Field(default=15, ge=1)
     open311_api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -124,9 +129,10 @@ class Settings(BaseSettings):
             problems.append("REDIS_URL is required")
         if not self.mqtt_url:
             problems.append("MQTT_URL is required")
-        if self.secret_key.get_secret_value() in ("", DEFAULT_SECRET) or len(
-            self.secret_key.get_secret_value()
-        ) < 32:
+        if (
+            self.secret_key.get_secret_value() in ("", DEFAULT_SECRET)
+            or len(self.secret_key.get_secret_value()) < 32
+        ):
             problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
         if self.wechat_token.get_secret_value() in ("", DEFAULT_WECHAT_TOKEN):
             problems.append("WECHAT_TOKEN must be set to the token configured on the WeChat platform")

@@ -7,11 +7,12 @@ runs the same coroutines in their own processes (``python -m <package>``).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from config.container import Runtime
 
-Worker = Callable[[Runtime], Awaitable[None]]
+Worker = Callable[[Runtime], Coroutine[Any, Any, None]]
 
 
 def embedded_workers() -> list[tuple[str, Worker]]:

@@ -31,7 +31,11 @@ class DomainEvent:
         return STREAM_PREFIX + self.name
 
     def to_fields(self) -> dict[str, str]:
-        return {"event_id": self.event_id, "name": self.name, "payload": json.dumps(self.payload, ensure_ascii=False)}
+        return {
+            "event_id": self.event_id,
+            "name": self.name,
+            "payload": json.dumps(self.payload, ensure_ascii=False),
+        }
 
     @classmethod
     def from_message(cls, message: BusMessage) -> DomainEvent:

@@ -20,6 +20,7 @@ from domain.accounts import services as accounts
 from domain.accounts.rules import Principal, Role
 from domain.errors import Forbidden, Unauthorized, ValidationFailed
 from miniprogram_api.context import settings_of
+from miniprogram_api.params import body_text
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
@@ -51,7 +52,7 @@ def require(*roles: Role) -> Callable[[Handler], Handler]:
             request.ctx.principal = principal
             return await handler(request, *args, **kwargs)
 
-        return openapi.secured("bearer")(guarded)  # type: ignore[no-any-return]
+        return cast(Handler, openapi.secured("bearer")(guarded))
 
     return decorate
 
@@ -64,7 +65,7 @@ def json_body(request: Request) -> dict[str, Any]:
     """The JSON object body, or a 400 for anything else (broken JSON, a list, a string)."""
     try:
         body = request.json
-    except Exception as error:  # noqa: BLE001 - Sanic raises several types for broken JSON
+    except Exception as error:
         raise ValidationFailed("the body must be a JSON object", code="invalid_json") from error
     if not isinstance(body, dict):
         raise ValidationFailed("the body must be a JSON object", code="invalid_json")
@@ -79,10 +80,9 @@ def json_body(request: Request) -> dict[str, Any]:
 @openapi.response(401, {"application/json": {"code": str, "message": str}})
 async def staff_login(request: Request) -> HTTPResponse:
     body = json_body(request)
-    username, password = body.get("username"), body.get("password")
-    if not isinstance(username, str) or not isinstance(password, str) or not username or len(password) > 200:
-        raise ValidationFailed("username and password are required strings", code="invalid_credentials_format")
+    username = body_text(body, "username", max_length=64)
+    password = body_text(body, "password", max_length=200)
     token, principal = await accounts.login_with_password(
-        username[:64], password, secret=_secret(request), now=dt.datetime.now(dt.UTC)
+        username, password, secret=_secret(request), now=dt.datetime.now(dt.UTC)
     )
     return json({"token": token, "role": principal.role.value, "department": principal.department})

@@ -8,6 +8,7 @@ from typing import Any, cast
 from sanic import Request
 
 from adapters.infrastructure import Infrastructure
+from adapters.media_store import MediaStore
 from config.settings import Settings
 
 Readiness = Callable[[], Awaitable[dict[str, str]]]
@@ -28,3 +29,7 @@ def readiness_of(request: Request) -> Readiness:
 def service(request: Request, name: str) -> Any:
     """A service object registered by the composition root under ``app.ctx.services[name]``."""
     return request.app.ctx.services[name]
+
+
+def media_of(request: Request) -> MediaStore:
+    return cast(MediaStore, request.app.ctx.media)

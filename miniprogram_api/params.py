@@ -11,6 +11,10 @@ from domain.errors import ValidationFailed
 
 def text_arg(request: Request, name: str, *, max_length: int = 64) -> str:
     value = (request.args.get(name) or "").strip()
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValidationFailed(f"{name} is not valid text", code="invalid_parameter") from error
     if len(value) > max_length:
         raise ValidationFailed(f"{name} is limited to {max_length} characters", code="invalid_parameter")
     if any(ord(ch) < 32 for ch in value):
@@ -52,7 +56,27 @@ def latlng_arg(request: Request, name: str) -> tuple[float, float] | None:
     try:
         lat, lng = (float(part) for part in parts)
     except ValueError as error:
-        raise ValidationFailed(f"{name} must be '<lat>,<lng>' in WGS-84", code="invalid_coordinates") from error
+        raise ValidationFailed(
+            f"{name} must be '<lat>,<lng>' in WGS-84", code="invalid_coordinates"
+        ) from error
     if not (math.isfinite(lat) and math.isfinite(lng) and -90 <= lat <= 90 and -180 <= lng <= 180):
         raise ValidationFailed(f"{name} is out of range for WGS-84", code="invalid_coordinates")
     return lat, lng
+
+
+def body_text(body: dict[str, object], name: str, *, max_length: int, required: bool = True) -> str:
+    """A string field of a JSON body: present, not too long, valid UTF-8 (no lone surrogates), printable."""
+    value = body.get(name)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ValidationFailed(f"{name} must be a non-empty string", code="invalid_parameter")
+    if len(value) > max_length:
+        raise ValidationFailed(f"{name} is limited to {max_length} characters", code="invalid_parameter")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValidationFailed(f"{name} is not valid text", code="invalid_parameter") from error
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+        raise ValidationFailed(f"{name} contains control characters", code="invalid_parameter")
+    return value

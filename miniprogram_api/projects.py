@@ -22,7 +22,9 @@ ERROR_SCHEMA = {"application/json": {"code": str, "message": str}}
 @openapi.parameter("radius_m", float, "query", description="search radius in metres, up to 50000")
 @openapi.parameter("town", str, "query")
 @openapi.parameter("stage", str, "query", description="planning|approval|construction|acceptance|completed")
-@openapi.parameter("kind", str, "query", description="residential|municipal|transport|water|public_building|industrial")
+@openapi.parameter(
+    "kind", str, "query", description="residential|municipal|transport|water|public_building|industrial"
+)
 @openapi.parameter("page", int, "query")
 @openapi.parameter("page_size", int, "query", description="1..100")
 @openapi.response(200, {"application/json": {"items": list, "total": int, "page": int, "page_size": int}})

@@ -6,14 +6,31 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 INTENTS = (
-    "greet", "goodbye", "query_project", "report_nuisance", "complaint_status", "check_credit",
-    "query_approval", "ask_procedure", "query_environment", "report_emergency", "bind_site",
-    "human_agent", "out_of_scope",
+    "greet",
+    "goodbye",
+    "query_project",
+    "report_nuisance",
+    "complaint_status",
+    "check_credit",
+    "query_approval",
+    "ask_procedure",
+    "query_environment",
+    "report_emergency",
+    "bind_site",
+    "human_agent",
+    "out_of_scope",
 )
 FALLBACK_INTENT = "nlu_fallback"
 ENTITY_TYPES = (
-    "location", "project", "project_code", "company", "nuisance_type", "incident_type", "ticket_id",
-    "application_id", "time",
+    "location",
+    "project",
+    "project_code",
+    "company",
+    "nuisance_type",
+    "incident_type",
+    "ticket_id",
+    "application_id",
+    "time",
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from sanic import Sanic
 from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate
 
-from config.container import close_database
+from config.container import close_database, init_tortoise
 from config.database import tortoise_config
 from config.settings import Settings
 
@@ -65,14 +66,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 async def _truncate_all(url: str) -> None:
-    await Tortoise.init(config=tortoise_config(url))
+    await init_tortoise(url)
     connection = connections.get("default")
-    tables = [
-        model._meta.db_table
-        for app in Tortoise.apps.values()
-        for model in app.values()
-    ]
-    await connection.execute_script(f'TRUNCATE {", ".join(chr(34) + t + chr(34) for t in tables)} RESTART IDENTITY CASCADE')
+    tables = [model._meta.db_table for app in Tortoise.apps.values() for model in app.values()]
+    await connection.execute_script(
+        f"TRUNCATE {', '.join(chr(34) + t + chr(34) for t in tables)} RESTART IDENTITY CASCADE"
+    )
     await close_database()
 
 
@@ -83,7 +82,7 @@ async def db_url(
     """A clean, migrated database URL (no connection left open)."""
     if request.param == "sqlite":
         path = tmp_path / "test.sqlite3"
-        path.write_bytes(sqlite_template.read_bytes())
+        shutil.copyfile(sqlite_template, path)
         yield f"sqlite://{path}"
         return
     if postgres_url is None:
@@ -95,7 +94,7 @@ async def db_url(
 @pytest.fixture
 async def database(db_url: str) -> AsyncIterator[str]:
     """Tortoise initialised on a clean database for service-level tests."""
-    await Tortoise.init(config=tortoise_config(db_url))
+    await init_tortoise(db_url)
     yield db_url
     await close_database()
 

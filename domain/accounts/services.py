@@ -19,7 +19,9 @@ def principal_of(account: Account) -> Principal:
     )
 
 
-async def login_with_password(username: str, password: str, *, secret: bytes, now: dt.datetime) -> tuple[str, Principal]:
+async def login_with_password(
+    username: str, password: str, *, secret: bytes, now: dt.datetime
+) -> tuple[str, Principal]:
     account = await Account.filter(username=username, active=True).first()
     # Hash even for unknown users so timing does not reveal which usernames exist.
     stored = account.password_hash if account else "scrypt$AAAAAAAAAAAAAAAAAAAAAA$AAAA"

@@ -3,6 +3,8 @@ the public projections in ``services``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -116,7 +118,9 @@ class Site(Model):
 
 class Device(Model):
     id = fields.IntField(primary_key=True)
-    code = fields.CharField(max_length=40, unique=True, description="device id (the HJ 212 MN for dust monitors)")
+    code = fields.CharField(
+        max_length=40, unique=True, description="device id (the HJ 212 MN for dust monitors)"
+    )
     site: fields.ForeignKeyRelation[Site] = fields.ForeignKeyField(
         "projects.Site", related_name="devices", on_delete=fields.CASCADE
     )
@@ -138,7 +142,9 @@ class Camera(Model):
     name = fields.CharField(max_length=64)
     stream_url = fields.CharField(max_length=300, default="")
     sample_fps = fields.FloatField(default=1.0)
-    work_zone = fields.JSONField(null=True, description="polygon [[x, y], ...] in frame fractions")
+    work_zone: fields.JSONField[Any] = fields.JSONField(
+        null=True, description="polygon [[x, y], ...] in frame fractions"
+    )
     enabled = fields.BooleanField(default=True)
 
     class Meta:

@@ -116,7 +116,9 @@ def is_valid_uscc(code: str) -> bool:
 def validate_uscc(code: str) -> str:
     normalised = code.strip().upper()
     if not is_valid_uscc(normalised):
-        raise ValidationFailed("统一社会信用代码校验失败 (unified social credit code is invalid)", code="invalid_uscc")
+        raise ValidationFailed(
+            "统一社会信用代码校验失败 (unified social credit code is invalid)", code="invalid_uscc"
+        )
     return normalised
 
 

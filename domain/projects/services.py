@@ -25,7 +25,19 @@ from domain.projects.rules import (
 
 MAX_RADIUS_M = 50_000
 MAX_PAGE_SIZE = 100
-SUMMARY_FIELDS = ("code", "name", "kind", "stage", "progress_pct", "town", "street", "road", "address", "lat", "lng")
+SUMMARY_FIELDS = (
+    "code",
+    "name",
+    "kind",
+    "stage",
+    "progress_pct",
+    "town",
+    "street",
+    "road",
+    "address",
+    "lat",
+    "lng",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +80,9 @@ class ProjectPage:
 def _filtered(query: ProjectQuery) -> Any:
     queryset = Project.all()
     for term in query.q.split():
-        queryset = queryset.filter(Q(name__icontains=term) | Q(address__icontains=term) | Q(road__icontains=term))
+        queryset = queryset.filter(
+            Q(name__icontains=term) | Q(address__icontains=term) | Q(road__icontains=term)
+        )
     if query.town:
         queryset = queryset.filter(town=query.town)
     if query.stage is not None:
@@ -102,9 +116,11 @@ async def _search_nearby(query: ProjectQuery) -> ProjectPage:
     assert query.near is not None
     lat, lng = query.near
     min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, query.radius_m)
-    candidates = await _filtered(query).filter(
-        lat__gte=min_lat, lat__lte=max_lat, lng__gte=min_lng, lng__lte=max_lng
-    ).values_list("code", "lat", "lng")
+    candidates = (
+        await _filtered(query)
+        .filter(lat__gte=min_lat, lat__lte=max_lat, lng__gte=min_lng, lng__lte=max_lng)
+        .values_list("code", "lat", "lng")
+    )
     ranked = sorted(
         (distance, code)
         for code, p_lat, p_lng in candidates
@@ -164,7 +180,12 @@ async def project_details(code: str) -> dict[str, Any]:
             "safety_officer": project.safety_officer.name if project.safety_officer else None,
         },
         "milestones": [
-            {"seq": m.seq, "name": m.name, "planned_date": _iso(m.planned_date), "actual_date": _iso(m.actual_date)}
+            {
+                "seq": m.seq,
+                "name": m.name,
+                "planned_date": _iso(m.planned_date),
+                "actual_date": _iso(m.actual_date),
+            }
             for m in milestones
         ],
         "sites": sites,

@@ -29,7 +29,11 @@ class Ports:
 async def ports(request: pytest.FixtureRequest, key_prefix: str) -> AsyncIterator[Ports]:
     if request.param == "memory":
         yield Ports(
-            memory.MemoryEventBus(), memory.MemoryDedupStore(), memory.MemoryLock(), memory.MemoryCache(), memory.MemoryGeoIndex()
+            memory.MemoryEventBus(),
+            memory.MemoryDedupStore(),
+            memory.MemoryLock(),
+            memory.MemoryCache(),
+            memory.MemoryGeoIndex(),
         )
         return
     url = request.getfixturevalue("redis_url")

@@ -6,12 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tortoise import Tortoise
-
-from config.container import close_database
 
 from config.app import create_app
-from config.database import tortoise_config
+from config.container import close_database, init_tortoise
 from config.seed import seed_demo_data
 from domain.geo import haversine_m
 from tests.conftest import make_settings
@@ -19,7 +16,7 @@ from tests.conftest import make_settings
 
 @pytest.fixture
 async def client(db_url: str, tmp_path: Path) -> Any:
-    await Tortoise.init(config=tortoise_config(db_url))
+    await init_tortoise(db_url)
     await seed_demo_data(tmp_path)
     await close_database()
     app = create_app(make_settings(tmp_path, database_url=db_url))
@@ -33,12 +30,16 @@ async def test_keyword_search_matches_part_of_a_road_name(client: Any) -> None:
     assert body["total"] >= 1
     for item in body["items"]:
         assert "万昌" in item["name"] + item["address"] + item["road"]
-    assert {"code", "name", "kind", "stage", "progress_pct", "town", "address", "lat", "lng"} <= set(body["items"][0])
+    assert {"code", "name", "kind", "stage", "progress_pct", "town", "address", "lat", "lng"} <= set(
+        body["items"][0]
+    )
 
 
 async def test_nearby_is_sorted_by_distance_within_radius(client: Any) -> None:
     lat, lng = 28.372, 121.372
-    _, response = await client.get("/api/v1/projects", params={"near": f"{lat},{lng}", "radius_m": 5000, "page_size": 20})
+    _, response = await client.get(
+        "/api/v1/projects", params={"near": f"{lat},{lng}", "radius_m": 5000, "page_size": 20}
+    )
     assert response.status == 200
     items = response.json["items"]
     assert items, "the demo data has projects in 太平街道"

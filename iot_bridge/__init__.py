@@ -1,0 +1,1 @@
+"""iot_bridge package."""
