@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: run test lint bench venv unit integration migrate seed serve clean rasa
+.PHONY: run test lint bench venv unit integration migrate seed serve clean rasa system-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -13,6 +13,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
 venv: $(STAMP)
+
+# A CJK font for PNG charts and evidence overlays (no tofu boxes); wrk for the HTTP benchmarks.
+# Installed from Debian's packages when missing (needs root, as on CI); otherwise a warning.
+system-deps:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1; } || \
+	  echo "warning: could not install fonts-noto-cjk; charts and overlays will lack Chinese glyphs"; }
 
 ## make run: set up everything and start the whole system in embedded mode with demo data on :8000
 run: venv
@@ -25,7 +32,7 @@ seed: venv
 	$(PY) -m config seed
 
 ## make test: install the test needs, then lint and run the whole suite
-test: venv lint
+test: venv system-deps lint
 	$(PY) -m pytest -q
 
 unit: venv
@@ -37,8 +44,16 @@ lint: venv
 	$(VENV)/bin/lint-imports
 
 ## make bench: benchmarks under tests/bench, reported as ratios to a baseline measured in the same run
-bench: venv
+bench: venv system-deps
+	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null 2>&1 || echo "warning: wrk missing"
 	$(PY) -m tests.bench
+
+## make rasa: Python 3.10 venv with rasa 3.6.21 + jieba, train on nlu/ (cached by data hash), serve on :5005
+RASA_TOKEN ?= wenling-dev-rasa-token
+rasa:
+	bash nlu/rasa_server/setup.sh
+	bash nlu/rasa_server/train.sh
+	RASA_TOKEN=$(RASA_TOKEN) bash nlu/rasa_server/serve.sh
 
 clean:
 	rm -rf var .mypy_cache .ruff_cache .pytest_cache

@@ -11,13 +11,33 @@ from typing import Any
 from sanic import Sanic
 from sanic_ext import Extend
 
+from bot.dialogues.alerts import bind_hook as alerts_bind_hook
+from bot.dialogues.complaints import rating_hook as complaint_rating_hook
+from bot.webhook import wechat as wechat_callback
 from config.container import Runtime, open_runtime, readiness
 from config.settings import Settings
 from config.workers import embedded_workers
+from domain.emergency import services as emergency
+from domain.projects.services import gazetteer_names, project_read_model_cache
+from miniprogram_api.admin_outbox import admin_outbox
+from miniprogram_api.alerts_api import alerts, environment
+from miniprogram_api.approvals_api import approvals
 from miniprogram_api.auth import auth
+from miniprogram_api.cameras_api import cameras
+from miniprogram_api.complaints_api import complaints
+from miniprogram_api.credit_api import credit
+from miniprogram_api.emergency_api import emergency_bp
 from miniprogram_api.errors import install_error_handlers
+from miniprogram_api.exchange_api import exchange
 from miniprogram_api.health import health
+from miniprogram_api.nlu_api import nlu_api
+from miniprogram_api.open311 import open311
+from miniprogram_api.permits_api import permits
 from miniprogram_api.projects import projects
+from miniprogram_api.reports_api import report_static, reports, transparency
+from miniprogram_api.staff_conversations import staff_conversations
+from miniprogram_api.wxa_login import wxa_login
+from nlu import build_engine, refresh_gazetteer
 
 log = logging.getLogger(__name__)
 _app_numbers = itertools.count(1)
@@ -28,6 +48,34 @@ MAX_BODY_BYTES = 12 * 1024 * 1024  # the biggest legitimate body: one 10 MB phot
 def create_app(settings: Settings, *, name: str | None = None, run_workers: bool = False) -> Sanic[Any, Any]:
     # Sanic registers apps by name; tests build several, so each gets its own.
     app: Sanic[Any, Any] = Sanic(name or f"wenling_{next(_app_numbers)}")
+    _configure(app)
+    app.ctx.settings = settings
+    app.ctx.services = {
+        # A rating (满意/基本满意/不满意, 1/2/3) typed right after a staff reply; the inbound handler
+        # may call it before the dialogue engine: async (openid, text, *, now) -> reply text or None.
+        "complaint_rating": complaint_rating_hook,
+        "bind_site": alerts_bind_hook,
+    }
+
+    async def readiness_check() -> dict[str, str]:
+        return await readiness(settings)
+
+    app.ctx.readiness = readiness_check
+    _install_listeners(app, settings, run_workers=run_workers)
+    install_error_handlers(app)
+    for blueprint in BLUEPRINTS:
+        app.blueprint(blueprint)
+    return app
+
+
+BLUEPRINTS = (
+    health, auth, wxa_login, projects, wechat_callback, nlu_api, staff_conversations, admin_outbox,
+    complaints, open311, permits, approvals, credit, alerts, environment, cameras, emergency_bp,
+    reports, transparency, report_static, exchange,
+)  # fmt: skip
+
+
+def _configure(app: Sanic[Any, Any]) -> None:
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.OAS_URL_PREFIX = "/docs"
@@ -43,14 +91,9 @@ def create_app(settings: Settings, *, name: str | None = None, run_workers: bool
         version="1.0.0",
         description="Projects, complaints, approvals, credit, alerts and emergencies for a county city.",
     )
-    app.ctx.settings = settings
-    app.ctx.services = {}
 
-    async def readiness_check() -> dict[str, str]:
-        return await readiness(settings)
 
-    app.ctx.readiness = readiness_check
-
+def _install_listeners(app: Sanic[Any, Any], settings: Settings, *, run_workers: bool) -> None:
     @app.before_server_start
     async def open_resources(app: Sanic[Any, Any]) -> None:
         runtime = await open_runtime(settings)
@@ -58,6 +101,13 @@ def create_app(settings: Settings, *, name: str | None = None, run_workers: bool
         app.ctx.infra = runtime.infra
         app.ctx.media = runtime.media
         app.ctx.started_at = dt.datetime.now(dt.UTC)
+        # The registry of rescue resources lives in the database; the geo index is rebuilt from it.
+        await emergency.index_resources(runtime.infra.geo)
+        if settings.project_read_model_ttl_s > 0:
+            app.ctx.services["project_read_model"] = project_read_model_cache(
+                ttl_s=settings.project_read_model_ttl_s
+            )
+        app.ctx.services["nlu"] = await _open_nlu(settings, runtime)
         log.info("started in %s mode (redis=%s)", settings.app_mode.value, runtime.infra.redis_backed)
 
     @app.after_server_start
@@ -81,8 +131,21 @@ def create_app(settings: Settings, *, name: str | None = None, run_workers: bool
         if runtime is not None:
             await runtime.close()
 
-    install_error_handlers(app)
-    app.blueprint(health)
-    app.blueprint(auth)
-    app.blueprint(projects)
-    return app
+
+async def _open_nlu(settings: Settings, runtime: Runtime) -> Any:
+    """The NLU engine (trained or loaded from cache off the loop), fed project/enterprise/road names;
+    the Rasa backend's HTTP client closes with the runtime."""
+    engine = await asyncio.to_thread(
+        build_engine,
+        backend=settings.nlu_backend.value,
+        data_dir=settings.data_dir,
+        fallback_threshold=settings.nlu_fallback_threshold,
+        rasa_url=settings.rasa_url,
+        rasa_token=settings.rasa_token.get_secret_value(),
+        rasa_timeout_s=settings.rasa_timeout_s,
+    )
+    await refresh_gazetteer(engine, **await gazetteer_names())
+    closer = getattr(engine, "aclose", None)
+    if closer is not None:
+        runtime.closers.append(closer)
+    return engine

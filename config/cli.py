@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import subprocess
@@ -18,9 +19,10 @@ from pathlib import Path
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from config.app import create_app
-from config.container import close_database, open_database
+from config.container import close_database, open_database, open_runtime
 from config.database import tortoise_config
 from config.settings import Settings, load_settings
+from config.workers import embedded_workers
 
 log = logging.getLogger("config")
 
@@ -69,14 +71,38 @@ def serve(settings: Settings) -> None:
     )
 
 
+def run_worker(settings: Settings, name: str) -> int:
+    """Production: one background worker in its own process (the API runs with RUN_EMBEDDED_WORKERS=false)."""
+    workers = dict(embedded_workers())
+    if name not in workers:
+        print(f"unknown worker {name!r}; choose one of: {', '.join(workers)}")
+        return 2
+
+    async def run() -> None:
+        runtime = await open_runtime(settings)
+        try:
+            await workers[name](runtime)
+        finally:
+            await runtime.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m config")
-    parser.add_argument("command", choices=["migrate", "makemigrations", "seed", "serve", "run"])
+    parser.add_argument("command", choices=["migrate", "makemigrations", "seed", "serve", "run", "worker"])
+    parser.add_argument(
+        "name", nargs="?", help="for `worker`: which worker to run alone (see config/workers.py)"
+    )
     args, extra = parser.parse_known_args(argv)
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "makemigrations":
         return makemigrations(settings, extra)
+    if args.command == "worker":
+        return run_worker(settings, args.name or "")
     if args.command in ("migrate", "run"):
         asyncio.run(migrate(settings))
     if args.command == "seed" or (

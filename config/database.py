@@ -12,6 +12,15 @@ from typing import Any
 CONTEXT_APPS: dict[str, str] = {
     "accounts": "domain.accounts",
     "projects": "domain.projects",
+    "alerts": "domain.alerts",
+    "credit": "domain.credit",
+    "notifications": "domain.notifications",
+    "approvals": "domain.approvals",
+    "complaints": "domain.complaints",
+    "permits": "domain.permits",
+    "emergency": "domain.emergency",
+    "conversations": "domain.conversations",
+    "exchange": "domain.exchange",
 }
 
 

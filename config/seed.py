@@ -16,9 +16,18 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from adapters.media_store import MediaStore
+from adapters.memory import MemoryEventBus
 from config.demo_data import MILESTONES, demo_id_number, enterprise_rows, person_name, phone, project_row
+from config.settings import REPO_ROOT
 from domain.accounts.models import Account
 from domain.accounts.rules import Department, Role, hash_password
+from domain.approvals.access import ApprovalsEnv
+from domain.approvals.catalogue import load_catalogue
+from domain.approvals.demo import seed_demo_applications
+from domain.calendar.rules import load_calendar
+from domain.credit.demo import seed_demo_credit
+from domain.emergency.models import EmergencyResource
 from domain.projects.models import Camera, Device, Enterprise, Milestone, Person, Project, Site
 from domain.projects.rules import DeviceType, PersonRole, ProjectStage
 
@@ -33,6 +42,8 @@ DEMO_ACCOUNTS: tuple[tuple[str, Role, str], ...] = (
     ("development", Role.STAFF, Department.DEVELOPMENT),
     ("environment", Role.STAFF, Department.ENVIRONMENT),
     ("fire", Role.STAFF, Department.FIRE),
+    ("health", Role.STAFF, Department.HEALTH),
+    ("police", Role.STAFF, Department.POLICE),
     ("emergency", Role.STAFF, Department.EMERGENCY),
     ("enterprise", Role.ENTERPRISE, ""),
     ("sitemanager", Role.SITE_MANAGER, ""),
@@ -136,6 +147,8 @@ async def _accounts(data_dir: Path, enterprise: Enterprise) -> list[tuple[str, s
                 department=department,
                 enterprise_uscc=enterprise.uscc if role is Role.ENTERPRISE else "",
                 display_name=f"演示账号-{username}",
+                # Demo staff get an openid so the outbox shows whom an alert would reach.
+                openid=f"demo-openid-{username}" if role in (Role.STAFF, Role.ADMIN) else None,
             )
         label = f"{role.value}{'/' + department if department else ''}"
         printed.append((username, password, label))
@@ -144,10 +157,172 @@ async def _accounts(data_dir: Path, enterprise: Enterprise) -> list[tuple[str, s
     return printed
 
 
+# (code, name, kind, department, capabilities, lat, lng, address): plausible Wenling rescue forces.
+EMERGENCY_RESOURCES: tuple[tuple[str, str, str, str, tuple[str, ...], float, float, str], ...] = (
+    (
+        "FIRE-TP",
+        "温岭市消防救援大队太平站",
+        "fire_station",
+        "fire",
+        ("fire", "rescue", "collapse_rescue", "hazmat"),
+        28.3745,
+        121.3810,
+        "太平街道万昌中路",
+    ),
+    (
+        "FIRE-ZG",
+        "泽国专职消防站",
+        "fire_station",
+        "fire",
+        ("fire", "rescue", "collapse_rescue"),
+        28.5020,
+        121.3050,
+        "泽国镇泽国大道",
+    ),
+    (
+        "FIRE-SM",
+        "松门专职消防站",
+        "fire_station",
+        "fire",
+        ("fire", "rescue", "hazmat"),
+        28.3330,
+        121.5550,
+        "松门镇松门大道",
+    ),
+    (
+        "FIRE-XH",
+        "新河专职消防站",
+        "fire_station",
+        "fire",
+        ("fire", "rescue"),
+        28.4380,
+        121.4480,
+        "新河镇新河大道",
+    ),
+    (
+        "HOSP-1",
+        "温岭市第一人民医院",
+        "hospital",
+        "health",
+        ("medical", "trauma", "burn"),
+        28.3800,
+        121.3780,
+        "太平街道横湖中路",
+    ),
+    ("HOSP-TCM", "温岭市中医院", "hospital", "health", ("medical",), 28.3690, 121.3600, "城西街道"),
+    (
+        "HOSP-ZG",
+        "温岭市第二人民医院",
+        "hospital",
+        "health",
+        ("medical", "trauma"),
+        28.4980,
+        121.2950,
+        "泽国镇",
+    ),
+    ("HOSP-SM", "温岭市第四人民医院", "hospital", "health", ("medical",), 28.3310, 121.5500, "松门镇"),
+    ("EMS-120", "温岭市急救站", "hospital", "health", ("medical",), 28.3760, 121.3900, "城东街道"),
+    (
+        "TRAF-1",
+        "温岭市公安局交警大队",
+        "traffic_police",
+        "police",
+        ("traffic_control",),
+        28.3700,
+        121.3950,
+        "城东街道东辉北路",
+    ),
+    (
+        "TRAF-ZG",
+        "交警泽国中队",
+        "traffic_police",
+        "police",
+        ("traffic_control",),
+        28.4950,
+        121.3100,
+        "泽国镇",
+    ),
+    (
+        "RESC-BLUE",
+        "温岭蓝天救援队",
+        "rescue_team",
+        "emergency",
+        ("rescue", "collapse_rescue", "high_angle"),
+        28.3650,
+        121.3750,
+        "太平街道",
+    ),
+    (
+        "RESC-POWER",
+        "国网温岭供电抢修中心",
+        "rescue_team",
+        "emergency",
+        ("power",),
+        28.3820,
+        121.3700,
+        "城北街道",
+    ),
+    (
+        "EQUIP-1",
+        "东方建设集团大型设备堆场",
+        "equipment_yard",
+        "housing",
+        ("crane", "excavator", "lighting"),
+        28.3400,
+        121.3500,
+        "横峰街道",
+    ),
+    (
+        "EQUIP-2",
+        "城建集团机械设备中心",
+        "equipment_yard",
+        "housing",
+        ("crane", "excavator"),
+        28.4100,
+        121.4000,
+        "城北街道",
+    ),
+)
+
+
+async def _emergency_resources(rng: random.Random) -> None:
+    for code, name, kind, department, capabilities, lat, lng, address in EMERGENCY_RESOURCES:
+        await EmergencyResource.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "kind": kind,
+                "department": department,
+                "capabilities": list(capabilities),
+                "lat": lat,
+                "lng": lng,
+                "address": f"温岭市{address}",
+                "contact_name": person_name(rng),
+                "contact_phone": phone(rng),
+                "contact_openid": f"demo-openid-{code.lower()}",
+            },
+        )
+
+
+def _approvals_env(data_dir: Path) -> ApprovalsEnv:
+    return ApprovalsEnv(
+        catalogue=load_catalogue(REPO_ROOT / "config" / "approvals.yml"),
+        calendar=load_calendar(REPO_ROOT / "config" / "calendar_overrides.yml"),
+        media=MediaStore(data_dir / "media"),
+        bus=MemoryEventBus(),  # the demo application's events have no consumer yet
+        max_file_bytes=10 * 1024 * 1024,
+    )
+
+
 async def seed_demo_data(data_dir: Path) -> list[tuple[str, str, str]]:
     """Load the demo data set; returns (username, password, role) of the demo accounts."""
     rng = random.Random(DEMO_SEED)
     async with in_transaction():
         enterprises = await _enterprises(rng)
         await _projects(rng, enterprises)
+        await _emergency_resources(random.Random(DEMO_SEED + 1))
+    await seed_demo_credit([(e.uscc, e.name) for e in enterprises], now=dt.datetime.now(dt.UTC))
+    await seed_demo_applications(
+        _approvals_env(data_dir), enterprise_uscc=enterprises[0].uscc, project_code="WL-2026-0031"
+    )
     return await _accounts(data_dir, enterprises[0])

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
     data_dir: Path = REPO_ROOT / "var"
     seed_demo_data: bool = True
+    project_read_model_ttl_s: float = Field(default=30.0, ge=0)  # 0: public search always asks the database
     run_embedded_workers: bool = True  # start the bridge, dispatcher and other workers in the API process
 
     # --- storage and messaging -----------------------------------------------------------------

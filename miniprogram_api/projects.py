@@ -42,7 +42,8 @@ async def list_projects(request: Request) -> HTTPResponse:
         page=int_arg(request, "page", default=1, low=1, high=100_000),
         page_size=int_arg(request, "page_size", default=20, low=1, high=services.MAX_PAGE_SIZE),
     )
-    page = await services.search_projects(query)
+    cache = request.app.ctx.services.get("project_read_model")
+    page = await services.search_projects(query, read_model=await cache.current() if cache else None)
     return json({"items": page.items, "total": page.total, "page": page.page, "page_size": page.page_size})
 
 

@@ -25,6 +25,7 @@ from config.database import tortoise_config
 from config.settings import Settings
 
 Sanic.test_mode = True
+pytest_plugins = ["tests.wechat_stub.plugin"]
 
 DATABASE_BACKENDS = ["sqlite", "postgres"]
 
@@ -113,5 +114,15 @@ def key_prefix() -> str:
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    base: dict[str, Any] = {"data_dir": tmp_path, "seed_demo_data": False}
+    """Embedded-mode settings for a test. Service URLs in the environment (CI sets them) are NOT
+    inherited: a test that wants Redis or MQTT passes ``redis_url=``/``mqtt_url=`` itself, and gets a
+    key prefix of its own so tests never share leases, caches or streams."""
+    base: dict[str, Any] = {
+        "data_dir": tmp_path,
+        "seed_demo_data": False,
+        "database_url": "",
+        "redis_url": None,
+        "mqtt_url": None,
+        "redis_key_prefix": f"test:{uuid.uuid4().hex[:10]}:",
+    }
     return Settings(**(base | overrides))

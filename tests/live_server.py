@@ -25,7 +25,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def live_server(
-    data_dir: Path, *, command: str = "run", startup_timeout_s: float = 60, **env: str
+    data_dir: Path, *, command: str = "run", startup_timeout_s: float = 60, env: dict[str, str] | None = None
 ) -> Iterator[str]:
     """Yields the base URL once /healthz answers; stops the process (by its PID) afterwards."""
     port = free_port()
@@ -35,7 +35,7 @@ def live_server(
         "PORT": str(port),
         "RUN_EMBEDDED_WORKERS": "false",
         "LOG_LEVEL": "WARNING",
-        **env,
+        **(env or {}),
     }
     log_path = data_dir / f"server-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,7 @@ class Department(StrEnum):
     TRANSPORT = "transport"  # 交通运输局
     POLICE = "police"  # 公安
     EMERGENCY = "emergency"  # 应急管理局
+    HEALTH = "health"  # 卫生健康局 (120 急救)
     URBAN_MANAGEMENT = "urban_management"  # 综合行政执法局
 
 

@@ -42,3 +42,14 @@ async def login_with_openid(openid: str, *, secret: bytes, now: dt.datetime) -> 
 
 def authenticate(token: str, *, secret: bytes, now: dt.datetime) -> Principal:
     return verify_token(token, secret=secret, now=now)
+
+
+async def openids_of_departments(departments: list[str]) -> dict[str, list[str]]:
+    """Active staff with a WeChat openid, by department: who is told when a department is alerted."""
+    rows = await Account.filter(
+        department__in=departments, role__in=[Role.STAFF, Role.ADMIN], active=True, openid__isnull=False
+    ).values("department", "openid")
+    found: dict[str, list[str]] = {department: [] for department in departments}
+    for row in rows:
+        found[row["department"]].append(row["openid"])
+    return found

@@ -10,11 +10,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.expressions import Q
-
 from domain.errors import NotFound, ValidationFailed
-from domain.geo import bounding_box, haversine_m
-from domain.projects.models import Milestone, Project, Site
+from domain.geo import haversine_m
+from domain.projects import queries
+from domain.projects.models import Enterprise, Milestone, Project, Site
+from domain.projects.read_model import ProjectReadModel, ProjectReadModelCache
 from domain.projects.rules import (
     PROJECT_KIND_LABELS,
     PROJECT_STAGE_LABELS,
@@ -77,64 +77,78 @@ class ProjectPage:
     page_size: int
 
 
-def _filtered(query: ProjectQuery) -> Any:
-    queryset = Project.all()
-    for term in query.q.split():
-        queryset = queryset.filter(
-            Q(name__icontains=term) | Q(address__icontains=term) | Q(road__icontains=term)
-        )
-    if query.town:
-        queryset = queryset.filter(town=query.town)
-    if query.stage is not None:
-        queryset = queryset.filter(stage=query.stage)
-    if query.kind is not None:
-        queryset = queryset.filter(kind=query.kind)
-    return queryset
-
-
 def _summary(row: dict[str, Any]) -> dict[str, Any]:
     kind = ProjectKind(row["kind"])
     stage = ProjectStage(row["stage"])
     return {**row, "kind_label": PROJECT_KIND_LABELS[kind], "stage_label": PROJECT_STAGE_LABELS[stage]}
 
 
-async def search_projects(query: ProjectQuery) -> ProjectPage:
+async def search_projects(query: ProjectQuery, *, read_model: ProjectReadModel | None = None) -> ProjectPage:
+    """Answer from the in-memory read model when the caller has one, else from the database."""
+    if read_model is not None:
+        return _search_read_model(query, read_model)
     if query.near is None:
         return await _search_by_text(query)
     return await _search_nearby(query)
 
 
+def _search_read_model(query: ProjectQuery, model: ProjectReadModel) -> ProjectPage:
+    filters = _query_filters(query)
+    if query.near is None:
+        rows, total = model.text_page(**filters)
+        return ProjectPage([_summary(row) for row in rows], total, query.page, query.page_size)
+    lat, lng = query.near
+    ranked, total = model.nearby_page(lat=lat, lng=lng, radius_m=query.radius_m, **filters)
+    items = [{**_summary(row), "distance_m": round(distance, 1)} for row, distance in ranked]
+    return ProjectPage(items, total, query.page, query.page_size)
+
+
+async def load_public_summaries() -> list[dict[str, Any]]:
+    """Every project's public summary: what the read model is built from."""
+    rows = await Project.all().values(*SUMMARY_FIELDS)
+    return [{**row, "kind": str(row["kind"]), "stage": str(row["stage"])} for row in rows]
+
+
+def project_read_model_cache(*, ttl_s: float = 30.0) -> ProjectReadModelCache:
+    return ProjectReadModelCache(load_public_summaries, ttl_s=ttl_s)
+
+
+def _query_filters(query: ProjectQuery) -> dict[str, Any]:
+    return {
+        "terms": query.q.split(),
+        "town": query.town,
+        "stage": query.stage.value if query.stage else None,
+        "kind": query.kind.value if query.kind else None,
+        "offset": (query.page - 1) * query.page_size,
+        "limit": query.page_size,
+    }
+
+
 async def _search_by_text(query: ProjectQuery) -> ProjectPage:
-    queryset = _filtered(query)
-    total = await queryset.count()
-    offset = (query.page - 1) * query.page_size
-    rows = await queryset.order_by("code").offset(offset).limit(query.page_size).values(*SUMMARY_FIELDS)
-    return ProjectPage([_summary(row) for row in rows], total, query.page, query.page_size)
+    rows, total = await queries.text_page(**_query_filters(query))
+    return ProjectPage([_summary(_without_total(row)) for row in rows], total, query.page, query.page_size)
 
 
 async def _search_nearby(query: ProjectQuery) -> ProjectPage:
     assert query.near is not None
     lat, lng = query.near
-    min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, query.radius_m)
-    candidates = (
-        await _filtered(query)
-        .filter(lat__gte=min_lat, lat__lte=max_lat, lng__gte=min_lng, lng__lte=max_lng)
-        .values_list("code", "lat", "lng")
+    rows, total = await queries.nearby_page(
+        lat=lat, lng=lng, radius_m=query.radius_m, **_query_filters(query)
     )
-    ranked = sorted(
-        (distance, code)
-        for code, p_lat, p_lng in candidates
-        if (distance := haversine_m(lat, lng, p_lat, p_lng)) <= query.radius_m
-    )
-    offset = (query.page - 1) * query.page_size
-    page = ranked[offset : offset + query.page_size]
-    distance_by_code = {code: distance for distance, code in page}
-    rows = await Project.filter(code__in=list(distance_by_code)).values(*SUMMARY_FIELDS)
-    items = sorted(
-        ({**_summary(row), "distance_m": round(distance_by_code[row["code"]], 1)} for row in rows),
-        key=lambda item: item["distance_m"],
-    )
-    return ProjectPage(items, len(ranked), query.page, query.page_size)
+    items = [
+        {
+            **_summary(_without_total(row)),
+            "distance_m": round(haversine_m(lat, lng, row["lat"], row["lng"]), 1),
+        }
+        for row in rows
+    ]
+    # The database ranked by an equirectangular distance; order the page by the exact one.
+    items.sort(key=lambda item: item["distance_m"])
+    return ProjectPage(items, total, query.page, query.page_size)
+
+
+def _without_total(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in row.items() if key != "total"}
 
 
 def _enterprise(enterprise: Any) -> dict[str, str] | None:
@@ -189,4 +203,30 @@ async def project_details(code: str) -> dict[str, Any]:
             for m in milestones
         ],
         "sites": sites,
+    }
+
+
+async def site_location(site_code: str) -> dict[str, Any] | None:
+    """Where a site is, for other contexts (emergency intake, complaint dispatch): code, project, place."""
+    site = await Site.filter(code=site_code).select_related("project").first()
+    if site is None:
+        return None
+    return {
+        "site_code": site.code,
+        "project_code": site.project.code,
+        "name": site.name,
+        "address": site.project.address,
+        "lat": site.lat,
+        "lng": site.lng,
+    }
+
+
+async def gazetteer_names() -> dict[str, Any]:
+    """Names the NLU should recognise without retraining: projects (code, name), enterprises, places."""
+    rows = await Project.all().values_list("code", "name", "road", "town")
+    enterprises = await Enterprise.all().values_list("name", flat=True)
+    return {
+        "projects": [(code, name) for code, name, _road, _town in rows],
+        "companies": [str(name) for name in enterprises],
+        "locations": {place for _code, _name, road, town in rows for place in (road, town) if place},
     }

@@ -115,3 +115,44 @@ async def test_health_readiness_and_openapi(client: Any) -> None:
     _, spec = await client.get("/docs/openapi.json")
     assert spec.status == 200
     assert "/api/v1/projects" in spec.json["paths"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"q": "万昌"},
+        {"q": "大道 温岭"},
+        {"town": "泽国镇", "page_size": 5, "page": 2},
+        {"near": (28.372, 121.372), "radius_m": 5000},
+        {"near": (28.372, 121.372), "radius_m": 5000, "page": 2, "page_size": 7},
+        {"near": (28.30, 121.55), "radius_m": 20000, "q": "工程"},
+        {"near": (28.45, 121.30), "radius_m": 50000, "stage": "construction", "kind": "residential"},
+        {"q": "没有这个词"},
+        {"page": 99},
+    ],
+)
+async def test_read_model_answers_exactly_like_the_database(
+    database: str, tmp_path: Path, query: dict[str, Any]
+) -> None:
+    from domain.projects import services  # noqa: PLC0415
+    from domain.projects.read_model import ProjectReadModel  # noqa: PLC0415
+    from domain.projects.rules import ProjectKind, ProjectStage  # noqa: PLC0415
+
+    await seed_demo_data(tmp_path)
+    model = ProjectReadModel.build(await services.load_public_summaries())
+    arguments = {
+        **query,
+        "stage": ProjectStage(query["stage"]) if "stage" in query else None,
+        "kind": ProjectKind(query["kind"]) if "kind" in query else None,
+    }
+    project_query = services.ProjectQuery(**arguments)
+    from_database = await services.search_projects(project_query)
+    from_memory = await services.search_projects(project_query, read_model=model)
+    assert from_memory.total == from_database.total
+    assert [item["code"] for item in from_memory.items] == [item["code"] for item in from_database.items]
+    for mine, theirs in zip(from_memory.items, from_database.items, strict=True):
+        assert (
+            mine == pytest.approx(theirs)
+            if "distance_m" not in mine
+            else mine["distance_m"] == pytest.approx(theirs["distance_m"], abs=0.1)
+        )

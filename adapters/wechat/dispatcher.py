@@ -1,0 +1,150 @@
+"""The outbox dispatcher: claims due messages and delivers them through WeChat (or records them).
+
+With Redis, only the process holding the leader lease dispatches (the Lock port); each claim is also
+a conditional UPDATE, so even two leaders by accident cannot send one message twice. Without WeChat
+credentials (embedded mode) messages are marked ``recorded``: the admin outbox listing shows what
+would have been sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Protocol
+
+from adapters.infrastructure import Infrastructure
+from adapters.wechat.client import client_from_settings
+from config.settings import Settings
+from domain.notifications import services
+from domain.notifications.delivery import DeliveryContext, deliver
+from domain.notifications.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+LEADER_LOCK = "outbox:dispatcher"
+LEADER_TTL_S = 15.0
+CLAIM_LEASE_S = 120.0  # longer than any one delivery: a message still SENDING after it was orphaned
+BATCH_SIZE = 50
+CONCURRENCY = 8
+DRAIN_TIMEOUT_S = 30.0
+
+
+class DispatcherRuntime(Protocol):
+    """What the dispatcher needs from ``config.container.Runtime`` (adapters sit below config)."""
+
+    settings: Settings
+    infra: Infrastructure
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        infra: Infrastructure,
+        context: DeliveryContext,
+        poll_interval_s: float,
+        owner: str | None = None,
+        clock: Callable[[], dt.datetime] = _utcnow,
+    ) -> None:
+        self._infra = infra
+        self._context = context
+        self._poll_s = poll_interval_s
+        self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
+        self._clock = clock
+        self._leading = False
+
+    @property
+    def recording_only(self) -> bool:
+        return self._context.sender is None
+
+    async def _hold_leadership(self) -> bool:
+        """Only one dispatcher sends when processes share Redis; in-process there is only one."""
+        if not self._infra.redis_backed:
+            return True
+        lock = self._infra.lock
+        if self._leading and await lock.refresh(LEADER_LOCK, self.owner, LEADER_TTL_S):
+            return True
+        self._leading = await lock.acquire(LEADER_LOCK, self.owner, LEADER_TTL_S)
+        if self._leading:
+            log.info("%s is now the outbox leader", self.owner)
+        return self._leading
+
+    async def run_once(self) -> int:
+        """Claim and deliver one batch; returns how many messages were handled."""
+        if not await self._hold_leadership():
+            return 0
+        messages = await services.claim_due(now=self._clock(), limit=BATCH_SIZE, lease_s=CLAIM_LEASE_S)
+        if not messages:
+            return 0
+        limit = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(message: OutboxMessage) -> None:
+            async with limit:
+                try:
+                    await deliver(message, self._context, now=self._clock())
+                except Exception:
+                    # A broken message must not stop the others. It stays SENDING; its lease runs
+                    # out and it is claimed again.
+                    log.exception("outbox %s: delivery crashed", message.id)
+
+        async with asyncio.TaskGroup() as group:
+            for message in messages:
+                group.create_task(one(message))
+        return len(messages)
+
+    async def run(self) -> None:
+        """Poll until cancelled; busy batches are followed at once, idle ones after the poll interval."""
+        try:
+            while True:
+                batch = asyncio.ensure_future(self.run_once())
+                try:
+                    handled = await asyncio.shield(batch)
+                except asyncio.CancelledError:
+                    # Let the batch in flight record its outcomes (each call is bounded by the HTTP
+                    # timeout) instead of leaving messages SENDING until their lease runs out.
+                    await asyncio.wait({batch}, timeout=DRAIN_TIMEOUT_S)
+                    raise
+                if handled < BATCH_SIZE:
+                    await asyncio.sleep(self._poll_s)
+        finally:
+            if self._leading and self._infra.redis_backed:
+                await asyncio.shield(self._infra.lock.release(LEADER_LOCK, self.owner))
+
+
+async def build_dispatcher(runtime: DispatcherRuntime, *, owner: str | None = None) -> Dispatcher:
+    settings = runtime.settings
+    catalog = await services.template_catalog()
+    sender = (
+        client_from_settings(settings, cache=runtime.infra.cache, lock=runtime.infra.lock)
+        if settings.wechat_configured
+        else None
+    )
+    if sender is None:
+        log.warning("WeChat credentials not configured: the outbox records messages instead of sending them")
+    context = DeliveryContext(
+        sender=sender, catalog=catalog, admin_openids=tuple(settings.admin_alert_openids)
+    )
+    return Dispatcher(
+        infra=runtime.infra, context=context, poll_interval_s=settings.outbox_poll_interval_s, owner=owner
+    )
+
+
+async def run_dispatcher(runtime: DispatcherRuntime) -> None:
+    """The embedded worker (``config.workers``) and the production process entry."""
+    dispatcher = await build_dispatcher(runtime)
+    await dispatcher.run()
+
+
+async def handle_template_send_job_finish(msgid: str, status: str, *, now: dt.datetime) -> bool:
+    """The TEMPLATESENDJOBFINISH event (called by the webhook): store the delivery receipt by msgid."""
+    recorded = await services.record_template_receipt(msgid, status, now=now)
+    if not recorded:
+        log.info("TEMPLATESENDJOBFINISH for unknown msgid %s", msgid)
+    return recorded

@@ -1,0 +1,69 @@
+"""The dialogue engine of the official account, and how other contexts add their dialogues.
+
+Adding a dialogue (complaints, approvals, credit, alerts binding, emergency, ...)
+--------------------------------------------------------------------------------
+Create ``bot/dialogues/<name>.py`` defining ``DIALOGUES: tuple[IntentSpec, ...]``; every module there
+is loaded into the intent table at start-up (``registry.load_dialogues``). An intent name is one of
+``nlu.interface.INTENTS`` (the NLU decides which intent a message has) and may appear in one module only.
+
+    from bot.dialogue import IntentSpec, Reply, SlotSpec, Turn
+
+    async def report_nuisance(turn: Turn) -> Reply:
+        # turn.slots: the filled slots; turn.parse: nlu ParseResult (intent, confidence, entities);
+        # turn.text; turn.location (lat, lng) from this message or remembered ("附近"), or None;
+        # turn.state.evidence: media refs (MediaStore) of photos sent during this dialogue;
+        # turn.state.context: a dict kept across turns for follow-up questions (JSON values only);
+        # turn.deps: settings, infra (cache, dedup, bus, lock, geo), media, nlu, services (app.ctx.services);
+        # turn.choice: the value of the numbered choice picked, when this call answers a "1"/"2" reply;
+        # turn.now: aware UTC datetime; turn.openid: the citizen (log it only via mask_openid).
+        ticket_id = await complaints.submit(...)   # domain services only, never models
+        return Reply(text=messages.COMPLAINT_ACCEPTED.format(...))
+
+    DIALOGUES = (
+        IntentSpec(
+            intent="report_nuisance",
+            handler=report_nuisance,
+            slots=(SlotSpec("nuisance_type", prompt=messages.ASK_NUISANCE, extract=lambda t: ...),),
+        ),
+    )
+
+Contract of a handler: ``async def handler(turn: Turn) -> Reply``.
+- It runs only once every slot of its ``IntentSpec`` is filled. ``SlotSpec.extract(turn)`` is a cheap,
+  synchronous function returning the slot value or ``None``; a missing slot is asked for with
+  ``prompt`` and re-asked at most twice, then the dialogue ends.
+- ``Reply(text, keep_open=False, choices=())``: ``keep_open=True`` keeps the intent active so that
+  the next message re-runs this handler (context and evidence kept; slots are extracted afresh from
+  the new message, so keep what must survive the turn in ``turn.state.context``); ``choices`` is a tuple of
+  ``(intent, value)`` pairs shown as numbered lines by the handler's own text: when the user answers
+  "2", the handler of the second pair's intent is called with ``turn.choice == value``.
+- Text is Simplified Chinese from ``bot/messages.py`` (add your strings there). Length is free: the
+  webhook splits replies over 2048 bytes and pushes the rest; it also escapes CDATA.
+- Raise a ``domain.errors.DomainError`` for expected failures: the engine ends the dialogue and answers
+  ``messages.ERROR_BY_CODE[code]`` (add your codes there).
+- Each message runs the handler at most once (the webhook dedups WeChat's retries), but a slow handler
+  (past ``settings.wechat_reply_budget_s``) is answered by a pushed message instead of a passive reply.
+  Side effects must still be idempotent per message when possible: use ``turn.message.dedup_key``.
+- The engine handles ``取消``/``算了``, numbered choices, expiry of abandoned dialogues (10 min),
+  low NLU confidence (a clarifying question) and ``转人工`` (the staff queue).
+
+Hooks the bot calls when present in ``app.ctx.services``:
+- ``"bind_site"``: ``async (openid: str, token: str, *, now: datetime) -> str`` — the Chinese reply,
+  for a subscribe/SCAN event with the QR scene ``bind:<token>`` (the alerts context provides it).
+"""
+
+from bot.dialogue.engine import DialogueEngine, UserInput
+from bot.dialogue.registry import IntentTable, load_dialogues
+from bot.dialogue.types import BotDeps, ConversationState, IntentSpec, Reply, SlotSpec, Turn
+
+__all__ = [
+    "BotDeps",
+    "ConversationState",
+    "DialogueEngine",
+    "IntentSpec",
+    "IntentTable",
+    "Reply",
+    "SlotSpec",
+    "Turn",
+    "UserInput",
+    "load_dialogues",
+]

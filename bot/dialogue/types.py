@@ -1,0 +1,128 @@
+"""The value types of the dialogue engine: state, turns, replies and intent specifications."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapters.infrastructure import Infrastructure
+from adapters.media_store import MediaStore
+from bot.inbound import InboundMessage
+from config.settings import Settings
+from nlu.interface import NluEngine, ParseResult
+
+HISTORY_SIZE = 5
+
+
+@dataclass(slots=True)
+class ConversationState:
+    """One user's conversation, kept as JSON in the cache port with a TTL.
+
+    ``intent``/``slots``/``awaiting`` describe a dialogue collecting slots; ``choices`` are the numbered
+    options of the last reply (each ``{"intent": ..., "value": ...}``); ``context`` is what follow-up
+    questions need (e.g. ``project_code``), per dialogue; ``evidence`` holds media refs collected for the
+    dialogue in progress.
+    """
+
+    intent: str = ""
+    slots: dict[str, Any] = field(default_factory=dict)
+    awaiting: str = ""
+    reprompts: int = 0
+    choices: list[dict[str, str]] = field(default_factory=list)
+    pending_text: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+    evidence: list[str] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)
+    updated_at: float = 0.0  # epoch seconds of the last turn
+
+    def to_json(self) -> str:
+        # Not dataclasses.asdict: its deep copy costs more than the rest of a turn's bookkeeping.
+        return json.dumps(
+            {name: getattr(self, name) for name in self.__dataclass_fields__}, ensure_ascii=False
+        )
+
+    @classmethod
+    def from_json(cls, raw: str) -> ConversationState:
+        data = json.loads(raw)
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        return cls(**known)
+
+    def end_dialogue(self) -> None:
+        """Forget the dialogue in progress (slots, choices, evidence); keep follow-up context."""
+        self.intent = ""
+        self.slots = {}
+        self.awaiting = ""
+        self.reprompts = 0
+        self.choices = []
+        self.pending_text = ""
+        self.evidence = []
+
+    def remember(self, text: str) -> None:
+        if text:
+            self.history = [*self.history, text][-HISTORY_SIZE:]
+
+
+@dataclass(frozen=True, slots=True)
+class BotDeps:
+    """What handlers may use. ``services`` is ``app.ctx.services``: hooks other contexts register."""
+
+    settings: Settings
+    infra: Infrastructure
+    nlu: NluEngine
+    media: MediaStore | None = None
+    wechat: Any = None  # the outbound WeChat client (get_media, create_menu), when configured
+    services: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Turn:
+    """One user turn as a handler sees it. Handlers may change ``state`` (it is saved after the turn)."""
+
+    openid: str
+    text: str
+    parse: ParseResult
+    state: ConversationState
+    deps: BotDeps
+    now: dt.datetime
+    location: tuple[float, float] | None = None  # from this message, else the remembered one
+    location_is_new: bool = False  # True when this very message carried the location
+    choice: str = ""  # the value of a numbered choice the user picked ("" otherwise)
+    message: InboundMessage | None = None
+
+    @property
+    def slots(self) -> dict[str, Any]:
+        return self.state.slots
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a handler answers. ``keep_open`` keeps its intent active (the next message continues it);
+    ``choices`` become the numbered options the user may answer with "1", "2", ..."""
+
+    text: str
+    keep_open: bool = False
+    choices: tuple[tuple[str, str], ...] = ()  # (intent, value) per number, in order
+
+
+Handler = Callable[[Turn], Awaitable[Reply]]
+Extractor = Callable[[Turn], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SlotSpec:
+    """A value the dialogue needs before its handler runs: ``extract`` returns it or None; ``prompt``
+    asks for it (re-asked up to the engine's limit)."""
+
+    name: str
+    prompt: str
+    extract: Extractor
+
+
+@dataclass(frozen=True, slots=True)
+class IntentSpec:
+    intent: str
+    handler: Handler
+    slots: tuple[SlotSpec, ...] = ()

@@ -1,0 +1,108 @@
+"""Alerts dialogues: ``bind_site`` (a site manager binds with project code + one-time code, or scans a
+``bind:<code>`` QR scene) and ``query_environment`` (the public environment summary of a site)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from bot.dialogue.types import IntentSpec, Reply, SlotSpec, Turn
+from bot.keyword_nlu import PROJECT_CODE_RE
+from domain.alerts import bindings, readings
+from domain.alerts.rules import BINDING_CODE_ALPHABET, BINDING_CODE_LENGTH
+from domain.errors import DomainError
+
+# The user-facing sentences of these dialogues.
+ASK_PROJECT = "请告诉我项目编号（如 WL-2026-0031）。"
+ASK_CODE = "请输入住建局或建设单位提供的 8 位绑定码。"
+BOUND = "绑定成功：您已绑定工地 {site}（项目 {project}），该工地的监测告警将通过微信通知您。"
+BIND_FAILED = {
+    "binding_code_used": "该绑定码已被使用，请联系发码人重新获取。",
+    "binding_code_expired": "该绑定码已过期，请联系发码人重新获取。",
+    "binding_code_not_found": "绑定码与项目编号不匹配，请核对后重试。",
+    "invalid_binding_code": "绑定码应为 8 位字母和数字，请核对后重试。",
+}
+BIND_ERROR = "绑定未成功，请稍后再试或联系住建局。"
+ASK_SITE = "请告诉我要查询的项目编号（如 WL-2026-0031）。"
+NO_SITE = "项目 {project} 暂无在建工地的监测数据。"
+SUMMARY = (
+    "【{name}】近1小时：PM10 {pm10}，PM2.5 {pm25}（微克/立方米），"
+    "噪声 {noise} dB(A)；今日扬尘超标 {count} 次。"
+)
+NO_DATA = "暂无"
+
+_CODE_RE = re.compile(rf"(?<![0-9A-Z])[{BINDING_CODE_ALPHABET}]{{{BINDING_CODE_LENGTH}}}(?![0-9A-Z])")
+
+
+def _project_code(turn: Turn) -> str | None:
+    entity = turn.parse.first("project_code")
+    if entity is not None:
+        return str(entity.value).upper()
+    match = PROJECT_CODE_RE.search(turn.text.upper())
+    return match.group(0) if match else turn.state.context.get("project_code")
+
+
+def _binding_code(turn: Turn) -> str | None:
+    text = PROJECT_CODE_RE.sub(" ", turn.text.upper())
+    match = _CODE_RE.search(text)
+    return match.group(0) if match else None
+
+
+async def _bind(openid: str, code: str, *, project_code: str | None, now: dt.datetime) -> str:
+    try:
+        bound = await bindings.bind_site(openid=openid, code=code, project_code=project_code, at=now)
+    except DomainError as error:
+        return BIND_FAILED.get(error.code, BIND_ERROR)
+    return BOUND.format(site=bound["site_code"], project=bound["project_code"])
+
+
+async def bind_site(turn: Turn) -> Reply:
+    text = await _bind(turn.openid, turn.slots["code"], project_code=turn.slots["project_code"], now=turn.now)
+    return Reply(text=text)
+
+
+async def bind_hook(openid: str, token: str, *, now: dt.datetime) -> str:
+    """``app.ctx.services["bind_site"]``: a QR scene ``bind:<code>`` binds in one scan."""
+    return await _bind(openid, token, project_code=None, now=now)
+
+
+def _number(value: float | None) -> str:
+    return NO_DATA if value is None else f"{value:g}"
+
+
+async def query_environment(turn: Turn) -> Reply:
+    project = turn.slots["project_code"]
+    sites = await readings.sites_of_project(project)
+    if not sites:
+        return Reply(text=NO_SITE.format(project=project))
+    turn.state.context["project_code"] = project
+    lines = []
+    for site in sites[:3]:
+        summary = await readings.site_summary(site, now=turn.now)
+        lines.append(
+            SUMMARY.format(
+                name=summary["site_name"],
+                pm10=_number(summary["pm10_1h"]),
+                pm25=_number(summary["pm25_1h"]),
+                noise=_number(summary["noise_leq_1h"]),
+                count=summary["exceedances_today"],
+            )
+        )
+    return Reply(text="\n".join(lines))
+
+
+DIALOGUES = (
+    IntentSpec(
+        intent="bind_site",
+        handler=bind_site,
+        slots=(
+            SlotSpec("project_code", prompt=ASK_PROJECT, extract=_project_code),
+            SlotSpec("code", prompt=ASK_CODE, extract=_binding_code),
+        ),
+    ),
+    IntentSpec(
+        intent="query_environment",
+        handler=query_environment,
+        slots=(SlotSpec("project_code", prompt=ASK_SITE, extract=_project_code),),
+    ),
+)

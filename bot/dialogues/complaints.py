@@ -1,0 +1,325 @@
+"""Complaint dialogues of the official account.
+
+- ``report_nuisance``: what (nuisance type), where (a location message or an address), when (the time
+  expression, normalised by the NLU), an optional photo, then a confirmation and the ticket number.
+- ``complaint_status``: the citizen's open tickets with state and due date; when one waits for a rating,
+  the reply offers 1 满意 / 2 基本满意 / 3 不满意 (不满意 reopens the ticket).
+- ``rating_hook``: for the inbound handler, a rating typed right after a staff reply ("不满意", "3").
+
+WeChat location messages carry GCJ-02 (Tencent map) coordinates; tickets store WGS-84.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from adapters.uploads import validate_image
+from bot.dialogue.types import IntentSpec, Reply, SlotSpec, Turn
+from domain.accounts.rules import mask_openid
+from domain.complaints import intake, queries, services
+from domain.complaints.coordinates import gcj02_to_wgs84
+from domain.complaints.rules import AGENCY_NAMES, RATING_LABELS, Rating, parse_rating
+from domain.errors import DomainError, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+REPORT = "report_nuisance"
+STATUS = "complaint_status"
+MEDIA_REF_RE = re.compile(r"^[0-9a-f]{64}\.(jpg|png)$")
+DRAFT_KEY = "complaint_draft"
+DRAFT_TTL_S = 10 * 60
+MAX_LISTED = 5
+
+# --- the Chinese sentences of these dialogues -----------------------------------------------------
+ASK_WHAT = (
+    "请问您要反映哪类问题？回复序号或文字：\n1. 夜间施工噪声\n2. 白天施工噪声\n3. 扬尘\n4. 渣土车\n5. 其他"
+)
+ASK_WHERE = "请发送位置（点击“+”→“位置”），或告诉我具体地址，例如“万昌中路和锦屏路路口的工地”。"
+ASK_WHEN = "请问是什么时候发生的？例如“昨晚11点”“凌晨2点”“刚才”。"
+CONFIRM = (
+    "请确认投诉内容：\n类型：{what}\n地点：{where}\n时间：{when}\n照片：{photos} 张\n"
+    "如有现场照片可现在发送。回复 1 确认提交，2 取消。"
+)
+ACCEPTED = "已受理，工单号 {ticket_no}。将由{agency}办理，预计 {due} 前答复您。回复“投诉进度”可随时查询。"
+DUPLICATE_HINT = "附近已有相同问题的投诉，我们会合并办理。"
+CANCELLED = "已取消本次投诉。"
+NOT_FILED = "投诉未能提交：{reason}"
+NO_TICKETS = "您目前没有办理中的投诉。如需反映施工扰民，请直接描述问题。"
+TICKETS_HEAD = "您的投诉："
+TICKET_LINE = "· {ticket_no} {what}：{state}（{due}）"
+DUE_TEXT = "预计 {due} 前答复"
+ANSWERED_TEXT = "已答复"
+RATE_PROMPT = "工单 {ticket_no} 已答复：{reply}\n请评价：1 满意，2 基本满意，3 不满意。"
+RATED_CLOSED = "感谢您的评价（{label}），工单 {ticket_no} 已办结。"
+RATED_REOPENED = "已收到您的评价（不满意），工单 {ticket_no} 将重新办理，我们会尽快再次答复您。"
+WHEN_NOW = "刚才"
+WHERE_LOCATION = "已发送的位置"
+ERROR_TEXT = {
+    "invalid_complaint": "信息不完整，请补充问题描述和地点。",
+    "ticket_not_found": "没有找到该工单。",
+    "invalid_transition": "该工单当前状态不能进行此操作。",
+    "ticket_changed": "工单状态刚刚发生变化，请稍后再试。",
+}
+WHAT_CHOICES = {"1": "night_noise", "2": "construction_noise", "3": "dust", "4": "muck_truck", "5": "other"}
+WHAT_WORDS: tuple[tuple[str, str], ...] = (
+    ("渣土", "muck_truck"),
+    ("泥头车", "muck_truck"),
+    ("土方车", "muck_truck"),
+    ("扬尘", "dust"),
+    ("灰尘", "dust"),
+    ("粉尘", "dust"),
+    ("尘土", "dust"),
+    ("夜间", "night_noise"),
+    ("半夜", "night_noise"),
+    ("凌晨", "night_noise"),
+    ("深夜", "night_noise"),
+    ("晚上", "night_noise"),
+    ("打桩", "construction_noise"),
+    ("噪", "construction_noise"),
+    ("吵", "construction_noise"),
+    ("其他", "other"),
+)
+# The NLU's nuisance codes, in this context's terms.
+NLU_NUISANCE = {
+    "night_construction": "night_noise",
+    "noise": "construction_noise",
+    "dust": "dust",
+    "muck_truck": "muck_truck",
+    "road_damage": "other",
+    "light": "other",
+    "other": "other",
+}
+NOW_WORDS = ("刚才", "现在", "正在", "刚刚", "此刻", "一直")
+CONFIRM_WORDS = frozenset({"确认", "确定", "提交", "是", "是的", "对", "好", "好的"})
+NIGHT_START, NIGHT_END = 22, 6
+
+
+def _is_night(moment: dt.datetime) -> bool:
+    hour = moment.astimezone(SHANGHAI).hour
+    return hour >= NIGHT_START or hour < NIGHT_END
+
+
+def _draft(turn: Turn) -> dict[str, Any] | None:
+    draft = turn.state.context.get(DRAFT_KEY)
+    if not isinstance(draft, dict) or turn.now.timestamp() - float(draft.get("at", 0)) > DRAFT_TTL_S:
+        return None
+    return draft
+
+
+def _from_draft(turn: Turn, name: str) -> Any:
+    """A typed confirmation ("确认") restarts the dialogue in the engine: answer it from the draft."""
+    draft = _draft(turn)
+    if draft is not None and turn.text in CONFIRM_WORDS:
+        return draft.get(name)
+    return None
+
+
+def extract_what(turn: Turn) -> str | None:
+    drafted = _from_draft(turn, "what")
+    if drafted is not None:
+        return str(drafted)
+    if turn.state.awaiting == "what" and turn.text in WHAT_CHOICES:
+        return WHAT_CHOICES[turn.text]
+    entity = turn.parse.first("nuisance_type")
+    code = NLU_NUISANCE.get(str(entity.value)) if entity is not None else None
+    if code is None:
+        code = next((value for word, value in WHAT_WORDS if word in turn.text), None)
+    when = turn.parse.first("time")
+    if code == "construction_noise" and when is not None and isinstance(when.value, dict):
+        start = _iso_or_none(when.value.get("from"))
+        if start is not None and _is_night(start):
+            code = "night_noise"
+    return code
+
+
+def extract_where(turn: Turn) -> dict[str, Any] | None:
+    drafted = _from_draft(turn, "where")
+    if drafted is not None:
+        return dict(drafted)
+    if turn.location_is_new and turn.location is not None:
+        lat, lng = gcj02_to_wgs84(*turn.location)
+        label = turn.message.label if turn.message is not None else ""
+        return {"lat": lat, "lng": lng, "address": label[:200]}
+    entity = turn.parse.first("location")
+    if entity is not None:
+        return {"address": (entity.text or str(entity.value))[:200]}
+    if turn.state.awaiting == "where" and len(turn.text) >= 2:
+        return {"address": turn.text[:200]}
+    return None
+
+
+def _iso_or_none(value: object) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=SHANGHAI)
+
+
+def extract_when(turn: Turn) -> str | None:
+    drafted = _from_draft(turn, "when")
+    if drafted is not None:
+        return str(drafted)
+    entity = turn.parse.first("time")
+    if entity is not None and isinstance(entity.value, dict):
+        start = _iso_or_none(entity.value.get("from"))
+        if start is not None:
+            return min(start, turn.now).astimezone(dt.UTC).isoformat()
+    if any(word in turn.text for word in NOW_WORDS) or (turn.state.awaiting == "when" and turn.text):
+        return turn.now.astimezone(dt.UTC).isoformat()
+    return None
+
+
+def _when_label(value: str) -> str:
+    moment = _iso_or_none(value)
+    return moment.astimezone(SHANGHAI).strftime("%m月%d日 %H:%M") if moment else WHEN_NOW
+
+
+async def _photos(turn: Turn) -> tuple[str, ...]:
+    """Photos the citizen sent in this dialogue, re-checked by content (never trust a stored ref blindly)."""
+    media, settings = turn.deps.media, turn.deps.settings
+    if media is None:
+        return ()
+    kept: list[str] = []
+    for ref in turn.state.evidence:
+        if not MEDIA_REF_RE.match(ref) or len(kept) >= intake.MAX_PHOTOS:
+            continue
+        try:
+            data = await media.get(ref)
+            await asyncio.to_thread(
+                validate_image, data, max_bytes=settings.media_max_bytes, max_pixels=settings.media_max_pixels
+            )
+        except DomainError as error:
+            log.warning(
+                "photo %s dropped from a report of %s: %s", ref[:12], mask_openid(turn.openid), error.code
+            )
+            continue
+        kept.append(ref)
+    return tuple(kept)
+
+
+async def report_nuisance(turn: Turn) -> Reply:
+    what, where, when = turn.slots["what"], turn.slots["where"], turn.slots["when"]
+    if turn.choice == "cancel":
+        turn.state.context.pop(DRAFT_KEY, None)
+        return Reply(CANCELLED)
+    confirmed = turn.choice == "confirm" or (_draft(turn) is not None and turn.text in CONFIRM_WORDS)
+    if not confirmed:
+        turn.state.context[DRAFT_KEY] = {
+            "what": what,
+            "where": where,
+            "when": when,
+            "at": turn.now.timestamp(),
+        }
+        policy = services.default_policy()
+        text = CONFIRM.format(
+            what=policy.nuisance(what).label,
+            where=where.get("address") or WHERE_LOCATION,
+            when=_when_label(when),
+            photos=len(turn.state.evidence),
+        )
+        return Reply(text, keep_open=True, choices=((REPORT, "confirm"), (REPORT, "cancel")))
+    turn.state.context.pop(DRAFT_KEY, None)
+    return Reply(await _submit(turn, what=what, where=where, when=when))
+
+
+async def _submit(turn: Turn, *, what: str, where: dict[str, Any], when: str) -> str:
+    occurred_at = _iso_or_none(when)
+    description = "；".join(text for text in turn.state.history if text not in CONFIRM_WORDS)[-500:]
+    new = intake.NewComplaint(
+        nuisance_type=what,
+        description=description or services.default_policy().nuisance(what).label,
+        channel="wechat",
+        reporter_openid=turn.openid,
+        address=str(where.get("address", ""))[:200],
+        lat=where.get("lat"),
+        lng=where.get("lng"),
+        occurred_at=occurred_at.astimezone(dt.UTC) if occurred_at else None,
+        photos=await _photos(turn),
+    )
+    try:
+        complaint = await intake.submit(new, now=turn.now)
+    except ValidationFailed as error:
+        return NOT_FILED.format(reason=ERROR_TEXT.get(error.code, error.message))
+    text = ACCEPTED.format(
+        ticket_no=complaint.ticket_no,
+        agency=AGENCY_NAMES.get(complaint.department, "相关部门"),
+        due=complaint.due_at.astimezone(SHANGHAI).strftime("%m月%d日 %H:%M"),
+    )
+    return f"{text}\n{DUPLICATE_HINT}" if complaint.merge_candidates else text
+
+
+# --- status and rating ----------------------------------------------------------------------------
+
+
+async def rate_text(openid: str, ticket_no: str, rating: Rating, *, now: dt.datetime) -> str:
+    try:
+        complaint = await services.rate(ticket_no, rating, openid=openid, now=now)
+    except DomainError as error:
+        return ERROR_TEXT.get(error.code, NOT_FILED.format(reason=error.message))
+    if rating is Rating.DISSATISFIED:
+        return RATED_REOPENED.format(ticket_no=complaint.ticket_no)
+    return RATED_CLOSED.format(label=RATING_LABELS[rating], ticket_no=complaint.ticket_no)
+
+
+async def rating_hook(openid: str, text: str, *, now: dt.datetime) -> str | None:
+    """For the inbound handler, before the dialogue engine: a bare rating right after a staff reply."""
+    rating = parse_rating(text)
+    if rating is None:
+        return None
+    waiting = await services.awaiting_rating(openid)
+    if waiting is None:
+        return None
+    return await rate_text(openid, waiting.ticket_no, rating, now=now)
+
+
+async def complaint_status(turn: Turn) -> Reply:
+    if turn.choice.startswith("rate:"):
+        _, ticket_no, value = turn.choice.split(":", 2)
+        return Reply(await rate_text(turn.openid, ticket_no, Rating(value), now=turn.now))
+    waiting = await services.awaiting_rating(turn.openid)
+    rating = parse_rating(turn.text)
+    if waiting is not None and rating is not None:
+        return Reply(await rate_text(turn.openid, waiting.ticket_no, rating, now=turn.now))
+    tickets = await queries.list_mine(turn.openid, now=turn.now, open_only=True, limit=MAX_LISTED)
+    if not tickets:
+        return Reply(NO_TICKETS)
+    lines = [TICKETS_HEAD, *(_line(ticket) for ticket in tickets)]
+    if waiting is None:
+        return Reply("\n".join(lines))
+    lines.append(RATE_PROMPT.format(ticket_no=waiting.ticket_no, reply=waiting.last_reply[:200]))
+    choices = tuple((STATUS, f"rate:{waiting.ticket_no}:{r.value}") for r in Rating)
+    return Reply("\n".join(lines), keep_open=True, choices=choices)
+
+
+def _line(ticket: dict[str, Any]) -> str:
+    answered = ticket["state"] in ("replied", "follow_up")
+    due = dt.datetime.fromisoformat(ticket["due_at"]).astimezone(SHANGHAI).strftime("%m月%d日")
+    return TICKET_LINE.format(
+        ticket_no=ticket["ticket_no"],
+        what=ticket["nuisance_label"],
+        state=ticket["state_label"],
+        due=ANSWERED_TEXT if answered else DUE_TEXT.format(due=due),
+    )
+
+
+DIALOGUES = (
+    IntentSpec(
+        intent=REPORT,
+        handler=report_nuisance,
+        slots=(
+            SlotSpec("what", prompt=ASK_WHAT, extract=extract_what),
+            SlotSpec("where", prompt=ASK_WHERE, extract=extract_where),
+            SlotSpec("when", prompt=ASK_WHEN, extract=extract_when),
+        ),
+    ),
+    IntentSpec(intent=STATUS, handler=complaint_status),
+)

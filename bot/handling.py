@@ -1,0 +1,172 @@
+"""What each message type and event does: text and location go to the dialogue engine, images become
+evidence, voice asks for text, events welcome, erase, remember or record a delivery receipt."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+
+from adapters.uploads import validate_image
+from adapters.wechat.client import WeChatApiError, WeChatNotConfigured, WeChatTransientError
+from adapters.wechat.dispatcher import handle_template_send_job_finish
+from bot import messages
+from bot.dialogue import DialogueEngine, UserInput
+from bot.dialogue.store import erase, remember_location
+from bot.inbound import InboundMessage
+from domain.accounts.rules import mask_openid
+from domain.conversations.services import erase_user
+from domain.errors import ValidationFailed
+from domain.events import DomainEvent, publish
+from domain.notifications.services import forget_user
+
+log = logging.getLogger(__name__)
+
+USER_UNSUBSCRIBED = "UserUnsubscribed"
+BIND_SCENE_PREFIX = "bind:"
+SUBSCRIBE_SCENE_PREFIX = "qrscene_"
+# Message kinds and events by which the user "interacts" (WeChat opens the 48 h custom-message window).
+INTERACTIVE_EVENTS = frozenset({"SUBSCRIBE", "SCAN", "CLICK", "VIEW"})
+BindHook = Callable[..., Awaitable[str]]
+RatingHook = Callable[..., Awaitable[str | None]]
+
+
+def opens_window(message: InboundMessage) -> bool:
+    return message.msg_type != "event" or message.event in INTERACTIVE_EVENTS
+
+
+class MessageHandler:
+    def __init__(self, engine: DialogueEngine) -> None:
+        self.engine = engine
+        self.deps = engine.deps
+
+    async def handle(self, message: InboundMessage, *, now: dt.datetime) -> str:
+        """The reply text for one message ("" means no reply: WeChat gets ``success``)."""
+        by_type = {
+            "text": self._text,
+            "location": self._location,
+            "image": self._image,
+            "voice": self._voice,
+            "event": self._event,
+        }
+        handler = by_type.get(message.msg_type)
+        return await handler(message, now=now) if handler else messages.UNSUPPORTED_MESSAGE
+
+    async def _text(self, message: InboundMessage, *, now: dt.datetime) -> str:
+        # A bare 满意/基本满意/不满意 right after a staff reply rates that complaint. Bare digits stay
+        # with the dialogue engine, where they may answer a numbered question.
+        rating: RatingHook | None = self.deps.services.get("complaint_rating")
+        if rating is not None and not message.content.strip().isdigit():
+            answer = await rating(message.from_user, message.content, now=now)
+            if answer is not None:
+                return answer
+        return await self.engine.respond(
+            message.from_user, UserInput(text=message.content, message=message), now=now
+        )
+
+    async def _location(self, message: InboundMessage, *, now: dt.datetime) -> str:
+        assert message.latitude is not None and message.longitude is not None  # checked by to_message
+        user_input = UserInput(
+            location=(message.latitude, message.longitude), location_label=message.label, message=message
+        )
+        return await self.engine.respond(message.from_user, user_input, now=now)
+
+    async def _voice(self, message: InboundMessage, *, now: dt.datetime) -> str:
+        if message.recognition:
+            user_input = UserInput(text=message.recognition, message=message)
+            return await self.engine.respond(message.from_user, user_input, now=now)
+        # Keep the voice for the dialogue in progress (it is evidence), but we cannot read it.
+        await self.engine.add_evidence(message.from_user, f"wxvoice:{message.media_id}", now=now)
+        return messages.VOICE_NEEDS_TEXT
+
+    async def _image(self, message: InboundMessage, *, now: dt.datetime) -> str:
+        ref = await self._fetch_image(message)
+        if ref is None:
+            return messages.IMAGE_FAILED
+        in_dialogue = await self.engine.add_evidence(message.from_user, ref, now=now)
+        return messages.IMAGE_RECEIVED_FOR_DIALOGUE if in_dialogue else messages.IMAGE_RECEIVED
+
+    async def _fetch_image(self, message: InboundMessage) -> str | None:
+        """The media-store ref of the photo; without WeChat credentials, the platform's media id."""
+        wechat, media = self.deps.wechat, self.deps.media
+        if wechat is None or media is None:
+            return f"wxmedia:{message.media_id}"
+        settings = self.deps.settings
+        try:
+            data = await wechat.get_media(message.media_id)
+            info = await asyncio.to_thread(
+                validate_image, data, max_bytes=settings.media_max_bytes, max_pixels=settings.media_max_pixels
+            )
+            return str(await media.put(data, content_type=info.content_type))
+        except (WeChatApiError, WeChatTransientError, WeChatNotConfigured, ValidationFailed) as error:
+            log.warning("image from %s not stored: %s", mask_openid(message.from_user), error)
+            return None
+
+    async def _event(self, message: InboundMessage, *, now: dt.datetime) -> str:
+        by_event = {
+            "SUBSCRIBE": self._subscribe,
+            "SCAN": self._scan,
+            "UNSUBSCRIBE": self._unsubscribe,
+            "CLICK": self._click,
+            "LOCATION": self._location_report,
+            "TEMPLATESENDJOBFINISH": self._template_receipt,
+        }
+        handler = by_event.get(message.event)
+        return await handler(message, now=now) if handler else ""  # VIEW, location_select, ...
+
+    async def _subscribe(self, message: InboundMessage, *, now: dt.datetime) -> str:
+        key = message.event_key
+        scene = key.removeprefix(SUBSCRIBE_SCENE_PREFIX) if key.startswith(SUBSCRIBE_SCENE_PREFIX) else ""
+        if scene.startswith(BIND_SCENE_PREFIX):
+            return messages.BIND_WELCOME_PREFIX + await self._bind(message.from_user, scene, now=now)
+        return messages.WELCOME
+
+    async def _scan(self, message: InboundMessage, *, now: dt.datetime) -> str:
+        if message.event_key.startswith(BIND_SCENE_PREFIX):
+            return await self._bind(message.from_user, message.event_key, now=now)
+        return messages.MENU_HINT
+
+    async def _unsubscribe(self, message: InboundMessage, *, now: dt.datetime) -> str:
+        await self._forget(message.from_user)
+        return ""
+
+    async def _location_report(self, message: InboundMessage, *, now: dt.datetime) -> str:
+        # Reported on every visit: remembered silently for "附近", never answered.
+        if message.latitude is not None and message.longitude is not None:
+            cache = self.deps.infra.cache
+            await remember_location(cache, message.from_user, lat=message.latitude, lng=message.longitude)
+        return ""
+
+    async def _template_receipt(self, message: InboundMessage, *, now: dt.datetime) -> str:
+        await handle_template_send_job_finish(message.msg_id, message.status, now=now)
+        return ""
+
+    async def _click(self, message: InboundMessage, *, now: dt.datetime) -> str:
+        openid, key = message.from_user, message.event_key
+        kind, _, value = key.partition(":")
+        if kind == "intent" and value:
+            return await self.engine.respond(openid, UserInput(intent=value, message=message), now=now)
+        if kind == "text" and value:
+            return await self.engine.respond(openid, UserInput(text=value, message=message), now=now)
+        if kind == "nearby":
+            return await self.engine.respond(openid, UserInput(text="附近", message=message), now=now)
+        if kind == "help":
+            return messages.HELP
+        log.info("unknown menu key %r from %s", key[:64], mask_openid(openid))
+        return messages.MENU_HINT
+
+    async def _bind(self, openid: str, scene: str, *, now: dt.datetime) -> str:
+        token = scene.removeprefix(BIND_SCENE_PREFIX)
+        hook: BindHook | None = self.deps.services.get("bind_site")
+        if hook is None or not token:
+            return messages.BIND_HOW_TO
+        return await hook(openid, token, now=now)
+
+    async def _forget(self, openid: str) -> None:
+        """Unsubscribe: erase what this context keeps and tell the others to erase theirs."""
+        await erase(self.deps.infra.cache, openid)
+        removed = await erase_user(openid)
+        await forget_user(openid)  # the outbox: pending messages, the custom-message window, credits
+        await publish(self.deps.infra.bus, DomainEvent(USER_UNSUBSCRIBED, {"openid": openid}))
+        log.info("erased data of unsubscribed %s (%s queue entries)", mask_openid(openid), removed)

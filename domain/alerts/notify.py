@@ -1,0 +1,141 @@
+"""Telling people about alarms: bound site managers through the outbox (new alarms and severity rises
+at once, repeats as one digest per cooldown) and the duty staff when a major alarm goes
+unacknowledged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+from domain.accounts.models import Account
+from domain.accounts.rules import Role, mask_openid
+from domain.alerts import messages
+from domain.alerts.models import Alarm, AlarmEvent, SiteBinding
+from domain.alerts.rules import AlarmState, Severity, escalation_due, notification_due
+from domain.notifications import services as notifications
+from domain.notifications.rules import TemplateContent
+
+log = logging.getLogger(__name__)
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+NOTIFY_COOLDOWN = dt.timedelta(minutes=10)
+
+
+def _local_time(at: dt.datetime) -> str:
+    return at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+async def bound_openids(site_code: str) -> list[str]:
+    rows = await SiteBinding.filter(site_code=site_code).values_list("openid", flat=True)
+    return [str(row) for row in rows]
+
+
+async def notify_managers(alarm: Alarm, *, created: bool, severity_rose: bool, now: dt.datetime) -> None:
+    pending = alarm.update_count - alarm.notified_update_count
+    decision = notification_due(
+        created=created,
+        severity_rose=severity_rose,
+        notified_at=alarm.notified_at,
+        pending_updates=pending,
+        now=now,
+        cooldown=NOTIFY_COOLDOWN,
+    )
+    if not decision.send:
+        return
+    recipients = await bound_openids(alarm.site_code)
+    if not recipients:
+        return  # nobody bound yet: the first manager to bind sees it in the list
+    # Claim this notification round atomically: of two concurrent updates only one sends.
+    claimed = await Alarm.filter(id=alarm.id, notified_update_count=alarm.notified_update_count).update(
+        notified_at=now, notified_update_count=alarm.update_count
+    )
+    if not claimed:
+        return
+    fields = {
+        "severity": messages.SEVERITY_LABELS.get(alarm.severity.value, alarm.severity.value),
+        "site": alarm.site_code,
+        "label": messages.label_of(alarm.alarm_type),
+        "value": messages.format_number(alarm.value),
+        "limit": messages.format_number(alarm.limit),
+        "time": _local_time(alarm.last_seen_at),
+        "count": str(pending),
+    }
+    text = (messages.DIGEST_TEXT if decision.digest else messages.ALARM_TEXT).format(**fields)
+    template = TemplateContent(
+        template_key="alarm",
+        data={
+            "site": fields["site"],
+            "alarm_type": fields["label"],
+            "value": fields["value"],
+            "limit": fields["limit"],
+            "time": fields["time"],
+            "severity": fields["severity"],
+        },
+        url=f"/pages/alerts/detail?id={alarm.id}",
+    )
+    for openid in recipients:
+        await notifications.enqueue(
+            recipient_openid=openid,
+            text=text,
+            template=template,
+            category="alarm",
+            now=now,
+            idempotency_key=f"alarm:{alarm.id}:{alarm.update_count}:{openid}",
+        )
+        log.info("alarm %s notified to %s", alarm.id, mask_openid(openid))
+    await AlarmEvent.create(
+        alarm_id=alarm.id, kind="notified", at=now, note="digest" if decision.digest else ""
+    )
+
+
+async def duty_openids(configured: list[str]) -> list[str]:
+    """The bureau's duty staff: the configured openids, else every active staff account with a WeChat
+    openid (an empty list means escalations are only marked on the alarm)."""
+    if configured:
+        return list(configured)
+    rows = await Account.filter(
+        role__in=[Role.STAFF, Role.ADMIN], active=True, openid__isnull=False
+    ).values_list("openid", flat=True)
+    return [str(row) for row in rows if row]
+
+
+async def escalate_due(*, now: dt.datetime, after: dt.timedelta, duty_openids: list[str]) -> list[int]:
+    """Send unacknowledged major alarms to the duty staff; each alarm escalates once."""
+    candidates = await Alarm.filter(
+        state=AlarmState.RAISED,
+        escalated_at__isnull=True,
+        severity__in=[Severity.MAJOR, Severity.CRITICAL],
+        raised_at__lte=now - after,
+    )
+    escalated: list[int] = []
+    for alarm in candidates:
+        if not escalation_due(
+            severity=alarm.severity,
+            state=alarm.state,
+            raised_at=alarm.raised_at,
+            escalated_at=alarm.escalated_at,
+            now=now,
+            after=after,
+        ):
+            continue
+        if not await Alarm.filter(id=alarm.id, escalated_at__isnull=True).update(escalated_at=now):
+            continue
+        text = messages.ESCALATION_TEXT.format(
+            site=alarm.site_code,
+            label=messages.label_of(alarm.alarm_type),
+            minutes=int(after.total_seconds() // 60),
+            alarm_id=alarm.id,
+        )
+        for openid in duty_openids:
+            await notifications.enqueue(
+                recipient_openid=openid,
+                text=text,
+                category="alarm_escalation",
+                idempotency_key=f"alarm-escalation:{alarm.id}:{openid}",
+                now=now,
+            )
+        await AlarmEvent.create(
+            alarm_id=alarm.id, kind="escalated", at=now, note=f"{len(duty_openids)} recipients"
+        )
+        escalated.append(alarm.id)
+    return escalated

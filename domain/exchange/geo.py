@@ -1,0 +1,123 @@
+"""GeoJSON layers (RFC 7946, WGS-84 lon/lat) for GIS: projects, sites, active alarms, open complaints.
+
+Read-only queries of other contexts' tables, like the reports; no personal data in any property.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.alerts.models import Alarm
+from domain.complaints.models import Complaint
+from domain.errors import NotFound
+from domain.projects.models import Project, Site
+
+LAYERS = ("projects", "sites", "active_alarms", "open_complaints")
+ACTIVE_ALARM_STATES = ("raised", "acknowledged")
+CLOSED_COMPLAINT_STATES = ("closed", "merged", "not_accepted")
+MAX_FEATURES = 20_000
+
+
+def _feature(lng: float, lat: float, properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lng, lat]},
+        "properties": properties,
+    }
+
+
+def _collection(name: str, features: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "name": name, "features": features}
+
+
+async def _site_points() -> dict[str, tuple[float, float, str]]:
+    projects = dict(await Project.all().values_list("id", "code"))
+    return {
+        code: (lng, lat, projects.get(project_id, ""))
+        for code, lat, lng, project_id in await Site.all().values_list("code", "lat", "lng", "project_id")
+    }
+
+
+async def layer(name: str) -> dict[str, Any]:
+    if name == "projects":
+        rows = (
+            await Project.all()
+            .limit(MAX_FEATURES)
+            .values_list("code", "name", "kind", "stage", "town", "lat", "lng", "progress_pct")
+        )
+        return _collection(
+            name,
+            [
+                _feature(
+                    lng,
+                    lat,
+                    {
+                        "code": code,
+                        "name": title,
+                        "kind": kind,
+                        "stage": stage,
+                        "town": town,
+                        "progress_pct": progress,
+                    },
+                )
+                for code, title, kind, stage, town, lat, lng, progress in rows
+            ],
+        )
+    if name == "sites":
+        rows = await Site.filter(active=True).limit(MAX_FEATURES).values_list("code", "name", "lat", "lng")
+        return _collection(
+            name, [_feature(lng, lat, {"code": code, "name": title}) for code, title, lat, lng in rows]
+        )
+    if name == "active_alarms":
+        points = await _site_points()
+        alarms = (
+            await Alarm.filter(state__in=ACTIVE_ALARM_STATES)
+            .limit(MAX_FEATURES)
+            .values_list("id", "site_code", "alarm_type", "severity", "state", "raised_at")
+        )
+        return _collection(
+            name,
+            [
+                _feature(
+                    points[site][0],
+                    points[site][1],
+                    {
+                        "alarm_id": alarm_id,
+                        "site_code": site,
+                        "project_code": points[site][2],
+                        "alarm_type": kind,
+                        "severity": severity,
+                        "state": state,
+                        "raised_at": at.isoformat(),
+                    },
+                )
+                for alarm_id, site, kind, severity, state, at in alarms
+                if site in points
+            ],
+        )
+    if name == "open_complaints":
+        rows = (
+            await Complaint.exclude(state__in=CLOSED_COMPLAINT_STATES)
+            .filter(lat__isnull=False, lng__isnull=False)
+            .limit(MAX_FEATURES)
+            .values_list("ticket_no", "nuisance_type", "state", "town", "lat", "lng", "created_at")
+        )
+        # Coordinates are rounded to ~100 m: the layer shows where nuisances are, not where people live.
+        return _collection(
+            name,
+            [
+                _feature(
+                    round(lng, 3),
+                    round(lat, 3),
+                    {
+                        "ticket_no": ticket,
+                        "nuisance_type": kind,
+                        "state": state,
+                        "town": town,
+                        "created_at": at.isoformat(),
+                    },
+                )
+                for ticket, kind, state, town, lat, lng, at in rows
+            ],
+        )
+    raise NotFound(f"no layer {name[:40]}; layers: {', '.join(LAYERS)}", code="layer_not_found")

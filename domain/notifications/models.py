@@ -1,0 +1,65 @@
+"""Tortoise models of the notifications context: the outbox, interaction windows, subscribe credits."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from domain.notifications.rules import OutboxStatus
+
+
+class OutboxMessage(Model):
+    id = fields.IntField(primary_key=True)
+    idempotency_key = fields.CharField(max_length=200, unique=True)
+    recipient_openid = fields.CharField(max_length=64, db_index=True)
+    category = fields.CharField(max_length=32, db_index=True)
+    text = fields.TextField()
+    template_key = fields.CharField(max_length=64, default="")
+    template_data: fields.JSONField[dict[str, str]] = fields.JSONField(default=dict)
+    template_url = fields.CharField(max_length=500, default="")
+    status = fields.CharEnumField(OutboxStatus, max_length=32, default=OutboxStatus.PENDING, db_index=True)
+    channel = fields.CharField(max_length=16, default="", description="channel used or that would be used")
+    excluded_channels: fields.JSONField[list[str]] = fields.JSONField(
+        default=list, description="channels that refused this message"
+    )
+    attempts = fields.IntField(default=0)
+    parts_sent = fields.IntField(default=0, description="custom-message chunks already delivered")
+    next_attempt_at = fields.DatetimeField(db_index=True)
+    claimed_until = fields.DatetimeField(null=True, description="lease of the dispatcher sending it")
+    last_errcode = fields.IntField(null=True)
+    last_errmsg = fields.CharField(max_length=300, default="")
+    msgid = fields.CharField(max_length=32, default="", db_index=True, description="template msgid")
+    receipt_status = fields.CharField(max_length=64, default="", description="TEMPLATESENDJOBFINISH status")
+    receipt_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "notification_outbox"
+
+
+class InteractionWindow(Model):
+    """One row per user who wrote to the official account: the customer-service message window."""
+
+    openid = fields.CharField(max_length=64, primary_key=True)
+    last_interaction_at = fields.DatetimeField()
+    custom_used = fields.IntField(default=0)
+
+    class Meta:
+        table = "notification_window"
+
+
+class SubscribeCredit(Model):
+    """Accepted subscribe authorisations left, per user, template and app (each allows one message)."""
+
+    id = fields.IntField(primary_key=True)
+    openid = fields.CharField(max_length=64)
+    template_key = fields.CharField(max_length=64)
+    app = fields.CharField(max_length=8, description="wxa or mp")
+    remaining = fields.IntField(default=0)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "notification_subscribe_credit"
+        unique_together = (("openid", "template_key", "app"),)

@@ -1,0 +1,160 @@
+"""Composition of the bridge: pipeline + MQTT + HJ 212 server + periodic jobs (device registry
+refresh, offline check, escalation, retention). ``run_bridge(runtime)`` is the worker entry that
+``config.workers`` starts in embedded mode; production runs it in its own processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+
+from adapters.infrastructure import Infrastructure
+from config.settings import REPO_ROOT, Settings
+from domain.alerts import notify, partitions
+from domain.alerts import readings as readings_service
+from domain.alerts.engine import RuleEngine
+from domain.alerts.readings import DeviceInfo
+from domain.alerts.sensor_rules import load_rule_config
+from iot_bridge.embedded_broker import EmbeddedBroker
+from iot_bridge.mqtt import MqttIngest, MqttTarget
+from iot_bridge.permits import night_permit_lookup
+from iot_bridge.pipeline import AlarmHook, Pipeline
+from iot_bridge.storage import RawSink, RingRawSink, StreamRawSink
+from iot_bridge.tcp import Hj212Server
+
+log = logging.getLogger(__name__)
+RULES_PATH = REPO_ROOT / "config" / "alert_rules.yml"
+RETENTION = dt.timedelta(days=90)
+
+
+@dataclass
+class BridgeOptions:
+    mqtt_url: str | None
+    mqtt_protocol: aiomqtt.ProtocolVersion = aiomqtt.ProtocolVersion.V5
+    topic_root: str = "wenling"
+    shared_group: str = ""
+    client_id: str = ""
+    hj212_host: str = "0.0.0.0"  # noqa: S104 - dust monitors dial in from the site networks
+    hj212_port: int | None = 9212
+    rules_path: Path = RULES_PATH
+    escalation_after: dt.timedelta = dt.timedelta(minutes=15)
+    duty_openids: list[str] = field(default_factory=list)
+    offline_check_s: float = 30.0
+    registry_refresh_s: float = 60.0
+    flush_interval_s: float = 1.0
+    on_alarm: AlarmHook | None = None
+
+
+class Bridge:
+    def __init__(
+        self, infra: Infrastructure, options: BridgeOptions, *, raw_sink: RawSink | None = None
+    ) -> None:
+        self.options = options
+        self.devices: dict[str, DeviceInfo] = {}
+        sink = raw_sink or (StreamRawSink(infra.bus) if infra.redis_backed else RingRawSink())
+        self.pipeline = Pipeline(
+            engine=RuleEngine(load_rule_config(options.rules_path)),
+            bus=infra.bus,
+            cache=infra.cache,
+            raw_sink=sink,
+            permit_lookup=night_permit_lookup,
+            on_alarm=options.on_alarm,
+        )
+        self.mqtt: MqttIngest | None = None
+        if options.mqtt_url:
+            self.mqtt = MqttIngest(
+                self.pipeline,
+                target=MqttTarget.from_url(options.mqtt_url),
+                devices=lambda: self.devices,
+                root=options.topic_root,
+                shared_group=options.shared_group,
+                client_id=options.client_id,
+                protocol=options.mqtt_protocol,
+            )
+        self.hj212 = Hj212Server(self.pipeline, devices=lambda: self.devices)
+        self.ready = asyncio.Event()
+
+    async def refresh_devices(self) -> None:
+        self.devices = await readings_service.registered_devices()
+
+    async def run(self) -> None:
+        await self.refresh_devices()
+        await self._retention()  # this month's partition exists before the first insert
+        if self.options.hj212_port is not None:
+            await self.hj212.start(self.options.hj212_host, self.options.hj212_port)
+            log.info("HJ 212 listening on %s:%s", self.options.hj212_host, self.hj212.port)
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self.pipeline.run_alarm_workers())
+                group.create_task(self.pipeline.run_flusher(interval_s=self.options.flush_interval_s))
+                if self.mqtt is not None:
+                    group.create_task(self.mqtt.run())
+                group.create_task(self._every(self.options.registry_refresh_s, self.refresh_devices))
+                group.create_task(self._every(self.options.offline_check_s, self._check_offline))
+                group.create_task(self._every(60.0, self._escalate))
+                group.create_task(self._every(3600.0, self._retention))
+                self.ready.set()
+        finally:
+            await self.hj212.close()
+
+    async def _every(self, interval_s: float, job: Callable[[], Awaitable[Any]]) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await job()
+            except Exception:
+                # A periodic job that fails (database hiccup) runs again next time; it is logged.
+                log.exception("bridge job %s failed", getattr(job, "__name__", job))
+
+    async def _check_offline(self) -> None:
+        await self.pipeline.check_offline(self.devices, now=dt.datetime.now(dt.UTC))
+
+    async def _escalate(self) -> None:
+        duty = await notify.duty_openids(self.options.duty_openids)
+        await notify.escalate_due(
+            now=dt.datetime.now(dt.UTC), after=self.options.escalation_after, duty_openids=duty
+        )
+
+    async def _retention(self) -> None:
+        """Monthly partitions ahead and expired months dropped (PostgreSQL), then a row purge for what
+        is left (the DEFAULT partition, or the plain table on SQLite)."""
+        now = dt.datetime.now(dt.UTC)
+        await partitions.maintain_partitions(today=now.date(), retention=RETENTION)
+        deleted = await readings_service.purge_aggregates(older_than=now - RETENTION)
+        if deleted:
+            log.info("retention: %d minute aggregates removed", deleted)
+
+
+def options_from(settings: Settings, *, mqtt_url: str | None) -> BridgeOptions:
+    return BridgeOptions(
+        mqtt_url=mqtt_url,
+        shared_group=settings.iot_shared_group,
+        hj212_port=settings.iot_hj212_port or None,
+        hj212_host="0.0.0.0" if settings.is_production else settings.host,  # noqa: S104
+        escalation_after=dt.timedelta(minutes=settings.alert_escalation_minutes),
+        duty_openids=list(settings.admin_alert_openids),
+    )
+
+
+async def run_bridge(runtime: Any) -> None:
+    """Worker entry: ``runtime`` is ``config.container.Runtime``. Without MQTT_URL an embedded broker
+    (amqtt, MQTT 3.1.1) is started on ``settings.embedded_mqtt_port``."""
+    settings: Settings = runtime.settings
+    async with contextlib.AsyncExitStack() as stack:
+        mqtt_url = settings.mqtt_url
+        options = options_from(settings, mqtt_url=mqtt_url)
+        if not mqtt_url:
+            broker = EmbeddedBroker(port=settings.embedded_mqtt_port)
+            await broker.start()
+            stack.push_async_callback(broker.stop)
+            options.mqtt_url = f"mqtt://127.0.0.1:{settings.embedded_mqtt_port}"
+            options.mqtt_protocol = aiomqtt.ProtocolVersion.V311
+            options.shared_group = ""  # the embedded broker has no shared subscriptions
+        await Bridge(runtime.infra, options).run()

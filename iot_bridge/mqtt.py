@@ -1,0 +1,156 @@
+"""MQTT front end (aiomqtt 2.x, MQTT v5, QoS 1): topic routing, decoding, and a reconnect loop.
+
+aiomqtt 2.x does not reconnect by itself, so ``run`` wraps the connection in a loop with capped
+exponential backoff and subscribes again on every connect. A persistent session (clean_start off,
+session expiry set) lets the broker keep QoS 1 messages for us while we are away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from domain.alerts.readings import DeviceInfo
+from domain.alerts.telemetry import Reading
+from iot_bridge.hj212 import FrameError, decode_frame
+from iot_bridge.normalise import DecodeError, decode_hj212, decode_json
+from iot_bridge.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+# paho logs every packet at DEBUG through this logger: at thousands of messages a second the calls
+# alone cost more than the rules, so only warnings and errors pass unless configured otherwise.
+PAHO_LOG = logging.getLogger(f"{__name__}.paho")
+if PAHO_LOG.level == logging.NOTSET:
+    PAHO_LOG.setLevel(logging.WARNING)
+SESSION_EXPIRY_S = 3600
+BACKOFF_START_S = 0.5
+BACKOFF_CAP_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class MqttTarget:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> MqttTarget:
+        parts = urlsplit(url)
+        return cls(parts.hostname or "127.0.0.1", parts.port or 1883, parts.username, parts.password)
+
+
+def subscriptions(root: str, shared_group: str) -> list[str]:
+    """``{root}/{site}/{type}/{device}/telemetry`` and ``.../hj212``, shared when a group is set."""
+    topics = [f"{root}/+/+/+/telemetry", f"{root}/+/+/+/hj212"]
+    return [f"$share/{shared_group}/{t}" for t in topics] if shared_group else topics
+
+
+class MqttIngest:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        target: MqttTarget,
+        devices: Callable[[], dict[str, DeviceInfo]],
+        root: str = "wenling",
+        shared_group: str = "",
+        client_id: str = "",
+        protocol: aiomqtt.ProtocolVersion = aiomqtt.ProtocolVersion.V5,
+    ) -> None:
+        self._protocol = protocol
+        self._pipeline = pipeline
+        self._target = target
+        self._devices = devices
+        self._root = root
+        self._shared_group = shared_group
+        self._client_id = client_id or f"wl-bridge-{random.getrandbits(40):x}"
+        self.connected = asyncio.Event()
+        self.connections = 0
+        self.client: aiomqtt.Client | None = None
+
+    async def run(self) -> None:
+        backoff = BACKOFF_START_S
+        while True:
+            try:
+                await self._session()
+            except aiomqtt.MqttError as error:
+                self.connected.clear()
+                self._pipeline.stats["mqtt_disconnects"] += 1
+                log.warning("MQTT connection lost (%s): reconnecting in %.1f s", error, backoff)
+                await asyncio.sleep(backoff * random.uniform(0.8, 1.2))
+                backoff = min(BACKOFF_CAP_S, backoff * 2)
+            else:
+                backoff = BACKOFF_START_S
+
+    async def _session(self) -> None:
+        if self._protocol is aiomqtt.ProtocolVersion.V5:
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            properties.SessionExpiryInterval = SESSION_EXPIRY_S
+            session: dict[str, Any] = {"clean_start": False, "properties": properties}
+        else:
+            session = {"clean_session": False}
+        async with aiomqtt.Client(
+            self._target.host,
+            self._target.port,
+            username=self._target.username,
+            password=self._target.password,
+            identifier=self._client_id,
+            protocol=self._protocol,
+            keepalive=30,
+            logger=PAHO_LOG,
+            **session,
+        ) as client:
+            self.client = client
+            for topic in subscriptions(self._root, self._shared_group):
+                await client.subscribe(topic, qos=1)
+            self.connections += 1
+            self.connected.set()
+            log.info("MQTT connected to %s:%s (%d subscriptions)", self._target.host, self._target.port, 2)
+            async for message in client.messages:
+                await self.handle(str(message.topic), message.payload)
+
+    async def handle(self, topic: str, payload: object) -> None:
+        stats = self._pipeline.stats
+        stats["mqtt_messages"] += 1
+        parts = topic.split("/")
+        if (
+            len(parts) != 5
+            or parts[4] not in ("telemetry", "hj212")
+            or not isinstance(payload, bytes | bytearray)
+        ):
+            stats["rejected_topic"] += 1
+            return
+        _root, site_code, device_type, device_id, kind = parts
+        now = dt.datetime.now(dt.UTC)
+        device = self._devices().get(device_id)
+        if device is None or device.site_code != site_code or device.device_type != device_type:
+            self._pipeline.note_unknown(
+                device_id, reason="unknown_device" if device is None else "topic_mismatch", at=now
+            )
+            return
+        reading: Reading | None
+        try:
+            if kind == "telemetry":
+                reading = decode_json(bytes(payload), device=device, received_at=now)
+            else:
+                packet = decode_frame(bytes(payload))
+                if packet.mn != device.code:
+                    self._pipeline.note_unknown(packet.mn, reason="mn_mismatch", at=now)
+                    return
+                reading = decode_hj212(packet, device=device, received_at=now)
+        except (DecodeError, FrameError) as error:
+            stats[f"rejected_{error.reason}"] += 1
+            return
+        if reading is not None:
+            await self._pipeline.submit(reading)

@@ -1,0 +1,217 @@
+"""The ingest pipeline shared by the MQTT and HJ 212 front ends.
+
+``submit`` does the cheap synchronous work inline (rules and aggregation are in-memory) and hands
+alarm changes to a few partitioned worker queues (bounded: a slow database slows intake instead of
+growing memory). A flusher writes raw batches, completed minute aggregates and the rule state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+import zlib
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from domain.alerts import readings as readings_service
+from domain.alerts import services as alarms
+from domain.alerts.engine import RuleEngine
+from domain.alerts.readings import DeviceInfo
+from domain.alerts.sensor_rules import is_night
+from domain.alerts.telemetry import Reading
+from domain.alerts.thresholds import Outcome
+from domain.ports import Cache, EventBus
+from iot_bridge.storage import MinuteAggregator, RawSink, raw_record
+
+log = logging.getLogger(__name__)
+STATE_KEY = "iot:rule-state:"
+STATE_TTL_S = 3 * 86_400
+PERMIT_TTL_S = 300.0
+STATE_EVERY_FLUSHES = 5  # rule state is checkpointed every 5th flush (5 s by default) and at shutdown
+STATE_CHUNK = 32
+PermitLookup = Callable[[str, dt.datetime], Awaitable[dict[str, Any] | None]]
+AlarmHook = Callable[[str, str, Outcome, Reading | None], None]
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmJob:
+    device_code: str
+    site_code: str
+    outcome: Outcome
+    reading: Reading | None
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        engine: RuleEngine,
+        bus: EventBus,
+        cache: Cache,
+        raw_sink: RawSink,
+        permit_lookup: PermitLookup | None = None,
+        workers: int = 4,
+        queue_size: int = 1000,
+        on_alarm: AlarmHook | None = None,
+    ) -> None:
+        self.engine = engine
+        self.stats: Counter[str] = Counter()
+        self.quarantine: dict[str, dict[str, Any]] = {}
+        self._bus, self._cache, self._raw_sink = bus, cache, raw_sink
+        self._permit_lookup = permit_lookup
+        self._permits: dict[str, tuple[float, bool]] = {}
+        self._loaded: set[str] = set()
+        self._aggregator = MinuteAggregator()
+        self._raw: list[dict[str, Any]] = []
+        self._queues: list[asyncio.Queue[AlarmJob]] = [
+            asyncio.Queue(maxsize=queue_size) for _ in range(workers)
+        ]
+        self._on_alarm = on_alarm
+        self._write_lock = asyncio.Lock()
+        self._flushes = 0
+
+    def note_unknown(self, device_id: str, *, reason: str, at: dt.datetime) -> None:
+        """Unknown or mismatched devices go to the quarantine list (bounded), never to the rules."""
+        self.stats[f"quarantined_{reason}"] += 1
+        entry = self.quarantine.get(device_id)
+        if entry is None:
+            if len(self.quarantine) >= 10_000:
+                return
+            log.warning("quarantined device %s (%s)", device_id[:40], reason)
+            entry = self.quarantine[device_id] = {"first_seen": at.isoformat(), "count": 0, "reason": reason}
+        entry["count"] += 1
+        entry["last_seen"] = at.isoformat()
+
+    async def submit(self, reading: Reading) -> None:
+        self.stats["readings"] += 1
+        if reading.device_code not in self._loaded:
+            await self._load_state(reading.device_code)
+        self._aggregator.add(reading)
+        self._raw.append(raw_record(reading))
+        permit = await self._night_permit(reading) if reading.device_type == "noise" else False
+        for outcome in self.engine.evaluate(reading, night_permit=permit):
+            await self._enqueue(AlarmJob(reading.device_code, reading.site_code, outcome, reading))
+
+    async def check_offline(self, devices: dict[str, DeviceInfo], *, now: dt.datetime) -> int:
+        for code in devices:
+            if code not in self._loaded:
+                await self._load_state(code)
+        due = self.engine.check_offline(
+            {c: (d.site_code, d.interval_s) for c, d in devices.items()}, now=now.timestamp()
+        )
+        for item in due:
+            await self._enqueue(AlarmJob(item.device_code, item.site_code, item.outcome, None))
+        return len(due)
+
+    async def _enqueue(self, job: AlarmJob) -> None:
+        self.stats[f"outcomes_{job.outcome.kind}"] += 1
+        # Partition by device so a raise and its later clear are applied in order.
+        queue = self._queues[zlib.crc32(job.device_code.encode()) % len(self._queues)]
+        await queue.put(job)
+
+    async def _load_state(self, device_code: str) -> None:
+        self._loaded.add(device_code)
+        saved = await self._cache.get(STATE_KEY + device_code)
+        if saved is not None and device_code not in self.engine.states:
+            self.engine.load(device_code, saved)
+
+    async def _night_permit(self, reading: Reading) -> bool:
+        rules = self.engine.config.for_site(reading.site_code)
+        start, end, tz = rules.night_window
+        if self._permit_lookup is None or not is_night(reading.at, start=start, end=end, tz=tz):
+            return False
+        cached = self._permits.get(reading.site_code)
+        if cached is not None and time.monotonic() - cached[0] < PERMIT_TTL_S:
+            return cached[1]
+        permit = await self._permit_lookup(reading.site_code, reading.at)
+        self._permits[reading.site_code] = (time.monotonic(), permit is not None)
+        return permit is not None
+
+    async def run_alarm_workers(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            for queue in self._queues:
+                group.create_task(self._alarm_worker(queue))
+
+    async def _alarm_worker(self, queue: asyncio.Queue[AlarmJob]) -> None:
+        while True:
+            job = await queue.get()
+            try:
+                await self._apply(job)
+            except Exception:
+                # One failed alarm write must not stop the bridge; it is logged with its stack.
+                self.stats["alarm_errors"] += 1
+                log.exception(
+                    "applying %s %s for %s failed", job.outcome.kind, job.outcome.alarm_type, job.device_code
+                )
+            finally:
+                queue.task_done()
+
+    async def _apply(self, job: AlarmJob) -> None:
+        outcome = job.outcome
+        at = job.reading.at if job.reading is not None else dt.datetime.now(dt.UTC)
+        if outcome.kind == "raise":
+            message = outcome.note or f"{outcome.alarm_type} {outcome.value} > {outcome.limit}"
+            await alarms.raise_alarm(
+                bus=self._bus,
+                source=job.device_code,
+                alarm_type=outcome.alarm_type,
+                severity=outcome.severity.value,
+                site_code=job.site_code,
+                value=outcome.value,
+                limit=outcome.limit,
+                message=message,
+                at=at,
+            )
+            self.stats["alarms_raised_or_updated"] += 1
+        else:
+            await alarms.clear_alarm(
+                bus=self._bus, source=job.device_code, alarm_type=outcome.alarm_type, at=at
+            )
+            self.stats["alarms_cleared"] += 1
+        if self._on_alarm is not None:
+            self._on_alarm(job.device_code, job.site_code, outcome, job.reading)
+
+    async def drain(self) -> None:
+        """Wait until every queued alarm change is applied (tests, benchmarks, shutdown)."""
+        for queue in self._queues:
+            await queue.join()
+
+    async def flush(self, *, final: bool = False) -> None:
+        """Raw batch, completed minutes (all minutes when ``final``) and dirty rule state."""
+        async with self._write_lock:
+            raw, self._raw = self._raw, []
+            await self._raw_sink.write(raw)
+            before = None if final else int(time.time() // 60)
+            rows = self._aggregator.take(before_minute=before)
+            self.stats["aggregate_rows"] += await readings_service.store_aggregates(rows)
+            self._flushes += 1
+            if final or self._flushes % STATE_EVERY_FLUSHES == 0:
+                await self._checkpoint()
+
+    async def _checkpoint(self) -> None:
+        """Rule state to the cache port, a chunk of concurrent writes at a time (a city is ~4,500
+        devices: one round trip each, in sequence, would take the event loop for a while)."""
+        states = list(self.engine.export_dirty().items())
+        for start in range(0, len(states), STATE_CHUNK):
+            chunk = states[start : start + STATE_CHUNK]
+            await asyncio.gather(
+                *(self._cache.set(STATE_KEY + code, state, STATE_TTL_S) for code, state in chunk)
+            )
+        self.stats["state_checkpoints"] += len(states)
+
+    async def run_flusher(self, *, interval_s: float = 1.0) -> None:
+        try:
+            while True:
+                await asyncio.sleep(interval_s)
+                try:
+                    await self.flush()
+                except Exception:
+                    # A failed flush (database down) is retried with the next batch; the bridge goes on.
+                    self.stats["flush_errors"] += 1
+                    log.exception("flushing readings failed")
+        finally:
+            await asyncio.shield(self.flush(final=True))

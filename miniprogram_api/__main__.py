@@ -1,0 +1,3 @@
+from miniprogram_api.report_cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,432 @@
+"""Complaint doors of the REST API: citizens file and follow their own tickets; staff work their
+department's queue; contractors see what to fix (never who complained).
+
+Handlers parse, call one service, and render. Photos are validated by content and decoded under a
+pixel limit *before* anything is stored, so a bad upload leaves the ticket untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import math
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+from sanic_ext import openapi
+
+from adapters.uploads import validate_image
+from domain.accounts.rules import Principal, Role
+from domain.complaints import intake, queries, services
+from domain.complaints.coordinates import gcj02_to_wgs84
+from domain.complaints.rules import Action, State, parse_rating
+from domain.complaints.sla import SlaStatus
+from domain.errors import NotFound, ValidationFailed
+from miniprogram_api.auth import current, json_body, require
+from miniprogram_api.context import media_of, settings_of
+from miniprogram_api.params import int_arg, text_arg
+
+complaints = Blueprint("complaints", url_prefix="/api/v1")
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+ERROR = {"application/json": {"code": str, "message": str}}
+TICKET = {"application/json": dict}
+ACTION_BODY = {"application/json": {"note": str}}
+SIMPLE_STAFF_ACTIONS = {
+    "accept": Action.ACCEPT,
+    "start": Action.START,
+    "note": Action.NOTE,
+    "return": Action.RETURN,
+    "close": Action.CLOSE,
+    "refuse": Action.REFUSE,
+}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# --- parsing --------------------------------------------------------------------------------------
+
+
+def _text(body: dict[str, Any], name: str, *, max_length: int, required: bool = False) -> str:
+    value = body.get(name, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str) or len(value) > max_length:
+        raise ValidationFailed(
+            f"{name} must be a string of at most {max_length} characters", code="invalid_parameter"
+        )
+    if required and not value.strip():
+        raise ValidationFailed(f"{name} is required", code="invalid_parameter")
+    return value.strip()
+
+
+def _coordinate(body: dict[str, Any], name: str, *, low: float, high: float) -> float | None:
+    value = body.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as error:
+        raise ValidationFailed(f"{name} must be a number", code="invalid_coordinates") from error
+    if not math.isfinite(number) or not low <= number <= high:
+        raise ValidationFailed(f"{name} is out of range", code="invalid_coordinates")
+    return number
+
+
+def _location(body: dict[str, Any]) -> tuple[float | None, float | None]:
+    """WGS-84 is stored; a Tencent-map (GCJ-02) point is converted here, at the edge."""
+    lat = _coordinate(body, "lat", low=-90, high=90)
+    lng = _coordinate(body, "lng", low=-180, high=180)
+    coord_type = _text(body, "coord_type", max_length=8).lower() or "wgs84"
+    if coord_type not in ("wgs84", "gcj02"):
+        raise ValidationFailed("coord_type is wgs84 or gcj02", code="invalid_coordinates")
+    if lat is not None and lng is not None and coord_type == "gcj02":
+        lat, lng = gcj02_to_wgs84(lat, lng)
+    return lat, lng
+
+
+def parse_time(value: str, name: str = "occurred_at") -> dt.datetime | None:
+    """ISO 8601; a time without an offset is Asia/Shanghai (what citizens mean)."""
+    if not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as error:
+        raise ValidationFailed(f"{name} must be an ISO 8601 time", code="invalid_time") from error
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SHANGHAI)
+    if not 2000 <= moment.year <= 2100:
+        raise ValidationFailed(f"{name} is out of range", code="invalid_time")
+    return moment.astimezone(dt.UTC)
+
+
+def _fields(request: Request) -> dict[str, Any]:
+    """JSON or multipart form fields, as one dict of strings/numbers."""
+    if (request.content_type or "").startswith("multipart/form-data"):
+        form: Any = request.form or {}
+        return {key: form.get(key) for key in form}
+    return json_body(request)
+
+
+async def store_photos(request: Request, *, limit: int) -> list[str]:
+    """Validate every file first (in a thread: decoding is CPU work), then store them all."""
+    files = request.files.getlist("photos") if request.files else []
+    files = files or []
+    if len(files) > limit:
+        raise ValidationFailed(f"at most {limit} photos", code="too_many_photos")
+    settings = settings_of(request)
+    checked = []
+    for upload in files:
+        info = await asyncio.to_thread(
+            validate_image,
+            upload.body,
+            max_bytes=settings.media_max_bytes,
+            max_pixels=settings.media_max_pixels,
+        )
+        checked.append((upload.body, info.content_type))
+    media = media_of(request)
+    return [await media.put(data, content_type=content_type) for data, content_type in checked]
+
+
+# --- citizens -------------------------------------------------------------------------------------
+
+
+@complaints.get("/complaints/types")
+@openapi.summary("Nuisance types a citizen can report, with their SLA category")
+@openapi.response(200, {"application/json": {"items": list}})
+async def nuisance_types(request: Request) -> HTTPResponse:
+    policy = services.default_policy()
+    items = [
+        {"code": t.code, "label": t.label, "description": t.description, "category": t.category}
+        for t in policy.nuisance_types.values()
+    ]
+    return json({"items": items})
+
+
+@complaints.post("/complaints")
+@openapi.summary("File a complaint (JSON, or multipart with up to 9 JPEG/PNG photos of at most 10 MB)")
+@openapi.body(
+    {
+        "application/json": {
+            "nuisance_type": str,
+            "description": str,
+            "address": str,
+            "lat": float,
+            "lng": float,
+            "coord_type": str,
+            "occurred_at": str,
+            "phone": str,
+            "name": str,
+        }
+    }
+)
+@openapi.response(201, TICKET)
+@openapi.response(400, ERROR)
+@openapi.response(401, ERROR)
+@openapi.response(403, ERROR)
+@require(Role.CITIZEN)
+async def create_complaint(request: Request) -> HTTPResponse:
+    principal = current(request)
+    body = _fields(request)
+    lat, lng = _location(body)
+    new = intake.NewComplaint(
+        nuisance_type=_text(body, "nuisance_type", max_length=32, required=True),
+        description=_text(body, "description", max_length=intake.MAX_DESCRIPTION),
+        channel="miniprogram",
+        reporter_openid=principal.openid,
+        reporter_phone=_text(body, "phone", max_length=20),
+        reporter_name=_text(body, "name", max_length=32),
+        address=_text(body, "address", max_length=200),
+        lat=lat,
+        lng=lng,
+        occurred_at=parse_time(_text(body, "occurred_at", max_length=40)),
+    )
+    now = _now()
+    new.check(policy=services.default_policy(), now=now)  # refuse bad fields before storing any photo
+    photos = await store_photos(request, limit=intake.MAX_PHOTOS)
+    complaint = await intake.submit(dataclasses.replace(new, photos=tuple(photos)), now=now)
+    return json(await queries.citizen_view(complaint, now=now), status=201)
+
+
+@complaints.get("/complaints/mine")
+@openapi.summary("My complaints, newest first, each with its timeline")
+@openapi.parameter("open_only", bool, "query")
+@openapi.response(200, {"application/json": {"items": list}})
+@openapi.response(401, ERROR)
+@require(Role.CITIZEN)
+async def my_complaints(request: Request) -> HTTPResponse:
+    principal = current(request)
+    open_only = text_arg(request, "open_only", max_length=5).lower() in ("1", "true", "yes")
+    return json({"items": await queries.list_mine(principal.openid, now=_now(), open_only=open_only)})
+
+
+@complaints.get("/complaints/<ticket_no:str>")
+@openapi.summary("One ticket: the reporter's view, the staff view, or the contractor's view")
+@openapi.response(200, TICKET)
+@openapi.response(400, ERROR)
+@openapi.response(404, ERROR)
+@require(Role.CITIZEN, Role.STAFF, Role.ENTERPRISE, Role.SITE_MANAGER)
+async def get_complaint(request: Request, ticket_no: str) -> HTTPResponse:
+    principal = current(request)
+    now = _now()
+    if principal.is_staff():
+        return json(await queries.get_for_staff(ticket_no, principal=principal, now=now))
+    if principal.role in (Role.ENTERPRISE, Role.SITE_MANAGER):
+        return json(await queries.get_for_contractor(ticket_no, principal=principal, now=now))
+    return json(await queries.get_for_citizen(ticket_no, openid=principal.openid, now=now))
+
+
+@complaints.post("/complaints/<ticket_no:str>/rate")
+@openapi.summary(
+    "Rate the answer: satisfied, basically_satisfied, dissatisfied (or 1/2/3); dissatisfied reopens"
+)
+@openapi.body({"application/json": {"rating": str}})
+@openapi.response(200, TICKET)
+@openapi.response(400, ERROR)
+@openapi.response(404, ERROR)
+@openapi.response(409, ERROR)
+@require(Role.CITIZEN)
+async def rate_complaint(request: Request, ticket_no: str) -> HTTPResponse:
+    principal = current(request)
+    rating = parse_rating(str(json_body(request).get("rating", ""))[:20])
+    if rating is None:
+        raise ValidationFailed(
+            "rating is satisfied, basically_satisfied or dissatisfied", code="invalid_rating"
+        )
+    now = _now()
+    complaint = await services.rate(ticket_no, rating, openid=principal.openid, now=now)
+    return json(await queries.citizen_view(complaint, now=now))
+
+
+@complaints.post("/complaints/<ticket_no:str>/reopen")
+@openapi.summary("Ask for the ticket to be handled again")
+@openapi.body(ACTION_BODY)
+@openapi.response(200, TICKET)
+@openapi.response(404, ERROR)
+@openapi.response(409, ERROR)
+@require(Role.CITIZEN)
+async def reopen_complaint(request: Request, ticket_no: str) -> HTTPResponse:
+    principal = current(request)
+    note = _text(json_body(request) if request.body else {}, "note", max_length=500)
+    now = _now()
+    complaint = await services.reopen(ticket_no, openid=principal.openid, now=now, note=note)
+    return json(await queries.citizen_view(complaint, now=now))
+
+
+@complaints.post("/complaints/<ticket_no:str>/photos")
+@openapi.summary("Add photos (multipart field 'photos'); all are checked before any is attached")
+@openapi.response(200, TICKET)
+@openapi.response(400, ERROR)
+@openapi.response(404, ERROR)
+@require(Role.CITIZEN, Role.STAFF)
+async def add_photos(request: Request, ticket_no: str) -> HTTPResponse:
+    principal = current(request)
+    now = _now()
+    complaint = await services.load(ticket_no)
+    if principal.is_staff():
+        services.check_staff_scope(complaint, principal)
+    else:
+        services.check_owner(complaint, principal.openid)
+    refs = await store_photos(request, limit=intake.MAX_PHOTOS - len(complaint.photos))
+    if not refs:
+        raise ValidationFailed("attach at least one photo in the 'photos' field", code="no_photos")
+    complaint = await services.add_photos(ticket_no, refs, principal=principal, now=now)
+    return json(await _view_for(principal, complaint, now=now))
+
+
+async def _view_for(principal: Principal, complaint: Any, *, now: dt.datetime) -> dict[str, Any]:
+    if principal.is_staff():
+        return await queries.staff_view(complaint, now=now)
+    return await queries.citizen_view(complaint, now=now)
+
+
+# --- contractors ----------------------------------------------------------------------------------
+
+
+@complaints.get("/enterprise/complaints")
+@openapi.summary("Complaints about my sites: the contractor's, or a site manager's bound sites (no reporter)")
+@openapi.response(200, {"application/json": {"items": list}})
+@require(Role.ENTERPRISE, Role.SITE_MANAGER)
+async def enterprise_complaints(request: Request) -> HTTPResponse:
+    return json({"items": await queries.list_for_contractor(current(request), now=_now())})
+
+
+# --- staff ----------------------------------------------------------------------------------------
+
+
+def _enum_arg(request: Request, name: str, enum: type[State] | type[SlaStatus]) -> Any:
+    raw = text_arg(request, name, max_length=16)
+    if not raw:
+        return None
+    try:
+        return enum(raw)
+    except ValueError as error:
+        options = "|".join(member.value for member in enum)
+        raise ValidationFailed(f"{name} must be one of {options}", code="invalid_parameter") from error
+
+
+@complaints.get("/staff/complaints")
+@openapi.summary("My department's queue, earliest deadline first")
+@openapi.parameter("state", str, "query")
+@openapi.parameter("sla_status", str, "query", description="on_time|due_soon|overdue|met|missed")
+@openapi.parameter("town", str, "query")
+@openapi.parameter("nuisance_type", str, "query")
+@openapi.parameter("site_code", str, "query")
+@openapi.parameter("page", int, "query")
+@openapi.parameter("page_size", int, "query")
+@openapi.response(200, {"application/json": {"items": list, "total": int, "page": int, "page_size": int}})
+@openapi.response(400, ERROR)
+@require(Role.STAFF)
+async def staff_queue(request: Request) -> HTTPResponse:
+    filters = queries.QueueFilter(
+        state=_enum_arg(request, "state", State),
+        sla_status=_enum_arg(request, "sla_status", SlaStatus),
+        town=text_arg(request, "town", max_length=16),
+        nuisance_type=text_arg(request, "nuisance_type", max_length=32),
+        site_code=text_arg(request, "site_code", max_length=24),
+        page=int_arg(request, "page", default=1, low=1, high=10_000),
+        page_size=int_arg(request, "page_size", default=20, low=1, high=queries.MAX_PAGE_SIZE),
+    )
+    return json(await queries.queue(current(request), filters, now=_now()))
+
+
+async def _staff_result(principal: Principal, complaint: Any) -> HTTPResponse:
+    return json(await queries.staff_view(complaint, now=_now()))
+
+
+@complaints.post("/staff/complaints/<ticket_no:str>/assign")
+@openapi.summary("Dispatch or reassign (改派) to a department and/or a handler")
+@openapi.body({"application/json": {"department": str, "assignee_id": str, "note": str}})
+@openapi.response(200, TICKET)
+@openapi.response(400, ERROR)
+@openapi.response(404, ERROR)
+@openapi.response(409, ERROR)
+@require(Role.STAFF)
+async def assign(request: Request, ticket_no: str) -> HTTPResponse:
+    principal = current(request)
+    body = json_body(request)
+    complaint = await services.assign(
+        ticket_no,
+        principal=principal,
+        now=_now(),
+        assignee_id=_text(body, "assignee_id", max_length=32),
+        department=_text(body, "department", max_length=32),
+        note=_text(body, "note", max_length=500),
+    )
+    return await _staff_result(principal, complaint)
+
+
+@complaints.post("/staff/complaints/<ticket_no:str>/reply")
+@openapi.summary("Answer the citizen (and every merged duplicate) through the outbox")
+@openapi.body({"application/json": {"text": str}})
+@openapi.response(200, TICKET)
+@openapi.response(400, ERROR)
+@openapi.response(404, ERROR)
+@openapi.response(409, ERROR)
+@require(Role.STAFF)
+async def reply(request: Request, ticket_no: str) -> HTTPResponse:
+    principal = current(request)
+    text = _text(json_body(request), "text", max_length=1000, required=True)
+    complaint = await services.reply(ticket_no, principal=principal, text=text, now=_now())
+    return await _staff_result(principal, complaint)
+
+
+@complaints.post("/staff/complaints/<ticket_no:str>/merge")
+@openapi.summary("Merge this ticket into another (并单)")
+@openapi.body({"application/json": {"into": str, "note": str}})
+@openapi.response(200, TICKET)
+@openapi.response(400, ERROR)
+@openapi.response(404, ERROR)
+@openapi.response(409, ERROR)
+@require(Role.STAFF)
+async def merge(request: Request, ticket_no: str) -> HTTPResponse:
+    principal = current(request)
+    body = json_body(request)
+    complaint = await services.merge(
+        ticket_no,
+        into=_text(body, "into", max_length=20, required=True),
+        principal=principal,
+        now=_now(),
+        note=_text(body, "note", max_length=500),
+    )
+    return await _staff_result(principal, complaint)
+
+
+@complaints.post("/staff/complaints/<ticket_no:str>/uphold")
+@openapi.summary("Confirm a violation at the site (emits ComplaintUpheld for credit)")
+@openapi.body(ACTION_BODY)
+@openapi.response(200, TICKET)
+@openapi.response(400, ERROR)
+@openapi.response(404, ERROR)
+@openapi.response(409, ERROR)
+@require(Role.STAFF)
+async def uphold(request: Request, ticket_no: str) -> HTTPResponse:
+    principal = current(request)
+    note = _text(json_body(request) if request.body else {}, "note", max_length=500)
+    complaint = await services.uphold(
+        ticket_no, principal=principal, bus=request.app.ctx.infra.bus, now=_now(), note=note
+    )
+    return await _staff_result(principal, complaint)
+
+
+@complaints.post("/staff/complaints/<ticket_no:str>/<action:str>")
+@openapi.summary("accept (签收), start, note, return (退单, reason), close, refuse (不予受理, reason)")
+@openapi.body(ACTION_BODY)
+@openapi.response(200, TICKET)
+@openapi.response(400, ERROR)
+@openapi.response(404, ERROR)
+@openapi.response(409, ERROR)
+@require(Role.STAFF)
+async def simple_action(request: Request, ticket_no: str, action: str) -> HTTPResponse:
+    principal = current(request)
+    chosen = SIMPLE_STAFF_ACTIONS.get(action)
+    if chosen is None:
+        raise NotFound(f"no action {action[:20]!r}", code="unknown_action")
+    note = _text(json_body(request) if request.body else {}, "note", max_length=1000)
+    complaint = await services.staff_act(ticket_no, chosen, principal=principal, now=_now(), note=note)
+    return await _staff_result(principal, complaint)

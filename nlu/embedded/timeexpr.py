@@ -1,0 +1,238 @@
+"""Chinese time expressions in complaints (半夜12点, 凌晨, 昨晚, 每天晚上十点以后) -> a time range.
+
+Citizens describe what already happened, so an expression without an explicit day resolves to its
+most recent occurrence at or before the reference time. Ranges are returned as ISO-8601 strings in
+Asia/Shanghai (the edge timezone); the reference time may be given in any timezone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+_DAY = (
+    r"今天|今日|今晚|今早|今夜|昨天|昨日|昨晚|昨夜|前天|前晚|每天|天天|每晚|每天晚上|每天夜里|每个晚上|"
+    r"周末|星期[一二三四五六日天]|周[一二三四五六日]|last night|tonight|every night"
+)
+_PERIOD = r"凌晨|半夜|深夜|午夜|夜里|夜间|夜晚|晚上|傍晚|早上|早晨|清早|一大早|上午|中午|下午|白天|midnight"
+_NUM = r"\d{1,2}|[零一二两三四五六七八九十]{1,3}"
+_CLOCK = rf"(?:{_NUM})(?:点钟|点|:\d{{2}})(?:半|\d{{1,2}}分|一刻)?(?:多)?(?:以后|之后|后|左右)?"
+_PATTERN = re.compile(rf"(?P<day>{_DAY})?(?P<period>{_PERIOD})?(?P<clock>{_CLOCK})?")
+_CN_DIGITS = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+
+# (start hour, end hour) relative to the day the expression names; > 24 runs into the next day.
+_PERIOD_HOURS: dict[str, tuple[int, int]] = {
+    "凌晨": (0, 6),
+    "半夜": (23, 27),
+    "深夜": (23, 27),
+    "午夜": (23, 25),
+    "midnight": (23, 25),
+    "夜里": (20, 30),
+    "夜间": (20, 30),
+    "夜晚": (20, 30),
+    "晚上": (18, 24),
+    "傍晚": (17, 19),
+    "早上": (5, 9),
+    "早晨": (5, 9),
+    "清早": (5, 8),
+    "一大早": (5, 8),
+    "上午": (8, 12),
+    "中午": (11, 14),
+    "下午": (12, 18),
+    "白天": (6, 20),
+}
+_EVENING_DAYS = {
+    "今晚",
+    "今夜",
+    "昨晚",
+    "昨夜",
+    "前晚",
+    "每晚",
+    "每天晚上",
+    "每天夜里",
+    "每个晚上",
+    "last night",
+    "tonight",
+    "every night",
+}
+_DAY_OFFSETS = {
+    "今天": 0,
+    "今日": 0,
+    "今晚": 0,
+    "今早": 0,
+    "今夜": 0,
+    "tonight": 0,
+    "昨天": -1,
+    "昨日": -1,
+    "昨晚": -1,
+    "昨夜": -1,
+    "last night": -1,
+    "前天": -2,
+    "前晚": -2,
+}
+_RECURRING = {"每天", "天天", "每晚", "每天晚上", "每天夜里", "每个晚上", "every night"}
+_AFTERNOON_PERIODS = {"下午", "傍晚", "晚上", "夜里", "夜间", "夜晚"}
+_MIDNIGHT_PERIODS = {"半夜", "深夜", "午夜", "夜里", "夜间", "夜晚", "晚上"}
+
+
+@dataclass(frozen=True, slots=True)
+class TimeMention:
+    start: int
+    end: int
+    text: str
+    value: dict[str, object]
+
+
+def _number(token: str) -> list[int]:
+    """'12' -> [12]; '十一' -> [11]; '一两' -> [1, 2] (a span of hours)."""
+    if token.isdigit():
+        return [int(token)]
+    if token in ("十",):
+        return [10]
+    if token.startswith("十"):
+        return [10 + _CN_DIGITS.get(token[1], 0)]
+    if len(token) >= 2 and token[1] == "十":
+        return [_CN_DIGITS.get(token[0], 0) * 10 + (_CN_DIGITS.get(token[2], 0) if len(token) == 3 else 0)]
+    return [_CN_DIGITS[c] for c in token if c in _CN_DIGITS]
+
+
+def _clock_hours(clock: str, period: str | None) -> tuple[float, float, bool] | None:
+    match = re.match(rf"({_NUM})", clock)
+    if match is None:
+        return None
+    hours = _number(match.group(1))
+    if not hours or any(h > 24 for h in hours):
+        return None
+    first, last = hours[0], hours[-1]
+    minutes = 0.5 if "半" in clock else (0.25 if "一刻" in clock else 0.0)
+    minute_match = re.search(r"(?::(\d{2}))|(\d{1,2})分", clock)
+    if minute_match:
+        minutes = int(minute_match.group(1) or minute_match.group(2)) / 60
+
+    def shift(hour: int) -> int:
+        if period in _MIDNIGHT_PERIODS and hour == 12:
+            return 24
+        if period == "凌晨" and hour == 12:
+            return 0
+        if period in _AFTERNOON_PERIODS and hour < 12 and not (period in _MIDNIGHT_PERIODS and hour <= 5):
+            return hour + 12
+        if period in ("半夜", "深夜", "午夜") and hour <= 5:
+            return hour + 24
+        return hour
+
+    open_ended = any(word in clock for word in ("以后", "之后", "后"))
+    return shift(first) + minutes, shift(last) + minutes + 1.0, open_ended
+
+
+def _hours(period: str | None, clock: str | None, day: str | None) -> tuple[float, float] | None:
+    if clock:
+        parsed = _clock_hours(clock, period)
+        if parsed is None:
+            return None
+        start, end, open_ended = parsed
+        if open_ended:
+            end = max(end, 30.0 if start >= 18 else start + 3)
+        return start, end
+    if period:
+        low, high = _PERIOD_HOURS[period]
+        return float(low), float(high)
+    if day in _EVENING_DAYS:
+        return 18.0, 30.0
+    return 0.0, 24.0
+
+
+def _resolve(
+    day: str | None, period: str | None, clock: str | None, ref: dt.datetime
+) -> dict[str, object] | None:
+    local = ref.astimezone(SHANGHAI)
+    if day and (day.startswith("周末") or day.startswith("星期") or day.startswith("周")):
+        return _weekday_range(day, local)
+    hours = _hours(period, clock, day)
+    if hours is None:
+        return None
+    base = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if day in _DAY_OFFSETS:
+        base += dt.timedelta(days=_DAY_OFFSETS[day])
+    start = base + dt.timedelta(hours=hours[0])
+    if day not in _DAY_OFFSETS and start > local:
+        base -= dt.timedelta(days=1)  # the most recent occurrence
+        start = base + dt.timedelta(hours=hours[0])
+    end = base + dt.timedelta(hours=hours[1])
+    value: dict[str, object] = {"from": start.isoformat(), "to": end.isoformat()}
+    if day in _RECURRING:
+        value["recurring"] = True
+    return value
+
+
+def _weekday_range(day: str, local: dt.datetime) -> dict[str, object]:
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if day == "周末":
+        target, length = 5, 2
+    else:
+        names = "一二三四五六日"
+        target, length = names.index(day[-1]) if day[-1] in names else 6, 1
+    days_back = (local.weekday() - target) % 7
+    start = midnight - dt.timedelta(days=days_back)
+    return {"from": start.isoformat(), "to": (start + dt.timedelta(days=length)).isoformat()}
+
+
+_STANDALONE_DAYS = {
+    "今晚",
+    "今早",
+    "今夜",
+    "昨晚",
+    "昨夜",
+    "前晚",
+    "昨天",
+    "前天",
+    "今天",
+    "昨日",
+    "今日",
+    "每晚",
+    "周末",
+    "last night",
+    "tonight",
+    "every night",
+}
+
+
+def _not_a_time(text: str, match: re.Match[str], day: str | None, period: str | None) -> bool:
+    """Words that look like times but are not: 晚上好 (a greeting), 天天 (always), 夜间标准 (an adjective)."""
+    if period and not day and text[match.end() : match.end() + 1] == "好":
+        return True
+    if day and not period and day not in _STANDALONE_DAYS:
+        return True
+    return bool(period == "夜间" and not day)
+
+
+def find_times(text: str, *, reference: dt.datetime) -> list[TimeMention]:
+    """Every time expression in ``text`` (already normalised: lowercase, half-width)."""
+    mentions = []
+    for match in _PATTERN.finditer(text):
+        day, period, clock = match.group("day"), match.group("period"), match.group("clock")
+        if not (day or period or clock):
+            continue
+        if clock and not (day or period) and not re.match(r"\d", clock) and "钟" not in clock:
+            continue  # a bare 一点 is usually "a little", not one o'clock
+        if not clock and _not_a_time(text, match, day, period):
+            continue
+        value = _resolve(day, period, clock, reference)
+        if value is not None:
+            mentions.append(TimeMention(match.start(), match.end(), match.group(0), value))
+    return mentions

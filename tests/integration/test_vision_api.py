@@ -1,0 +1,180 @@
+"""Camera HTTP doors: device-key uploads, bad input answered 4xx, admin health, key provisioning."""
+
+from __future__ import annotations
+
+import datetime as dt
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from config.app import create_app
+from config.container import close_database, init_tortoise
+from config.settings import Settings
+from domain.accounts.rules import Principal, Role, issue_token
+from domain.projects.models import Camera, Project, Site
+from domain.projects.rules import ProjectKind, ProjectStage
+from domain.vision.rules import camera_device_key
+from tests.conftest import make_settings
+
+CAMERA = "CAM-0099-1"
+OTHER = "CAM-0099-2"
+SITE = "WL-2026-0099-S1"
+
+
+async def create_cameras(db_url: str) -> None:
+    await init_tortoise(db_url)
+    project = await Project.create(
+        code="WL-2026-0099",
+        name="视觉测试项目",
+        kind=ProjectKind.RESIDENTIAL,
+        stage=ProjectStage.CONSTRUCTION,
+        town="太平街道",
+        address="测试路1号",
+        lat=28.37,
+        lng=121.37,
+    )
+    site = await Site.create(code=SITE, project=project, name="视觉测试工地", lat=28.37, lng=121.37)
+    await Camera.create(code=CAMERA, site=site, name="大门摄像头", sample_fps=1.0)
+    await Camera.create(code=OTHER, site=site, name="作业面摄像头", sample_fps=1.0, enabled=False)
+    await close_database()
+
+
+def bearer(settings: Settings, role: Role) -> dict[str, str]:
+    principal = Principal(subject="1", role=role, department="housing" if role is Role.STAFF else "")
+    value = issue_token(
+        principal, secret=settings.secret_key.get_secret_value().encode(), now=dt.datetime.now(dt.UTC)
+    )
+    return {"Authorization": f"Bearer {value}"}
+
+
+def device(settings: Settings, code: str = CAMERA) -> dict[str, str]:
+    return {
+        "Authorization": "Device " + camera_device_key(settings.secret_key.get_secret_value().encode(), code)
+    }
+
+
+def jpeg() -> bytes:
+    image = np.random.default_rng(1).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    return cv2.imencode(".jpg", image)[1].tobytes()
+
+
+def png_bomb(width: int = 20000, height: int = 20000) -> bytes:
+    """A tiny PNG whose header claims 20000×20000 pixels: decoding it would need 1.2 GB."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = zlib.compress(b"\x00" * (1 + 3 * width) * 16)  # a few rows only; the rest is missing
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
+@pytest.fixture
+async def app(db_url: str, tmp_path: Path) -> Any:
+    await create_cameras(db_url)
+    return create_app(make_settings(tmp_path, database_url=db_url))
+
+
+async def upload(client: Any, headers: dict[str, str], data: bytes, content_type: str = "image/jpeg") -> Any:
+    _, response = await client.post(
+        f"/api/v1/cameras/{CAMERA}/frames", headers=headers, files={"frame": ("f.jpg", data, content_type)}
+    )
+    return response
+
+
+async def test_a_camera_uploads_with_its_device_key(app: Any) -> None:
+    settings = app.ctx.settings
+    response = await upload(app.asgi_client, device(settings), jpeg())
+    assert response.status == 202, response.json
+    assert response.json["camera_code"] == CAMERA and (response.json["width"], response.json["height"]) == (
+        160,
+        120,
+    )
+    assert (
+        await app.ctx.infra.bus.pending_count(f"vision.frames.{CAMERA}", "vision-workers") == 0
+    )  # queued, unread
+
+
+async def test_uploads_without_the_right_key_are_refused(app: Any) -> None:
+    client, settings = app.asgi_client, app.ctx.settings
+    assert (await upload(client, {}, jpeg())).status == 401
+    assert (await upload(client, {"Authorization": "Device nope"}, jpeg())).status == 401
+    assert (await upload(client, device(settings, OTHER), jpeg())).status == 401  # another camera's key
+    assert (
+        await upload(client, bearer(settings, Role.ADMIN), jpeg())
+    ).status == 401  # people are not cameras
+    _, disabled = await client.post(
+        f"/api/v1/cameras/{OTHER}/frames",
+        headers=device(settings, OTHER),
+        files={"frame": ("f.jpg", jpeg(), "image/jpeg")},
+    )
+    assert disabled.status == 403
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status", "code"),
+    [
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 64, "image/jpeg", 400, "corrupt_image"),
+        (b"", "image/jpeg", 400, "empty_file"),
+        (png_bomb(), "image/png", 400, "image_too_large"),
+        (b"%PDF-1.7 not an image", "image/jpeg", 400, "unsupported_type"),
+        (jpeg(), "text/plain", 415, "unsupported_type"),
+    ],
+    ids=["corrupt-jpeg", "zero-bytes", "decompression-bomb", "pdf-as-jpeg", "wrong-content-type"],
+)
+async def test_bad_frames_get_a_4xx_and_the_service_keeps_accepting(
+    app: Any, data: bytes, content_type: str, status: int, code: str
+) -> None:
+    client, settings = app.asgi_client, app.ctx.settings
+    response = await upload(client, device(settings), data, content_type)
+    assert (response.status, response.json["code"]) == (status, code)
+    assert (await upload(client, device(settings), jpeg())).status == 202
+
+
+async def test_missing_frame_field_and_bad_timestamp(app: Any) -> None:
+    client, settings = app.asgi_client, app.ctx.settings
+    _, response = await client.post(
+        f"/api/v1/cameras/{CAMERA}/frames", headers=device(settings), data={"x": "1"}
+    )
+    assert response.status == 400
+    _, response = await client.post(
+        f"/api/v1/cameras/{CAMERA}/frames",
+        headers=device(settings),
+        files={"frame": ("f.jpg", jpeg(), "image/jpeg")},
+        data={"captured_at": "yesterday"},
+    )
+    assert (response.status, response.json["code"]) == (400, "invalid_captured_at")
+
+
+async def test_health_and_device_key_are_for_admins(app: Any) -> None:
+    client, settings = app.asgi_client, app.ctx.settings
+    assert (await client.get("/api/v1/cameras/health"))[1].status == 401
+    assert (await client.get("/api/v1/cameras/health", headers=bearer(settings, Role.CITIZEN)))[
+        1
+    ].status == 403
+    _, response = await client.get("/api/v1/cameras/health", headers=bearer(settings, Role.ADMIN))
+    assert response.status == 200
+    rows = {row["camera_code"]: row for row in response.json["items"]}
+    assert set(rows) == {CAMERA, OTHER}
+    assert rows[CAMERA]["last_frame_at"] is None and rows[CAMERA]["stale"] is True
+    _, staff = await client.get(
+        "/api/v1/cameras/health", headers=bearer(settings, Role.STAFF), params={"site": "x"}
+    )
+    assert staff.status == 200 and staff.json["total"] == 0
+
+    _, key = await client.post(f"/api/v1/cameras/{CAMERA}/device-key", headers=bearer(settings, Role.ADMIN))
+    assert key.status == 200
+    assert {"Authorization": "Device " + key.json["device_key"]} == device(settings)
+    _, denied = await client.post(
+        f"/api/v1/cameras/{CAMERA}/device-key", headers=bearer(settings, Role.STAFF)
+    )
+    assert denied.status == 403
+    _, missing = await client.post(
+        "/api/v1/cameras/CAM-NOPE/device-key", headers=bearer(settings, Role.ADMIN)
+    )
+    assert missing.status == 404

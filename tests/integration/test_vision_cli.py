@@ -1,0 +1,65 @@
+"""The operator commands, run as a city would: ``python -m vision_worker detect|evaluate|device-key``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.settings import REPO_ROOT, Settings
+from domain.vision.rules import camera_device_key
+
+MODEL = Settings().vision_model_path
+SAMPLES = MODEL.parent / "samples"
+needs_model = pytest.mark.skipif(not MODEL.exists(), reason=f"shared model absent at {MODEL}")
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vision_worker", *args],
+        cwd=REPO_ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@needs_model
+def test_detect_prints_classes_scores_and_pixel_boxes_as_json() -> None:
+    image = SAMPLES / "hard_hat_workers101.jpg"
+    result = run("detect", str(image), "--json", "--model", str(MODEL))
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout.splitlines()[0])
+    assert payload["path"] == str(image)
+    heads = [d for d in payload["detections"] if d["class"] == "head"]
+    assert len(heads) >= 4
+    for detection in payload["detections"]:
+        x1, y1, x2, y2 = detection["box"]
+        assert 0 <= x1 < x2 <= 416 and 0 <= y1 < y2 <= 416 and 0 < detection["score"] <= 1
+
+
+@needs_model
+def test_evaluate_reports_per_class_precision_recall_and_map() -> None:
+    result = run("evaluate", str(SAMPLES), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    by_class = {row["class"]: row for row in report["classes"]}
+    assert set(by_class) == {"head", "helmet"}
+    assert report["map50"] >= 0.8
+    assert by_class["head"]["precision"] >= 0.85 and by_class["head"]["recall"] >= 0.7
+
+
+def test_detect_reports_unreadable_files_and_device_key_matches(tmp_path: Path) -> None:
+    if MODEL.exists():
+        broken = tmp_path / "broken.jpg"
+        broken.write_bytes(b"\xff\xd8\xff nothing")
+        result = run("detect", str(broken))
+        assert result.returncode == 1 and "cannot read" in result.stderr
+    key = run("device-key", "CAM-0031-1", SECRET_KEY="k" * 40)
+    assert key.stdout.strip() == camera_device_key(b"k" * 40, "CAM-0031-1")

@@ -1,0 +1,118 @@
+"""Command line: ``detect`` and ``evaluate`` for validating a model, ``device-key`` for provisioning.
+
+python -m vision_worker detect PATH... [--model M] [--json]
+python -m vision_worker evaluate DIR [--model M] [--threshold T]
+python -m vision_worker device-key CAMERA_CODE
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from config.settings import load_settings
+from domain.vision.rules import Detection, camera_device_key
+from vision_worker.config import detector_config
+from vision_worker.detector import OnnxDetector
+from vision_worker.evaluate import evaluate_folder
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m vision_worker")
+    commands = parser.add_subparsers(dest="command", required=True)
+    detect = commands.add_parser("detect", help="print each image's detections")
+    detect.add_argument("paths", nargs="+", type=Path)
+    detect.add_argument("--model", type=Path, default=None)
+    detect.add_argument("--json", action="store_true", help="one JSON object per image")
+    evaluate = commands.add_parser("evaluate", help="precision, recall and mAP@0.5 on a YOLO-format folder")
+    evaluate.add_argument("folder", type=Path)
+    evaluate.add_argument("--model", type=Path, default=None)
+    evaluate.add_argument("--threshold", type=float, default=None, help="operating score threshold")
+    evaluate.add_argument("--json", action="store_true")
+    key = commands.add_parser("device-key", help="print the upload key of a camera (from SECRET_KEY)")
+    key.add_argument("camera_code")
+    return parser
+
+
+def _detection_json(detection: Detection) -> dict[str, object]:
+    return {"class": detection.label, "score": detection.score, "box": list(detection.box)}
+
+
+def cmd_detect(paths: Sequence[Path], *, model: Path | None, as_json: bool) -> int:
+    cv2.setNumThreads(1)
+    detector = OnnxDetector(detector_config(load_settings(), model_path=model))
+    failures = 0
+    for path in paths:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            print(f"{path}: cannot read image", file=sys.stderr)
+            failures += 1
+            continue
+        detections = detector.detect(np.asarray(image, dtype=np.uint8))
+        if as_json:
+            print(json.dumps({"path": str(path), "detections": [_detection_json(d) for d in detections]}))
+            continue
+        print(f"{path}: {len(detections)} detection(s)")
+        for detection in detections:
+            x1, y1, x2, y2 = detection.box
+            print(f"  {detection.label:<8} {detection.score:.3f}  [{x1:.0f}, {y1:.0f}, {x2:.0f}, {y2:.0f}]")
+    return 1 if failures else 0
+
+
+def cmd_evaluate(folder: Path, *, model: Path | None, threshold: float | None, as_json: bool) -> int:
+    cv2.setNumThreads(1)
+    config = detector_config(load_settings(), model_path=model)
+    detector = OnnxDetector(config)
+    operating = config.score_threshold if threshold is None else threshold
+
+    def detect(image: np.ndarray, floor: float) -> list[Detection]:
+        return detector.detect(image, threshold=floor)
+
+    labels = [name for name in config.class_names if name not in config.ignore_classes]
+    reports = evaluate_folder(
+        folder, detect, class_names=config.class_names, labels=labels, threshold=operating
+    )
+    mean_ap = sum(r.ap50 for r in reports) / len(reports) if reports else 0.0
+    if as_json:
+        rows = [
+            {
+                "class": r.label,
+                "labelled": r.labelled,
+                "detected": r.detected,
+                "precision": round(r.precision, 4),
+                "recall": round(r.recall, 4),
+                "ap50": round(r.ap50, 4),
+            }
+            for r in reports
+        ]
+        print(json.dumps({"threshold": operating, "classes": rows, "map50": round(mean_ap, 4)}))
+        return 0
+    print(f"threshold {operating:.2f}")
+    print(f"{'class':<10}{'labels':>8}{'dets':>8}{'precision':>11}{'recall':>9}{'AP@0.5':>9}")
+    for r in reports:
+        print(
+            f"{r.label:<10}{r.labelled:>8}{r.detected:>8}{r.precision:>11.3f}{r.recall:>9.3f}{r.ap50:>9.3f}"
+        )
+    print(f"{'mAP@0.5':<10}{mean_ap:>45.3f}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "detect":
+        return cmd_detect(args.paths, model=args.model, as_json=args.json)
+    if args.command == "evaluate":
+        return cmd_evaluate(args.folder, model=args.model, threshold=args.threshold, as_json=args.json)
+    secret = load_settings().secret_key.get_secret_value().encode()
+    print(camera_device_key(secret, args.camera_code))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""What a confirmed violation becomes: an evidence JPEG in the media store and an alarm through the
+alerts context, so the site's managers are notified exactly as for a sensor alarm.
+
+A per-camera cooldown is also kept in the dedup port, shared by all workers: when a camera moves to
+another worker (rebalance or takeover) the new owner's fresh tracker cannot alarm again at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from adapters.media_store import MediaStore
+from domain.alerts import services as alerts
+from domain.ports import DedupStore, EventBus
+from domain.vision.rules import ALARM_TYPE_NO_HARDHAT, Detection, Violation
+from domain.vision.services import CameraInfo
+from vision_worker.evidence import render_evidence
+from vision_worker.messages import NO_HARDHAT_MESSAGE
+
+log = logging.getLogger(__name__)
+SEVERITY = "major"
+
+
+class AlarmOutcome:
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        dedup: DedupStore,
+        media: MediaStore,
+        camera_cooldown_s: float,
+        score_threshold: float,
+    ) -> None:
+        self._bus = bus
+        self._dedup = dedup
+        self._media = media
+        self._cooldown_s = camera_cooldown_s
+        self._threshold = score_threshold
+
+    async def __call__(
+        self,
+        *,
+        camera: CameraInfo,
+        violation: Violation,
+        detections: Sequence[Detection],
+        image: npt.NDArray[np.uint8],
+        at: dt.datetime,
+    ) -> int | None:
+        key = f"vision:cooldown:{camera.code}:{ALARM_TYPE_NO_HARDHAT}"
+        if not await self._dedup.first_seen(key, self._cooldown_s):
+            log.info("camera %s violation within the shared cooldown, not raised again", camera.code)
+            return None
+        try:
+            jpeg = await asyncio.to_thread(
+                render_evidence, image, detections, camera_code=camera.code, camera_name=camera.name, at=at
+            )
+            evidence_ref = await self._media.put(jpeg, content_type="image/jpeg")
+            alarm_id = await alerts.raise_alarm(
+                bus=self._bus,
+                source=f"camera:{camera.code}",
+                alarm_type=ALARM_TYPE_NO_HARDHAT,
+                severity=SEVERITY,
+                site_code=camera.site_code,
+                value=round(violation.median_score, 3),
+                limit=self._threshold,
+                message=NO_HARDHAT_MESSAGE.format(
+                    camera=camera.name or camera.code, frames=violation.frames, score=violation.median_score
+                ),
+                at=at,
+                evidence_ref=evidence_ref,
+            )
+        except Exception:
+            # The alarm failed: let the next confirmation try again instead of cooling down (at worst
+            # it updates the same active alarm). A cancellation keeps the cooldown: the worker is
+            # stopping mid-call, the alarm may well exist, and a re-raise by the camera's next owner
+            # would be a duplicate.
+            await self._dedup.forget(key)
+            raise
+        log.info(
+            "camera %s no_hardhat alarm %s (track %s, evidence %s)",
+            camera.code,
+            alarm_id,
+            violation.track_id,
+            evidence_ref,
+        )
+        return alarm_id
