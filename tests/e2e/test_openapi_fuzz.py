@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.live_server import live_server
@@ -13,13 +15,26 @@ from tests.live_server import live_server
 pytestmark = pytest.mark.slow
 
 
-def test_no_generated_request_causes_a_server_error(tmp_path: Path) -> None:
+def _admin_token(base_url: str, data_dir: Path) -> str:
+    password = json.loads((data_dir / "demo-accounts.json").read_text())["admin"]
+    response = httpx.post(
+        f"{base_url}/api/v1/auth/staff-login", json={"username": "admin", "password": password}
+    )
+    response.raise_for_status()
+    return str(response.json()["token"])
+
+
+@pytest.mark.parametrize("as_admin", [False, True], ids=["anonymous", "admin"])
+def test_no_generated_request_causes_a_server_error(tmp_path: Path, as_admin: bool) -> None:
     with live_server(tmp_path) as base_url:
+        # As admin, every role check passes, so the generated inputs reach the handlers themselves.
+        auth = ["--header", f"Authorization: Bearer {_admin_token(base_url, tmp_path)}"] if as_admin else []
         result = subprocess.run(
             [
                 str(Path(sys.executable).with_name("schemathesis")),
                 "run",
                 f"{base_url}/docs/openapi.json",
+                *auth,
                 "--checks",
                 "not_a_server_error",
                 "--max-examples",
