@@ -99,6 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Sanic prints its own lines; the state-machine chatter of the embedded broker is not news.
+    for name in ("sanic.root", "sanic.error", "sanic.access", "sanic.server", "sanic.websockets"):
+        logging.getLogger(name).propagate = False
+    for name in ("transitions", "amqtt"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     if args.command == "makemigrations":
         return makemigrations(settings, extra)
     if args.command == "worker":

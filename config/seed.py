@@ -22,6 +22,7 @@ from config.demo_data import MILESTONES, demo_id_number, enterprise_rows, person
 from config.settings import REPO_ROOT
 from domain.accounts.models import Account
 from domain.accounts.rules import Department, Role, hash_password
+from domain.alerts.bindings import bind_site, issue_binding_code, sites_of
 from domain.approvals.access import ApprovalsEnv
 from domain.approvals.catalogue import load_catalogue
 from domain.approvals.demo import seed_demo_applications
@@ -148,7 +149,7 @@ async def _accounts(data_dir: Path, enterprise: Enterprise) -> list[tuple[str, s
                 enterprise_uscc=enterprise.uscc if role is Role.ENTERPRISE else "",
                 display_name=f"演示账号-{username}",
                 # Demo staff get an openid so the outbox shows whom an alert would reach.
-                openid=f"demo-openid-{username}" if role in (Role.STAFF, Role.ADMIN) else None,
+                openid=f"demo-openid-{username}",
             )
         label = f"{role.value}{'/' + department if department else ''}"
         printed.append((username, password, label))
@@ -304,6 +305,22 @@ async def _emergency_resources(rng: random.Random) -> None:
         )
 
 
+DEMO_SITE_MANAGER_OPENID = "demo-openid-sitemanager"
+DEMO_BOUND_SITES = 12
+
+
+async def _bind_demo_site_manager() -> None:
+    """The demo site manager is bound to the first sites, so alarms show whom they would notify."""
+    bound = set(await sites_of(DEMO_SITE_MANAGER_OPENID))
+    now = dt.datetime.now(dt.UTC)
+    rows = await Site.all().order_by("code").limit(DEMO_BOUND_SITES).values("code")
+    for site_code in (str(row["code"]) for row in rows):
+        if site_code in bound:
+            continue
+        issued = await issue_binding_code(site_code=site_code, issued_by="seed", at=now)
+        await bind_site(openid=DEMO_SITE_MANAGER_OPENID, code=issued["code"], at=now)
+
+
 def _approvals_env(data_dir: Path) -> ApprovalsEnv:
     return ApprovalsEnv(
         catalogue=load_catalogue(REPO_ROOT / "config" / "approvals.yml"),
@@ -321,6 +338,7 @@ async def seed_demo_data(data_dir: Path) -> list[tuple[str, str, str]]:
         enterprises = await _enterprises(rng)
         await _projects(rng, enterprises)
         await _emergency_resources(random.Random(DEMO_SEED + 1))
+    await _bind_demo_site_manager()
     await seed_demo_credit([(e.uscc, e.name) for e in enterprises], now=dt.datetime.now(dt.UTC))
     await seed_demo_applications(
         _approvals_env(data_dir), enterprise_uscc=enterprises[0].uscc, project_code="WL-2026-0031"
