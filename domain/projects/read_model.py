@@ -15,7 +15,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from domain.geo import EARTH_RADIUS_M, bounding_box
 log = logging.getLogger(__name__)
 
 Rows = list[dict[str, Any]]
+MAX_CACHED_TERMS = 1024
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -39,6 +40,8 @@ class ProjectReadModel:
     stage: npt.NDArray[np.str_]
     kind: npt.NDArray[np.str_]
     text: npt.NDArray[np.str_]  # name, address and road, for keyword search
+    # Keyword masks already computed for this (immutable) model: people search the same few roads.
+    term_masks: dict[str, BoolArray] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, rows: Rows) -> ProjectReadModel:
@@ -55,11 +58,20 @@ class ProjectReadModel:
             ),
         )
 
+    def _term_mask(self, term: str) -> BoolArray:
+        found = self.term_masks.get(term)
+        if found is None:
+            # numpy.strings.find is a ufunc: a C loop over all rows, not a Python one.
+            found = np.strings.find(self.text, term) >= 0
+            if len(self.term_masks) >= MAX_CACHED_TERMS:
+                self.term_masks.clear()
+            self.term_masks[term] = found
+        return found
+
     def _mask(self, *, terms: list[str], town: str, stage: str | None, kind: str | None) -> BoolArray:
         mask = np.ones(len(self.rows), dtype=np.bool_)
         for term in terms:
-            # numpy.strings.find is a ufunc: a C loop over all rows, not a Python one.
-            mask &= np.strings.find(self.text, term) >= 0
+            mask &= self._term_mask(term)
         if town:
             mask &= self.town == town
         if stage:
