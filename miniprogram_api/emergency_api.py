@@ -13,6 +13,7 @@ from sanic_ext import openapi
 from domain.accounts import services as accounts
 from domain.accounts.rules import Department, Role
 from domain.emergency import plans as emergency_plans
+from domain.emergency import queries as emergency_queries
 from domain.emergency import services as emergency
 from domain.emergency.rules import IncidentStatus, IncidentType, ReportLevel
 from domain.errors import Forbidden, ValidationFailed
@@ -75,7 +76,7 @@ async def incident_board(request: Request) -> HTTPResponse:
     status = text_arg(request, "status", max_length=16)
     if status and status not in IncidentStatus.__members__.values():
         raise ValidationFailed("unknown status", code="invalid_parameter")
-    return json({"items": await emergency.board(status=status)})
+    return json({"items": await emergency_queries.board(status=status)})
 
 
 @emergency_bp.post("/incidents")
@@ -122,7 +123,7 @@ async def create_incident(request: Request) -> HTTPResponse:
         actor=actor,
         duty_openids=await duty_openids(request),
     )
-    return json(await emergency.detail(incident.code or ""), status=201)
+    return json(await emergency_queries.detail(incident.code or ""), status=201)
 
 
 @emergency_bp.get("/incidents/<code:str>")
@@ -131,7 +132,7 @@ async def create_incident(request: Request) -> HTTPResponse:
 @openapi.response(404, ERROR)
 @require(Role.STAFF)
 async def incident_detail(request: Request, code: str) -> HTTPResponse:
-    return json(await emergency.detail(code[:24]))
+    return json(await emergency_queries.detail(code[:24]))
 
 
 @emergency_bp.patch("/incidents/<code:str>")
@@ -162,7 +163,7 @@ async def update_incident(request: Request, code: str) -> HTTPResponse:
     if not changes:
         raise ValidationFailed("nothing to update", code="empty_update")
     await emergency.update_incident(code[:24], actor=actor, now=_now(), changes=changes)
-    return json(await emergency.detail(code[:24]))
+    return json(await emergency_queries.detail(code[:24]))
 
 
 @emergency_bp.get("/incidents/<code:str>/plan")
@@ -184,7 +185,7 @@ async def incident_plan(request: Request, code: str) -> HTTPResponse:
 @openapi.response(404, ERROR)
 @require(Role.STAFF)
 async def incident_report(request: Request, code: str) -> HTTPResponse:
-    return html(report_html(await emergency.detail(code[:24])))
+    return html(report_html(await emergency_queries.detail(code[:24])))
 
 
 @emergency_bp.post("/incidents/<code:str>/dispatch")
@@ -205,7 +206,7 @@ async def dispatch_incident(request: Request, code: str) -> HTTPResponse:
         or not all(isinstance(t, str) and 0 < len(t) <= 32 for t in targets)
     ):
         raise ValidationFailed("resources must be a list of 1-30 resource codes", code="invalid_parameter")
-    detail = await emergency.detail(code[:24])
+    detail = await emergency_queries.detail(code[:24])
     template = emergency_plans.load_templates()[IncidentType(detail["incident_type"])]
     names = [LINKED_DEPARTMENTS[name] for name in template.linked_departments if name in LINKED_DEPARTMENTS]
     departments = await accounts.openids_of_departments(names)
@@ -229,7 +230,7 @@ async def acknowledge_dispatch(request: Request, code: str) -> HTTPResponse:
         actor=f"staff:{current(request).subject}",
         now=_now(),
     )
-    return json(await emergency.detail(code[:24]))
+    return json(await emergency_queries.detail(code[:24]))
 
 
 @emergency_bp.post("/incidents/<code:str>/reported")
@@ -244,7 +245,7 @@ async def mark_reported(request: Request, code: str) -> HTTPResponse:
     if level not in ReportLevel.__members__.values():
         raise ValidationFailed("level must be county, city, province or state", code="invalid_parameter")
     await emergency.mark_reported(code[:24], level=ReportLevel(level), actor=actor, now=_now())
-    return json(await emergency.detail(code[:24]))
+    return json(await emergency_queries.detail(code[:24]))
 
 
 @emergency_bp.post("/incidents/<code:str>/close")
@@ -258,4 +259,4 @@ async def close_incident(request: Request, code: str) -> HTTPResponse:
     actor = _commander(request)
     summary = body_text(json_body(request), "summary", max_length=4000)
     await emergency.close_incident(code[:24], summary=summary, actor=actor, now=_now())
-    return json(await emergency.detail(code[:24]))
+    return json(await emergency_queries.detail(code[:24]))

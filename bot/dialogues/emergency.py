@@ -8,6 +8,7 @@ import datetime as dt
 
 from bot import messages
 from bot.dialogue.types import IntentSpec, Reply, Turn
+from domain.emergency import queries as emergency_queries
 from domain.emergency import services as emergency
 from domain.emergency.rules import IncidentType, classify_incident_text
 
@@ -55,7 +56,7 @@ async def _follow_up(turn: Turn, code: str) -> Reply:
             code, actor="reporter", now=turn.now, changes={"lat": lat, "lng": lng}
         )
         return Reply(text=messages.EMERGENCY_LOCATION_RECEIVED.format(code=code), keep_open=True)
-    detail = await emergency.detail(code)
+    detail = await emergency_queries.detail(code)
     if detail["lat"] is None and not detail["address"] and turn.text:
         address = turn.text.strip()[:200]
         await emergency.update_incident(code, actor="reporter", now=turn.now, changes={"address": address})

@@ -17,6 +17,7 @@ from domain.accounts.rules import mask_openid
 from domain.accounts.services import openids_of_departments
 from domain.emergency import plans
 from domain.emergency.models import Dispatch, EmergencyResource, Incident, IncidentEvent
+from domain.emergency.queries import get_incident
 from domain.emergency.rules import (
     GRADE_LABELS,
     INCIDENT_TYPE_LABELS,
@@ -29,7 +30,6 @@ from domain.emergency.rules import (
     next_status,
     reminders_due,
     reporting_deadlines,
-    supplementary_due,
 )
 from domain.errors import NotFound, ValidationFailed
 from domain.notifications.rules import TemplateContent
@@ -77,13 +77,6 @@ async def nearest_resources(
 
 async def _event(incident: Incident, *, at: dt.datetime, actor: str, action: str, note: str = "") -> None:
     await IncidentEvent.create(incident=incident, at=at, actor=actor[:64], action=action, note=note)
-
-
-async def _get(code: str) -> Incident:
-    incident = await Incident.get_or_none(code=code)
-    if incident is None:
-        raise NotFound(f"no incident {code[:24]}", code="incident_not_found")
-    return incident
 
 
 def _check_counts(counts: dict[str, int]) -> None:
@@ -193,7 +186,7 @@ async def _notify_duty(incident: Incident, duty_openids: Sequence[str], *, now: 
 
 async def update_incident(code: str, *, actor: str, now: dt.datetime, changes: dict[str, Any]) -> Incident:
     """Update casualties, loss, status or location; re-grades when the counts change."""
-    incident = await _get(code)
+    incident = await get_incident(code)
     counts = {
         k: int(v)
         for k, v in changes.items()
@@ -231,7 +224,7 @@ async def update_incident(code: str, *, actor: str, now: dt.datetime, changes: d
 
 
 async def mark_reported(code: str, *, level: ReportLevel, actor: str, now: dt.datetime) -> Incident:
-    incident = await _get(code)
+    incident = await get_incident(code)
     incident.reported_levels = {**incident.reported_levels, level.value: now.isoformat()}
     await incident.save(update_fields=["reported_levels", "updated_at"])
     await _event(incident, at=now, actor=actor, action="reported_up", note=level.value)
@@ -239,7 +232,7 @@ async def mark_reported(code: str, *, level: ReportLevel, actor: str, now: dt.da
 
 
 async def plan_for(code: str, *, geo: GeoIndex, now: dt.datetime) -> plans.ConcretePlan:
-    incident = await _get(code)
+    incident = await get_incident(code)
     template = plans.load_templates()[incident.incident_type]
     resources: list[plans.ResourceChoice] = []
     if incident.lat is not None and incident.lng is not None:
@@ -274,7 +267,7 @@ async def dispatch(
 
     ``departments`` maps a department name to the openids of its duty staff.
     """
-    incident = await _get(code)
+    incident = await get_incident(code)
     if incident.status is IncidentStatus.CLOSED:
         raise ValidationFailed("the incident is closed", code="incident_closed")
     resources = {r.code: r for r in await EmergencyResource.filter(code__in=list(targets))}
@@ -319,7 +312,7 @@ async def dispatch(
 
 
 async def acknowledge(code: str, *, target: str, actor: str, now: dt.datetime) -> None:
-    incident = await _get(code)
+    incident = await get_incident(code)
     row = await Dispatch.get_or_none(incident=incident, target=target)
     if row is None:
         raise NotFound("nothing was dispatched to that target", code="dispatch_not_found")
@@ -330,7 +323,7 @@ async def acknowledge(code: str, *, target: str, actor: str, now: dt.datetime) -
 
 
 async def close_incident(code: str, *, summary: str, actor: str, now: dt.datetime) -> Incident:
-    incident = await _get(code)
+    incident = await get_incident(code)
     incident.status = next_status(incident.status, IncidentStatus.CLOSED)
     incident.summary, incident.closed_at = summary, now
     await incident.save()
@@ -351,81 +344,6 @@ async def append_reporter_message(
     if incident is not None:
         await _event(incident, at=now, actor="reporter", action="reporter_message", note=text[:1000])
     return incident
-
-
-def _clocks(incident: Incident) -> list[dict[str, Any]]:
-    grade = IncidentGrade(incident.grade)
-    rows = [
-        {
-            "level": d.level.value,
-            "due_at": d.due_at.isoformat(),
-            "reported_at": incident.reported_levels.get(d.level.value),
-        }
-        for d in reporting_deadlines(grade, occurred_at=incident.occurred_at)
-    ]
-    rows.append(
-        {
-            "level": "supplementary",
-            "due_at": supplementary_due(incident.occurred_at).isoformat(),
-            "reported_at": None,
-        }
-    )
-    return rows
-
-
-def summary_of(incident: Incident) -> dict[str, Any]:
-    grade = IncidentGrade(incident.grade)
-    return {
-        "code": incident.code,
-        "incident_type": incident.incident_type.value,
-        "type_label": INCIDENT_TYPE_LABELS[incident.incident_type],
-        "status": incident.status.value,
-        "grade": grade.name.lower(),
-        "grade_label": GRADE_LABELS[grade],
-        "title": incident.title,
-        "site_code": incident.site_code,
-        "address": incident.address,
-        "lat": incident.lat,
-        "lng": incident.lng,
-        "deaths": incident.deaths,
-        "serious_injuries": incident.serious_injuries,
-        "minor_injuries": incident.minor_injuries,
-        "trapped": incident.trapped,
-        "direct_loss_yuan": incident.direct_loss_yuan,
-        "source": incident.source,
-        "occurred_at": incident.occurred_at.isoformat(),
-        "clocks": _clocks(incident),
-    }
-
-
-async def board(*, status: str = "", limit: int = 50) -> list[dict[str, Any]]:
-    queryset = Incident.all().order_by("-occurred_at")
-    if status:
-        queryset = queryset.filter(status=IncidentStatus(status))
-    return [summary_of(incident) for incident in await queryset.limit(limit)]
-
-
-async def detail(code: str) -> dict[str, Any]:
-    incident = await _get(code)
-    events = await IncidentEvent.filter(incident=incident).order_by("at", "id")
-    dispatches = await Dispatch.filter(incident=incident).order_by("id")
-    return {
-        **summary_of(incident),
-        "description": incident.description,
-        "summary": incident.summary,
-        "timeline": [
-            {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "note": e.note} for e in events
-        ],
-        "dispatches": [
-            {
-                "target": d.target,
-                "kind": d.target_kind,
-                "dispatched_at": d.dispatched_at.isoformat(),
-                "acknowledged_at": d.acknowledged_at.isoformat() if d.acknowledged_at else None,
-            }
-            for d in dispatches
-        ],
-    }
 
 
 async def send_reporting_reminders(*, duty_openids: Sequence[str], now: dt.datetime) -> int:

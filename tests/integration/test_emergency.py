@@ -16,6 +16,7 @@ from adapters import memory, redis_ports
 from config.app import create_app
 from config.container import close_database, init_tortoise
 from config.seed import seed_demo_data
+from domain.emergency import queries as emergency_queries
 from domain.emergency import services as emergency
 from domain.emergency.models import Dispatch, EmergencyResource
 from domain.emergency.rules import IncidentType
@@ -211,7 +212,7 @@ async def test_critical_crane_alarm_opens_one_incident_with_the_site_location(
     first = await handle_alarm_event(event, duty_openids=["o-duty"], now=NOW)
     second = await handle_alarm_event(event, duty_openids=["o-duty"], now=NOW)
     assert first is not None and first == second
-    detail = await emergency.detail(first)
+    detail = await emergency_queries.detail(first)
     assert detail["incident_type"] == "crane_collapse" and detail["lat"] == pytest.approx(site.lat)
     warning = DomainEvent("AlarmRaised", {**payload, "alarm_id": 42, "severity": "major"}, event_id="x")
     assert await handle_alarm_event(warning, duty_openids=[], now=NOW) is None
