@@ -41,6 +41,7 @@ async def _open(turn: Turn) -> Reply:
         actor="citizen",
         reporter_openid=turn.openid,
         duty_openids=await emergency.duty_openids(turn.deps.settings.admin_alert_openids),
+        bus=turn.deps.infra.bus,
     )
     turn.state.context["emergency"] = {"code": incident.code, "at": turn.now.timestamp()}
     text = messages.EMERGENCY_ACK.format(code=incident.code)

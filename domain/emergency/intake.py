@@ -23,7 +23,7 @@ DutyOpenids = Callable[[], Awaitable[Sequence[str]]]
 
 
 async def handle_alarm_event(
-    event: DomainEvent, *, duty_openids: Sequence[str], now: dt.datetime
+    event: DomainEvent, *, duty_openids: Sequence[str], now: dt.datetime, bus: EventBus | None = None
 ) -> str | None:
     """Open an incident for a critical collapse-type alarm; the alarm id makes it idempotent."""
     payload = event.payload
@@ -45,6 +45,7 @@ async def handle_alarm_event(
         occurred_at=dt.datetime.fromisoformat(str(payload["at"])) if payload.get("at") else now,
         actor="system:alarm",
         duty_openids=duty_openids,
+        bus=bus,
     )
     if created:
         log.warning("incident %s opened from critical alarm %s", incident.code, payload["alarm_id"])
@@ -53,7 +54,9 @@ async def handle_alarm_event(
 
 async def run_alarm_intake(bus: EventBus, *, consumer: str, duty_openids: DutyOpenids) -> None:
     async def handle(event: DomainEvent) -> object:
-        return await handle_alarm_event(event, duty_openids=await duty_openids(), now=dt.datetime.now(dt.UTC))
+        return await handle_alarm_event(
+            event, duty_openids=await duty_openids(), now=dt.datetime.now(dt.UTC), bus=bus
+        )
 
     await run_consumer(
         bus, group=CONSUMER_GROUP, consumer=consumer, event_names=[ALARM_RAISED], handle=handle

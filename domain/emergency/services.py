@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from domain.accounts.rules import mask_openid
 from domain.accounts.services import openids_of_departments
-from domain.emergency import plans
+from domain.emergency import events, plans
 from domain.emergency.models import Dispatch, EmergencyResource, Incident, IncidentEvent
 from domain.emergency.queries import get_incident
 from domain.emergency.rules import (
@@ -34,7 +34,7 @@ from domain.emergency.rules import (
 from domain.errors import NotFound, ValidationFailed
 from domain.notifications.rules import TemplateContent
 from domain.notifications.services import enqueue
-from domain.ports import GeoIndex
+from domain.ports import EventBus, GeoIndex
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,7 @@ async def report_incident(
     direct_loss_yuan: int = 0,
     reporter_openid: str = "",
     duty_openids: Sequence[str] = (),
+    bus: EventBus | None = None,
 ) -> tuple[Incident, bool]:
     """Create an incident (idempotent on ``source_ref``) and tell the duty staff at once."""
     _check_counts({"deaths": deaths, "serious_injuries": serious_injuries, "minor_injuries": minor_injuries})
@@ -146,6 +147,7 @@ async def report_incident(
     except IntegrityError:
         return await Incident.get(source_ref=source_ref), False
     await _notify_duty(incident, duty_openids, now=occurred_at)
+    await events.announce(bus, incident, name=events.INCIDENT_REPORTED, revision="reported")
     log.info(
         "incident %s reported via %s by %s", incident.code, source, mask_openid(reporter_openid) or actor
     )
@@ -184,7 +186,9 @@ async def _notify_duty(incident: Incident, duty_openids: Sequence[str], *, now: 
         )
 
 
-async def update_incident(code: str, *, actor: str, now: dt.datetime, changes: dict[str, Any]) -> Incident:
+async def update_incident(
+    code: str, *, actor: str, now: dt.datetime, changes: dict[str, Any], bus: EventBus | None = None
+) -> Incident:
     """Update casualties, loss, status or location; re-grades when the counts change."""
     incident = await get_incident(code)
     counts = {
@@ -220,6 +224,7 @@ async def update_incident(code: str, *, actor: str, now: dt.datetime, changes: d
             incident.grade = int(new_grade)
         await incident.save()
         await _event(incident, at=now, actor=actor, action="updated", note=note)
+    await events.announce(bus, incident, name=events.INCIDENT_UPDATED, revision=f"updated:{now.isoformat()}")
     return incident
 
 
@@ -322,12 +327,15 @@ async def acknowledge(code: str, *, target: str, actor: str, now: dt.datetime) -
         await _event(incident, at=now, actor=actor, action="acknowledged", note=target)
 
 
-async def close_incident(code: str, *, summary: str, actor: str, now: dt.datetime) -> Incident:
+async def close_incident(
+    code: str, *, summary: str, actor: str, now: dt.datetime, bus: EventBus | None = None
+) -> Incident:
     incident = await get_incident(code)
     incident.status = next_status(incident.status, IncidentStatus.CLOSED)
     incident.summary, incident.closed_at = summary, now
     await incident.save()
     await _event(incident, at=now, actor=actor, action="closed", note=summary[:500])
+    await events.announce(bus, incident, name=events.INCIDENT_UPDATED, revision="closed")
     return incident
 
 

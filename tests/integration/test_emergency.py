@@ -216,3 +216,27 @@ async def test_critical_crane_alarm_opens_one_incident_with_the_site_location(
     assert detail["incident_type"] == "crane_collapse" and detail["lat"] == pytest.approx(site.lat)
     warning = DomainEvent("AlarmRaised", {**payload, "alarm_id": 42, "severity": "major"}, event_id="x")
     assert await handle_alarm_event(warning, duty_openids=[], now=NOW) is None
+
+
+async def test_incident_changes_are_announced_without_personal_data(database: str) -> None:
+    bus = memory.MemoryEventBus()
+    for name in ("IncidentReported", "IncidentUpdated"):
+        await bus.ensure_group(f"events.{name}", "city")
+    incident, _ = await emergency.report_incident(
+        source="bot",
+        source_ref="wechat:1",
+        incident_type=IncidentType.FIRE,
+        title="工地起火",
+        occurred_at=NOW,
+        actor="citizen",
+        reporter_openid="o-secret-reporter",
+        bus=bus,
+    )
+    await emergency.update_incident(
+        incident.code or "", actor="staff:1", now=NOW, changes={"deaths": 3}, bus=bus
+    )
+    reported = await bus.read("events.IncidentReported", "city", "c", count=10)
+    updated = await bus.read("events.IncidentUpdated", "city", "c", count=10)
+    assert len(reported) == 1 and len(updated) == 1
+    assert '"grade": "larger"' in updated[0].fields["payload"]
+    assert "o-secret-reporter" not in reported[0].fields["payload"]

@@ -1,0 +1,33 @@
+"""Events the emergency context publishes (the city feed relays them); no personal data in them."""
+
+from __future__ import annotations
+
+from domain.emergency.models import Incident
+from domain.emergency.rules import IncidentGrade
+from domain.events import DomainEvent, publish
+from domain.ports import EventBus
+
+INCIDENT_REPORTED = "IncidentReported"
+INCIDENT_UPDATED = "IncidentUpdated"
+
+
+def _payload(incident: Incident) -> dict[str, object]:
+    return {
+        "code": incident.code,
+        "incident_type": incident.incident_type.value,
+        "grade": IncidentGrade(incident.grade).name.lower(),
+        "status": incident.status.value,
+        "site_code": incident.site_code,
+        "project_code": incident.project_code,
+        "lat": incident.lat,
+        "lng": incident.lng,
+        "deaths": incident.deaths,
+        "serious_injuries": incident.serious_injuries,
+        "occurred_at": incident.occurred_at.isoformat(),
+    }
+
+
+async def announce(bus: EventBus | None, incident: Incident, *, name: str, revision: str) -> None:
+    """Publish when a bus is given; ``revision`` makes the event id stable for a retried change."""
+    if bus is not None:
+        await publish(bus, DomainEvent(name, _payload(incident), event_id=f"{incident.code}:{revision}"))
