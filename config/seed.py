@@ -21,7 +21,7 @@ from adapters.memory import MemoryEventBus
 from config.demo_data import MILESTONES, demo_id_number, enterprise_rows, person_name, phone, project_row
 from config.settings import REPO_ROOT
 from domain.accounts.models import Account
-from domain.accounts.rules import Department, Role, hash_password
+from domain.accounts.rules import Department, Role, check_password, hash_password
 from domain.alerts.bindings import bind_site, issue_binding_code, sites_of
 from domain.approvals.access import ApprovalsEnv
 from domain.approvals.catalogue import load_catalogue
@@ -151,6 +151,10 @@ async def _accounts(data_dir: Path, enterprise: Enterprise) -> list[tuple[str, s
                 # Demo staff get an openid so the outbox shows whom an alert would reach.
                 openid=f"demo-openid-{username}",
             )
+        elif not check_password(password, account.password_hash):
+            # The passwords file was lost or replaced: the printed password must be the one that works.
+            account.password_hash = hash_password(password)
+            await account.save(update_fields=["password_hash"])
         label = f"{role.value}{'/' + department if department else ''}"
         printed.append((username, password, label))
     path.write_text(json.dumps(passwords, indent=2))

@@ -35,6 +35,11 @@ def live_server(
         "PORT": str(port),
         "RUN_EMBEDDED_WORKERS": "false",
         "LOG_LEVEL": "WARNING",
+        # Its own SQLite and in-process ports unless the caller says otherwise: the services named in
+        # CI's environment are shared with tests that truncate them.
+        "DATABASE_URL": "",
+        "REDIS_URL": "",
+        "MQTT_URL": "",
         **(env or {}),
     }
     log_path = data_dir / f"server-{port}.log"
