@@ -30,8 +30,10 @@ def staff_headers() -> dict[str, str]:
 
 
 async def deliver(dispatcher: Any) -> None:
-    while await dispatcher.run_once():
-        pass
+    """Run the dispatcher until a pass finds nothing due."""
+    handled = await dispatcher.run_once()
+    while handled:
+        handled = await dispatcher.run_once()
 
 
 def texts_to(stub: Any, openid: str) -> str:
