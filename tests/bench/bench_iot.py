@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import aiomqtt
+import psutil
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate
 
@@ -205,8 +206,14 @@ async def bridge_consumer(
     seen = 0
     done = asyncio.create_task(wait_publisher(publisher))
     idle_since = time.monotonic()
+    process = psutil.Process()
+    rss_mb: list[float] = []  # sampled every 10 s: memory must stay flat over a long soak
+    next_sample = time.monotonic()
     while True:
         await asyncio.sleep(0.02)
+        if time.monotonic() >= next_sample:
+            rss_mb.append(round(process.memory_info().rss / 2**20, 1))
+            next_sample += 10.0
         if stats["readings"] != seen:
             seen = stats["readings"]
             last = time.monotonic()
@@ -234,10 +241,15 @@ async def bridge_consumer(
         "rejected": {
             k: v for k, v in stats.items() if k.startswith(("rejected", "quarantined", "alarm_errors"))
         },
+        "rss_mb_samples": len(rss_mb),
+        "rss_mb_first": rss_mb[0] if rss_mb else None,
+        "rss_mb_after_warmup": rss_mb[min(len(rss_mb) - 1, 6)] if rss_mb else None,
+        "rss_mb_last": rss_mb[-1] if rss_mb else None,
+        "rss_mb_max": max(rss_mb) if rss_mb else None,
     }
 
 
-async def main(rate: float, seconds: float) -> dict[str, Any]:
+async def main(rate: float, seconds: float, bare_seconds: float | None = None) -> dict[str, Any]:
     url = os.environ.get("MQTT_URL", "")
     if not url:
         return {"bench": "iot", "skipped": "MQTT_URL is not set"}
@@ -255,7 +267,7 @@ async def main(rate: float, seconds: float) -> dict[str, Any]:
             devices = await make_registry()
             devices_file = tmp / "devices.json"
             devices_file.write_text(json.dumps(devices))
-            bare = await bare_consumer(target, devices_file, rate=rate, seconds=seconds)
+            bare = await bare_consumer(target, devices_file, rate=rate, seconds=bare_seconds or seconds)
             bridge = await bridge_consumer(target, devices_file, rate=rate, seconds=seconds, tmp=tmp)
         finally:
             await close_database()
@@ -279,5 +291,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=float, default=3000)
     parser.add_argument("--seconds", type=float, default=6)
+    # A memory soak: run the bridge for --seconds 600 but the baseline only briefly.
+    parser.add_argument("--bare-seconds", type=float, default=None)
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.rate, args.seconds))))
+    print(json.dumps(asyncio.run(main(args.rate, args.seconds, args.bare_seconds))))
