@@ -139,8 +139,9 @@ def start_publisher(
     )
 
 
-async def wait_publisher(process: subprocess.Popen[str]) -> dict[str, Any]:
-    out, _ = await asyncio.to_thread(process.communicate, timeout=120)
+async def wait_publisher(process: subprocess.Popen[str], *, seconds: float) -> dict[str, Any]:
+    # The publisher runs for ``seconds``; a soak runs for many minutes, so the limit follows it.
+    out, _ = await asyncio.to_thread(process.communicate, timeout=seconds + 120)
     return dict(json.loads(out.strip().splitlines()[-1]))
 
 
@@ -154,7 +155,7 @@ async def bare_consumer(
         await client.subscribe(f"{root}/+/+/+/telemetry", qos=1)
         publisher = start_publisher(target, root, rate, seconds, devices_file)
         cpu0 = time.process_time()
-        done = asyncio.create_task(wait_publisher(publisher))
+        done = asyncio.create_task(wait_publisher(publisher, seconds=seconds))
         # A quiet stream ends the loop: the publisher is done and the last messages are in.
         with contextlib.suppress(TimeoutError):
             while True:
@@ -204,7 +205,7 @@ async def bridge_consumer(
     cpu0 = time.process_time()
     first = last = 0.0
     seen = 0
-    done = asyncio.create_task(wait_publisher(publisher))
+    done = asyncio.create_task(wait_publisher(publisher, seconds=seconds))
     idle_since = time.monotonic()
     process = psutil.Process()
     rss_mb: list[float] = []  # sampled every 10 s: memory must stay flat over a long soak
