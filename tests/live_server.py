@@ -24,13 +24,41 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
+def running(
+    args: list[str], *, env: dict[str, str], log_path: Path, ready_url: str, timeout_s: float = 60
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``args`` until ``ready_url`` answers 200; stop that process (by its PID) afterwards."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(args, cwd=REPO_ROOT, env={**os.environ, **env}, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{log_path.read_text()[-3000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(ready_url, timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
 def live_server(
     data_dir: Path, *, command: str = "run", startup_timeout_s: float = 60, env: dict[str, str] | None = None
 ) -> Iterator[str]:
     """Yields the base URL once /healthz answers; stops the process (by its PID) afterwards."""
     port = free_port()
     environment = {
-        **os.environ,
         "DATA_DIR": str(data_dir),
         "PORT": str(port),
         "RUN_EMBEDDED_WORKERS": "false",
@@ -42,29 +70,12 @@ def live_server(
         "MQTT_URL": "",
         **(env or {}),
     }
-    log_path = data_dir / f"server-{port}.log"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "config", command], cwd=REPO_ROOT, env=environment, stdout=log, stderr=log
-        )
     base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + startup_timeout_s
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{log_path.read_text()[-3000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
+    with running(
+        [sys.executable, "-m", "config", command],
+        env=environment,
+        log_path=data_dir / f"server-{port}.log",
+        ready_url=f"{base_url}/healthz",
+        timeout_s=startup_timeout_s,
+    ):
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
