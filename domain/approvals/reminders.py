@@ -12,8 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any, Protocol
 
-from domain.accounts.models import Account
-from domain.accounts.rules import Role
+from domain.accounts.services import openids_of_departments
 from domain.approvals.catalogue import load_catalogue
 from domain.approvals.reviews import send_reminders
 from domain.approvals.services import ApprovalsEnv
@@ -38,14 +37,8 @@ class ReminderRuntime(Protocol):
 
 
 async def department_reviewers(department: str) -> list[str]:
-    """Openids of the active staff of a department who bound WeChat.
-
-    Reads the accounts table directly (read-only) because accounts offers no lookup service yet.
-    """
-    rows = await Account.filter(
-        role=Role.STAFF, department=department, active=True, openid__isnull=False
-    ).values_list("openid", flat=True)
-    return [str(openid) for openid in rows if openid]
+    """Openids of the active staff of a department who bound WeChat."""
+    return (await openids_of_departments([department]))[department]
 
 
 async def run_reminders(

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 
 from domain.accounts.models import Account
-from domain.accounts.rules import Role
+from domain.accounts.services import openids_of_departments
 from domain.complaints import notify
 from domain.complaints.models import Complaint
 from domain.complaints.queries import sla_of
@@ -30,10 +30,7 @@ async def _recipients(complaint: Complaint) -> list[str]:
         )
         if openid and openid[0]:
             return [str(openid[0])]
-    rows = await Account.filter(
-        department=complaint.department, role=Role.STAFF, active=True, openid__isnull=False
-    ).values_list("openid", flat=True)
-    return [str(openid) for openid in rows if openid]
+    return (await openids_of_departments([complaint.department]))[complaint.department]
 
 
 async def send_sla_reminders(now: dt.datetime) -> int:
