@@ -77,6 +77,7 @@ PRODUCTION_VALUES = {
     "seed_demo_data": "false",
     "run_embedded_workers": "false",
     "data_dir": "/var/lib/wenling",
+    "vision_model_path": "/opt/wenling/models/hardhat.onnx",
 }
 
 
@@ -90,6 +91,8 @@ def _default(name: str) -> str:
     if value is None:
         return ""
     text = str(getattr(value, "value", value))
+    # Paths are written relative to the checkout so the generated files do not depend on where it lies.
+    text = text.replace(str(REPO_ROOT.parent / "shared"), "<repo>/../shared")
     return text.replace(str(REPO_ROOT), "<repo>")
 
 
