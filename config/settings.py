@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     # --- workers ---------------------------------------------------------------------------------
     iot_hj212_port: int = Field(default=9212, ge=0, le=65535)
     iot_shared_group: str = ""  # non-empty: subscribe through $share/<group>/...
+    iot_client_id: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")
     vision_model_path: Path = REPO_ROOT.parent / "shared" / "models" / "hardhat.onnx"
     vision_intra_op_threads: int = Field(default=1, ge=1, le=64)
     # The model's classes in output order, comma-separated; a city's own model brings its own.

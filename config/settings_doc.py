@@ -48,6 +48,10 @@ DESCRIPTIONS: dict[str, str] = {
     "nlu_fallback_threshold": "below this intent confidence the result is `nlu_fallback`",
     "iot_hj212_port": "TCP port of the HJ 212 listener (dust monitors dial in)",
     "iot_shared_group": "MQTT shared-subscription group (`$share/<group>/…`) for several bridges",
+    "iot_client_id": (
+        "MQTT client id of this bridge process; a stable one (e.g. the pod name) lets a restarted bridge "
+        "resume its session and receive what it had not acknowledged; empty = random per start"
+    ),
     "vision_model_path": "ONNX hard-hat model",
     "vision_intra_op_threads": "onnxruntime intra-op threads per inference process",
     "vision_class_names": "comma-separated class names of the model's outputs, in order",

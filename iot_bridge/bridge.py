@@ -136,6 +136,7 @@ def options_from(settings: Settings, *, mqtt_url: str | None) -> BridgeOptions:
     return BridgeOptions(
         mqtt_url=mqtt_url,
         shared_group=settings.iot_shared_group,
+        client_id=settings.iot_client_id,
         hj212_port=settings.iot_hj212_port or None,
         hj212_host="0.0.0.0" if settings.is_production else settings.host,  # noqa: S104
         escalation_after=dt.timedelta(minutes=settings.alert_escalation_minutes),

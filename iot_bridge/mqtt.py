@@ -100,7 +100,7 @@ class MqttIngest:
             session: dict[str, Any] = {"clean_start": False, "properties": properties}
         else:
             session = {"clean_session": False}
-        async with aiomqtt.Client(
+        client = aiomqtt.Client(
             self._target.host,
             self._target.port,
             username=self._target.username,
@@ -110,7 +110,13 @@ class MqttIngest:
             keepalive=30,
             logger=PAHO_LOG,
             **session,
-        ) as client:
+        )
+        # paho acknowledges a QoS 1 message as soon as aiomqtt queues it. When the connection drops,
+        # aiomqtt discards its queue, so everything queued but not yet handled would be lost although
+        # the broker counts it as delivered. Acknowledging only after ``handle`` makes the broker
+        # deliver those again on the next connect (the persistent session keeps them).
+        client._client.manual_ack_set(True)  # aiomqtt exposes no manual-ack switch
+        async with client:
             self.client = client
             for topic in subscriptions(self._root, self._shared_group):
                 await client.subscribe(topic, qos=1)
@@ -118,7 +124,14 @@ class MqttIngest:
             self.connected.set()
             log.info("MQTT connected to %s:%s (%d subscriptions)", self._target.host, self._target.port, 2)
             async for message in client.messages:
-                await self.handle(str(message.topic), message.payload)
+                try:
+                    await self.handle(str(message.topic), message.payload)
+                except Exception:
+                    # A reading the pipeline could not take (its cache or database briefly down) is
+                    # logged and counted; it must not stop the stream or hold a broker slot forever.
+                    self._pipeline.stats["handle_errors"] += 1
+                    log.exception("handling a message on %s failed", str(message.topic)[:120])
+                acknowledge(client, message)
 
     async def handle(self, topic: str, payload: object) -> None:
         stats = self._pipeline.stats
@@ -154,3 +167,10 @@ class MqttIngest:
             return
         if reading is not None:
             await self._pipeline.submit(reading)
+
+
+def acknowledge(client: aiomqtt.Client, message: aiomqtt.Message) -> None:
+    """PUBACK for a handled QoS 1 message. If the connection is already gone the ack is not sent and
+    the broker redelivers the message; the pipeline drops the duplicate by device time."""
+    if message.qos > 0:
+        client._client.ack(message.mid, message.qos)

@@ -25,7 +25,7 @@ from domain.alerts.sensor_rules import is_night
 from domain.alerts.telemetry import Reading
 from domain.alerts.thresholds import Outcome
 from domain.ports import Cache, EventBus
-from iot_bridge.storage import MinuteAggregator, RawSink, raw_record
+from iot_bridge.storage import MinuteAggregator, RawSink, RecentReadings, raw_record
 
 log = logging.getLogger(__name__)
 STATE_KEY = "iot:rule-state:"
@@ -66,6 +66,7 @@ class Pipeline:
         self._permits: dict[str, tuple[float, bool]] = {}
         self._loaded: set[str] = set()
         self._aggregator = MinuteAggregator()
+        self._recent = RecentReadings()
         self._raw: list[dict[str, Any]] = []
         self._queues: list[asyncio.Queue[AlarmJob]] = [
             asyncio.Queue(maxsize=queue_size) for _ in range(workers)
@@ -87,6 +88,9 @@ class Pipeline:
         entry["last_seen"] = at.isoformat()
 
     async def submit(self, reading: Reading) -> None:
+        if self._recent.repeated(reading.device_code, reading.at):
+            self.stats["duplicates"] += 1
+            return
         self.stats["readings"] += 1
         if reading.device_code not in self._loaded:
             await self._load_state(reading.device_code)
@@ -184,10 +188,18 @@ class Pipeline:
         """Raw batch, completed minutes (all minutes when ``final``) and dirty rule state."""
         async with self._write_lock:
             raw, self._raw = self._raw, []
-            await self._raw_sink.write(raw)
+            try:
+                await self._raw_sink.write(raw)
+            except Exception:
+                self._raw[:0] = raw  # kept for the next flush, in order
+                raise
             before = None if final else int(time.time() // 60)
             rows = self._aggregator.take(before_minute=before)
-            self.stats["aggregate_rows"] += await readings_service.store_aggregates(rows)
+            try:
+                self.stats["aggregate_rows"] += await readings_service.store_aggregates(rows)
+            except Exception:
+                self._aggregator.restore(rows)
+                raise
             self._flushes += 1
             if final or self._flushes % STATE_EVERY_FLUSHES == 0:
                 await self._checkpoint()

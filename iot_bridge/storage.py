@@ -104,5 +104,48 @@ class MinuteAggregator:
                 valid_total,
             )
 
+    def restore(self, rows: Iterable[AggregateRow]) -> None:
+        """Put back rows whose database write failed, merged with what arrived since."""
+        for row in rows:
+            key = (row.site_code, row.device_code, row.metric, int(row.minute.timestamp() // 60))
+            acc = self._acc.get(key)
+            if acc is None:
+                self._acc[key] = [
+                    row.count,
+                    row.total,
+                    row.minimum,
+                    row.maximum,
+                    row.valid_count,
+                    row.valid_total,
+                ]
+                continue
+            acc[0] += row.count
+            acc[1] += row.total
+            acc[2] = min(acc[2], row.minimum)
+            acc[3] = max(acc[3], row.maximum)
+            acc[4] += row.valid_count
+            acc[5] += row.valid_total
+
     def __len__(self) -> int:
         return len(self._acc)
+
+
+class RecentReadings:
+    """Device times seen lately, per device. MQTT at-least-once delivery (a redelivery after a broker
+    restart) and HJ 212 devices resending an unacknowledged frame both repeat a reading; counting
+    it twice would skew minute means and duration rules."""
+
+    def __init__(self, per_device: int = 32) -> None:
+        self._per_device = per_device
+        self._seen: dict[str, deque[float]] = {}
+
+    def repeated(self, device_code: str, at: dt.datetime) -> bool:
+        """True if this device already sent a reading stamped ``at``; otherwise remembers it."""
+        stamp = at.timestamp()
+        recent = self._seen.get(device_code)
+        if recent is None:
+            recent = self._seen[device_code] = deque(maxlen=self._per_device)
+        elif stamp in recent:
+            return True
+        recent.append(stamp)
+        return False
