@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from bot.dialogue.types import IntentSpec, Reply, SlotSpec, Turn
+from domain.accounts import services as accounts
 from domain.credit import queries, services
 from domain.credit.rules import SubjectKind
 
@@ -133,7 +134,7 @@ def _change_line(change: dict[str, Any]) -> str:
 
 
 async def _own_reply(turn: Turn, today: dt.date) -> Reply:
-    uscc = await queries.enterprise_of_openid(turn.openid)
+    uscc = await accounts.enterprise_of_openid(turn.openid)
     if uscc is None:
         return Reply(NOT_BOUND)
     catalogue = await services.load_catalogue()

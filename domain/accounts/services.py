@@ -53,3 +53,12 @@ async def openids_of_departments(departments: list[str]) -> dict[str, list[str]]
     for row in rows:
         found[row["department"]].append(row["openid"])
     return found
+
+
+async def enterprise_of_openid(openid: str) -> str | None:
+    """Credit code of the enterprise this WeChat user acts for (an active enterprise account bound to
+    the openid), or None. Looking never creates an account."""
+    if not openid:
+        return None
+    account = await Account.filter(openid=openid, role=Role.ENTERPRISE, active=True).first()
+    return account.enterprise_uscc if account is not None and account.enterprise_uscc else None

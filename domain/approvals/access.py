@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
-from domain.accounts.models import Account
+from domain.accounts import services as accounts
 from domain.accounts.rules import Principal, Role
 from domain.approvals.catalogue import Catalogue, Stage
 from domain.approvals.models import Application, ReviewTask, TimelineEntry
@@ -97,11 +97,8 @@ async def find_by_openid(openid: str, *, limit: int = 5) -> list[Application]:
     the account with this openid is bound to. Newest first."""
     if not openid:
         return []
-    # Read-only look at accounts: the binding openid -> enterprise has no service of its own yet.
-    bound = await Account.filter(openid=openid, role=Role.ENTERPRISE, active=True).values_list(
-        "enterprise_uscc", flat=True
-    )
-    usccs = [str(uscc) for uscc in bound if uscc]
+    uscc = await accounts.enterprise_of_openid(openid)
+    usccs = [uscc] if uscc else []
     query = Application.filter(Q(notify_openid=openid) | Q(enterprise_uscc__in=usccs))
     return await query.order_by("-id").limit(limit)
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from tortoise.expressions import Q
 
-from domain.accounts.models import Account
 from domain.accounts.rules import Principal, Role
 from domain.credit.catalogue import Catalogue
 from domain.credit.models import CreditAppeal, CreditAudit, CreditRecord, CreditSubject
@@ -338,17 +337,3 @@ async def find_enterprises(term: str, *, limit: int = 5) -> list[tuple[str, str]
         .values_list("subject_id", "name")
     )
     return [(uscc, name) for uscc, name in rows]
-
-
-async def enterprise_of_openid(openid: str) -> str | None:
-    """The enterprise a WeChat user acts for, or None.
-
-    A read-only look at the accounts context (its enterprise accounts carry the credit code); there is
-    no accounts service for it yet, and the bot must not create an account just by asking.
-    """
-    uscc = (
-        await Account.filter(openid=openid, role=Role.ENTERPRISE, active=True)
-        .exclude(enterprise_uscc="")
-        .values_list("enterprise_uscc", flat=True)
-    )
-    return str(uscc[0]) if uscc else None

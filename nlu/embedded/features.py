@@ -22,6 +22,7 @@ MAX_NGRAM = 3
 # Long letters: the grievance opens, the request closes; keep both ends and bound the cost.
 HEAD_CHARS = 400
 TAIL_CHARS = 300
+_NOT_GRAMS = ("len:", "<", "E:", "N:", "M:")  # features that are not n-grams of the text
 
 
 def _segments(text: str) -> list[list[str]]:
@@ -62,13 +63,13 @@ def _length_bucket(length: int) -> str:
 def extract_features(norm: str, markers: Iterable[str] = ()) -> Counter[str]:
     text = norm if len(norm) <= HEAD_CHARS + TAIL_CHARS else norm[:HEAD_CHARS] + "。" + norm[-TAIL_CHARS:]
     counts: Counter[str] = Counter()
+    # Counter.update over an iterable counts in C; this is most of a long letter's parse time.
     for segment in _segments(text):
         padded = ["^", *segment, "$"]
-        for unit in segment:
-            counts[unit] += 1
+        counts.update(segment)
         for n in range(2, MAX_NGRAM + 1):
-            for i in range(len(padded) - n + 1):
-                counts["".join(padded[i : i + n])] += 1
+            # zip stops at the shortest shifted copy: exactly the n-grams of the padded segment.
+            counts.update(map("".join, zip(*(padded[i:] for i in range(n)), strict=False)))
     counts[f"len:{_length_bucket(len(norm.strip()))}"] += 1
     for marker in markers:
         counts[marker] += 1
@@ -107,9 +108,12 @@ class Vectorizer:
         return cls(vocabulary, idf)
 
     def row(self, counts: Counter[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        pairs = [(self.vocabulary[f], 1.0 + math.log(c)) for f, c in counts.items() if f in self.vocabulary]
-        indices = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
-        weights = np.fromiter((p[1] for p in pairs), dtype=np.float32, count=len(pairs)) * self.idf[indices]
+        vocabulary = self.vocabulary
+        known = [(vocabulary[f], c) for f, c in counts.items() if f in vocabulary]
+        indices = np.fromiter((index for index, _ in known), dtype=np.int64, count=len(known))
+        # 1 + log(count), vectorised: sublinear term frequency.
+        frequency = np.fromiter((c for _, c in known), dtype=np.float32, count=len(known))
+        weights = (np.log(frequency) + np.float32(1.0)) * self.idf[indices]
         norm = float(np.linalg.norm(weights))
         return indices, (weights / norm if norm > 0 else weights)
 
@@ -130,7 +134,7 @@ class Vectorizer:
 
     def known_fraction(self, counts: Counter[str]) -> float:
         """Share of the text's multi-character n-grams seen in training (out-of-domain evidence)."""
-        grams = [f for f in counts if len(f) > 1 and not f.startswith(("len:", "<", "E:", "N:", "M:"))]
+        grams = [f for f in counts if len(f) > 1 and not f.startswith(_NOT_GRAMS)]
         if not grams:
             return 0.0
         return sum(1 for f in grams if f in self.vocabulary) / len(grams)

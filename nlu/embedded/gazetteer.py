@@ -54,6 +54,9 @@ PINYIN_LOCATIONS = {
     "wugen": "坞根镇",
     "wenling": "温岭",
 }
+# One pass for all of them; hits keep the order of PINYIN_LOCATIONS, then of position.
+_PINYIN_WORD = re.compile(r"\b(" + "|".join(PINYIN_LOCATIONS) + r")\b")
+_PINYIN_ORDER = {word: order for order, word in enumerate(PINYIN_LOCATIONS)}
 _PINYIN_ROAD = re.compile(r"\b[a-z]{3,12}(?: [a-z]{2,8})? (?:road|rd|avenue|ave|street|st)\b")
 
 
@@ -153,12 +156,11 @@ class Gazetteer:
         for match in _PINYIN_ROAD.finditer(text):
             if not any(taken[match.start() : match.end()]):
                 hits.append(NameHit("location", match.group(0), match.start(), match.end(), 0.8))
-        for word, place in PINYIN_LOCATIONS.items():
-            for match in re.finditer(rf"\b{word}\b", text):
-                if not any(taken[match.start() : match.end()]) and not _PINYIN_ROAD.search(
-                    text, match.start()
-                ):
-                    hits.append(NameHit("location", place, match.start(), match.end(), 0.8))
+        words = sorted(_PINYIN_WORD.finditer(text), key=lambda m: (_PINYIN_ORDER[m.group(1)], m.start()))
+        for match in words:
+            if not any(taken[match.start() : match.end()]) and not _PINYIN_ROAD.search(text, match.start()):
+                place = PINYIN_LOCATIONS[match.group(1)]
+                hits.append(NameHit("location", place, match.start(), match.end(), 0.8))
         return hits
 
     def _exact_at(self, text: str, position: int) -> NameHit | None:

@@ -225,6 +225,8 @@ def find_times(text: str, *, reference: dt.datetime) -> list[TimeMention]:
     """Every time expression in ``text`` (already normalised: lowercase, half-width)."""
     mentions = []
     for match in _PATTERN.finditer(text):
+        if match.end() == match.start():
+            continue  # the pattern's parts are all optional: most positions match nothing
         day, period, clock = match.group("day"), match.group("period"), match.group("clock")
         if not (day or period or clock):
             continue
