@@ -11,11 +11,11 @@ from domain.errors import ValidationFailed
 from domain.notifications import services
 from domain.notifications.rules import OutboxStatus
 from miniprogram_api.auth import require
+from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import int_arg, text_arg
 
 admin_outbox = Blueprint("admin_outbox", url_prefix="/api/v1/admin")
 
-ERROR_SCHEMA = {"application/json": {"code": str, "message": str}}
 MAX_PAGE_SIZE = 100
 
 
@@ -42,9 +42,7 @@ def _status(request: Request) -> OutboxStatus | None:
 @openapi.parameter("page", int, "query")
 @openapi.parameter("page_size", int, "query", description="1..100")
 @openapi.response(200, {"application/json": {"items": list, "total": int, "page": int, "page_size": int}})
-@openapi.response(400, ERROR_SCHEMA)
-@openapi.response(401, ERROR_SCHEMA)
-@openapi.response(403, ERROR_SCHEMA)
+@error_responses(400, 401, 403)
 @require(Role.ADMIN)
 async def list_outbox(request: Request) -> HTTPResponse:
     status = _status(request)

@@ -19,12 +19,12 @@ from domain.alerts.rules import parse_severity
 from domain.errors import Forbidden, ValidationFailed
 from miniprogram_api.auth import current, json_body, require
 from miniprogram_api.context import infra_of, media_of, settings_of
+from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import int_arg, text_arg
 
 alerts = Blueprint("alerts", url_prefix="/api/v1/alerts")
 environment = Blueprint("site_environment", url_prefix="/api/v1/sites")
 
-ERROR = {"application/json": {"code": str, "message": str}}
 ALARM = {"application/json": dict}
 PAGE = {"application/json": {"items": list, "total": int, "page": int, "page_size": int}}
 MANAGERS = (Role.SITE_MANAGER, Role.STAFF)
@@ -87,7 +87,7 @@ def _filters(handler: Any) -> Any:
 @openapi.summary("Alarms: a site manager sees their bound sites, staff see every site")
 @_filters
 @openapi.response(200, PAGE)
-@openapi.response(400, ERROR)
+@error_responses(400)
 @require(*MANAGERS)
 async def list_alarms(request: Request) -> HTTPResponse:
     openid = _manager_openid(current(request))
@@ -99,7 +99,7 @@ async def list_alarms(request: Request) -> HTTPResponse:
 @openapi.summary("Dashboard counts by state, severity and type (staff)")
 @_filters
 @openapi.response(200, {"application/json": {"state": dict, "severity": dict, "alarm_type": dict}})
-@openapi.response(400, ERROR)
+@error_responses(400)
 @require(Role.STAFF)
 async def alarm_counts(request: Request) -> HTTPResponse:
     return json(await queries.alarm_counts(await _query(request, None)))
@@ -108,8 +108,7 @@ async def alarm_counts(request: Request) -> HTTPResponse:
 @alerts.get("/<alarm_id:int>")
 @openapi.summary("One alarm with its full timeline")
 @openapi.response(200, ALARM)
-@openapi.response(403, ERROR)
-@openapi.response(404, ERROR)
+@error_responses(403, 404)
 @require(*MANAGERS)
 async def alarm_detail(request: Request, alarm_id: int) -> HTTPResponse:
     return json(await services.alarm_detail(alarm_id, openid=_manager_openid(current(request))))
@@ -118,8 +117,7 @@ async def alarm_detail(request: Request, alarm_id: int) -> HTTPResponse:
 @alerts.post("/<alarm_id:int>/acknowledge")
 @openapi.summary("Acknowledge an alarm (a bound site manager, or staff)")
 @openapi.response(200, ALARM)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(404, 409)
 @require(*MANAGERS)
 async def acknowledge(request: Request, alarm_id: int) -> HTTPResponse:
     principal = current(request)
@@ -158,9 +156,7 @@ async def _resolution(request: Request) -> tuple[str, str]:
 @openapi.summary("Resolve an alarm with a note and a photo of the fix")
 @openapi.body({"application/json": {"note": str, "photo_ref": str}})
 @openapi.response(200, ALARM)
-@openapi.response(400, ERROR)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 404, 409)
 @require(*MANAGERS)
 async def resolve(request: Request, alarm_id: int) -> HTTPResponse:
     principal = current(request)
@@ -182,7 +178,7 @@ async def resolve(request: Request, alarm_id: int) -> HTTPResponse:
 @alerts.post("/<alarm_id:int>/confirm-violation")
 @openapi.summary("Staff confirm the alarm as a violation (the credit context records it once)")
 @openapi.response(200, ALARM)
-@openapi.response(404, ERROR)
+@error_responses(404)
 @require(Role.STAFF)
 async def confirm_violation(request: Request, alarm_id: int) -> HTTPResponse:
     detail = await services.confirm_violation(
@@ -196,8 +192,7 @@ async def confirm_violation(request: Request, alarm_id: int) -> HTTPResponse:
 @openapi.parameter("hours", int, "query", description="1..72")
 @openapi.parameter("metric", str, "query", description="pm10, pm25, leq_db, moment_pct, ...")
 @openapi.response(200, {"application/json": dict})
-@openapi.response(400, ERROR)
-@openapi.response(404, ERROR)
+@error_responses(400, 404)
 @require(*MANAGERS)
 async def device_readings(request: Request, device_code: str) -> HTTPResponse:
     if len(device_code) > 40:
@@ -232,9 +227,7 @@ async def device_readings(request: Request, device_code: str) -> HTTPResponse:
         }
     },
 )
-@openapi.response(400, ERROR)
-@openapi.response(403, ERROR)
-@openapi.response(404, ERROR)
+@error_responses(400, 403, 404)
 @require(Role.STAFF, Role.ENTERPRISE)
 async def issue_binding_code(request: Request) -> HTTPResponse:
     principal = current(request)
@@ -254,9 +247,7 @@ async def issue_binding_code(request: Request) -> HTTPResponse:
 @openapi.summary("Bind yourself (WeChat login) to a site with a one-time code")
 @openapi.body({"application/json": {"code": str, "project_code": str}})
 @openapi.response(201, {"application/json": {"site_code": str, "project_code": str}})
-@openapi.response(400, ERROR)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 404, 409)
 @require(Role.CITIZEN, Role.SITE_MANAGER)
 async def bind(request: Request) -> HTTPResponse:
     principal = current(request)
@@ -309,7 +300,7 @@ async def unbind(request: Request, site_code: str) -> HTTPResponse:
         }
     },
 )
-@openapi.response(404, ERROR)
+@error_responses(404)
 async def site_environment(request: Request, site_code: str) -> HTTPResponse:
     if len(site_code) > 24 or any(ord(ch) < 32 for ch in site_code):
         raise ValidationFailed("site code is at most 24 characters", code="invalid_parameter")

@@ -22,11 +22,11 @@ from domain.calendar.rules import SHANGHAI, WorkingCalendar, load_calendar
 from domain.errors import NotFound, ValidationFailed
 from miniprogram_api.auth import current, json_body, require
 from miniprogram_api.context import infra_of, media_of, settings_of
+from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import int_arg, text_arg
 
 approvals = Blueprint("approvals", url_prefix="/api/v1/approvals")
 
-ERROR = {"application/json": {"code": str, "message": str}}
 PROBLEMS = {"application/json": {"code": str, "message": str, "problems": [str]}}
 FIELDS_SCHEMA = {
     "project_name": str,
@@ -155,7 +155,7 @@ def _stage_view(stage: Any) -> dict[str, Any]:
 @openapi.body({"application/json": {"project_code": str, "stage": str, "fields": FIELDS_SCHEMA}})
 @openapi.response(201, {"application/json": dict})
 @openapi.response(400, PROBLEMS)
-@openapi.response(403, ERROR)
+@error_responses(403)
 @require(Role.ENTERPRISE)
 async def create_application(request: Request) -> HTTPResponse:
     body = json_body(request)
@@ -175,7 +175,7 @@ async def create_application(request: Request) -> HTTPResponse:
 @approvals.get("/applications")
 @openapi.summary("The enterprise's own applications")
 @openapi.response(200, {"application/json": {"items": list}})
-@openapi.response(403, ERROR)
+@error_responses(403)
 @require(Role.ENTERPRISE)
 async def list_applications(request: Request) -> HTTPResponse:
     env = await env_of(request)
@@ -186,7 +186,7 @@ async def list_applications(request: Request) -> HTTPResponse:
 @approvals.get("/applications/<code:str>")
 @openapi.summary("One application: tasks with due dates, checklist, correction notices, timeline")
 @openapi.response(200, {"application/json": dict})
-@openapi.response(404, ERROR)
+@error_responses(404)
 @require(Role.ENTERPRISE, Role.STAFF)
 async def get_application(request: Request, code: str) -> HTTPResponse:
     env = await env_of(request)
@@ -199,8 +199,7 @@ async def get_application(request: Request, code: str) -> HTTPResponse:
 @openapi.body({"application/json": {"fields": FIELDS_SCHEMA}})
 @openapi.response(200, {"application/json": dict})
 @openapi.response(400, PROBLEMS)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(404, 409)
 @require(Role.ENTERPRISE)
 async def edit_application(request: Request, code: str) -> HTTPResponse:
     fields = _fields(json_body(request))
@@ -212,7 +211,7 @@ async def edit_application(request: Request, code: str) -> HTTPResponse:
 @approvals.get("/applications/<code:str>/checklist")
 @openapi.summary("Required materials of the stage, what is uploaded and what is missing")
 @openapi.response(200, {"application/json": {"complete": bool, "missing": list, "lines": list}})
-@openapi.response(404, ERROR)
+@error_responses(404)
 @require(Role.ENTERPRISE, Role.STAFF)
 async def get_checklist(request: Request, code: str) -> HTTPResponse:
     env = await env_of(request)
@@ -233,7 +232,7 @@ async def get_checklist(request: Request, code: str) -> HTTPResponse:
 @openapi.response(201, {"application/json": {"materials": list}})
 @openapi.response(400, PROBLEMS)
 @openapi.response(422, PROBLEMS)
-@openapi.response(404, ERROR)
+@error_responses(404)
 @require(Role.ENTERPRISE)
 async def upload_materials(request: Request, code: str) -> HTTPResponse:
     code = _code(code)
@@ -278,7 +277,7 @@ def _safe_name(name: str) -> str:
 @openapi.summary("Download a material (staff get the submitted version, the enterprise the latest)")
 @openapi.parameter("version", int, "query")
 @openapi.response(200, {"application/octet-stream": bytes})
-@openapi.response(404, ERROR)
+@error_responses(404)
 @require(Role.ENTERPRISE, Role.STAFF)
 async def download_material(request: Request, code: str, key: str) -> HTTPResponse:
     version = int_arg(request, "version", default=0, low=0, high=10_000) or None
@@ -293,8 +292,7 @@ async def download_material(request: Request, code: str, key: str) -> HTTPRespon
 @approvals.post("/applications/<code:str>/submit")
 @openapi.summary("Submit: automatic checks, then one review task per department in parallel")
 @openapi.response(200, {"application/json": dict})
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(404, 409)
 @openapi.response(422, PROBLEMS)
 @require(Role.ENTERPRISE)
 async def submit_application(request: Request, code: str) -> HTTPResponse:
@@ -307,8 +305,7 @@ async def submit_application(request: Request, code: str) -> HTTPResponse:
 @openapi.summary("Answer the consolidated correction notice once, with a resubmission")
 @openapi.body({"application/json": {"answer": str}})
 @openapi.response(200, {"application/json": dict})
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(404, 409)
 @openapi.response(422, PROBLEMS)
 @require(Role.ENTERPRISE)
 async def resubmit_application(request: Request, code: str) -> HTTPResponse:
@@ -326,7 +323,7 @@ async def resubmit_application(request: Request, code: str) -> HTTPResponse:
 @openapi.parameter("include_decided", int, "query", description="1: also tasks already decided")
 @openapi.parameter("limit", int, "query", description="1..500")
 @openapi.response(200, {"application/json": {"items": list}})
-@openapi.response(403, ERROR)
+@error_responses(403)
 @require(Role.STAFF)
 async def review_queue(request: Request) -> HTTPResponse:
     env = await env_of(request)
@@ -350,9 +347,7 @@ async def review_queue(request: Request) -> HTTPResponse:
 @openapi.summary("Approve, reject or request a correction on the department's task")
 @openapi.body({"application/json": {"decision": str, "comment": str, "materials": [str]}})
 @openapi.response(200, {"application/json": dict})
-@openapi.response(400, ERROR)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 404, 409)
 @require(Role.STAFF)
 async def decide(request: Request, task_id: int) -> HTTPResponse:
     if not 0 < task_id <= MAX_TASK_ID:
@@ -389,9 +384,7 @@ async def decide(request: Request, task_id: int) -> HTTPResponse:
 @openapi.summary("Stop the clock for an expert review, test or hearing (reason recorded)")
 @openapi.body({"application/json": {"reason": str}})
 @openapi.response(204, None)
-@openapi.response(400, ERROR)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 404, 409)
 @require(Role.STAFF)
 async def pause(request: Request, code: str) -> HTTPResponse:
     reason = _text(json_body(request), "reason", max_length=200)
@@ -403,8 +396,7 @@ async def pause(request: Request, code: str) -> HTTPResponse:
 @approvals.post("/applications/<code:str>/resume")
 @openapi.summary("Restart the clock; deadlines move by the working days it stood still")
 @openapi.response(200, {"application/json": {"paused_working_days": int}})
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(404, 409)
 @require(Role.STAFF)
 async def resume(request: Request, code: str) -> HTTPResponse:
     env = await env_of(request)
@@ -419,7 +411,7 @@ async def resume(request: Request, code: str) -> HTTPResponse:
     "until", str, "query", description="YYYY-MM-DD (Asia/Shanghai), exclusive, default tomorrow"
 )
 @openapi.response(200, {"application/json": {"stages": list, "departments": list}})
-@openapi.response(400, ERROR)
+@error_responses(400)
 @require(Role.STAFF)
 async def statistics(request: Request) -> HTTPResponse:
     today = _now().astimezone(SHANGHAI).date()

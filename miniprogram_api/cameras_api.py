@@ -25,11 +25,11 @@ from domain.vision.events import UploadedFrame
 from domain.vision.rules import camera_device_key
 from miniprogram_api.auth import require
 from miniprogram_api.context import infra_of, settings_of
+from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import int_arg, text_arg
 
 cameras = Blueprint("cameras", url_prefix="/api/v1/cameras")
 
-ERROR_SCHEMA = {"application/json": {"code": str, "message": str}}
 ACCEPTED_TYPES = ("image/jpeg", "image/png")
 MAX_FRAME_PIXELS = 4096 * 4096  # no camera streams more; anything bigger is an attack or a mistake
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -82,10 +82,7 @@ def _frame_groups(request: Request) -> set[str]:
 @openapi.response(
     202, {"application/json": {"camera_code": str, "message_id": str, "width": int, "height": int}}
 )
-@openapi.response(400, ERROR_SCHEMA)
-@openapi.response(401, ERROR_SCHEMA)
-@openapi.response(403, ERROR_SCHEMA)
-@openapi.response(415, ERROR_SCHEMA)
+@error_responses(400, 401, 403, 415)
 async def upload_frame(request: Request, camera_id: str) -> HTTPResponse:
     settings = settings_of(request)
     camera = await vision.authenticate_camera(
@@ -119,9 +116,7 @@ async def upload_frame(request: Request, camera_id: str) -> HTTPResponse:
 @cameras.post("/<camera_id:str>/device-key")
 @openapi.summary("The upload key of one camera, to configure the camera with (admin only)")
 @openapi.response(200, {"application/json": {"camera_code": str, "device_key": str}})
-@openapi.response(401, ERROR_SCHEMA)
-@openapi.response(403, ERROR_SCHEMA)
-@openapi.response(404, ERROR_SCHEMA)
+@error_responses(401, 403, 404)
 @require(Role.ADMIN)
 async def device_key(request: Request, camera_id: str) -> HTTPResponse:
     camera = await vision.camera_info(camera_id[:40])
@@ -135,9 +130,7 @@ async def device_key(request: Request, camera_id: str) -> HTTPResponse:
 @openapi.parameter("page", int, "query")
 @openapi.parameter("page_size", int, "query", description="1..200")
 @openapi.response(200, {"application/json": {"items": list, "total": int, "page": int, "page_size": int}})
-@openapi.response(400, ERROR_SCHEMA)
-@openapi.response(401, ERROR_SCHEMA)
-@openapi.response(403, ERROR_SCHEMA)
+@error_responses(400, 401, 403)
 @require(Role.ADMIN, Role.STAFF)
 async def camera_health(request: Request) -> HTTPResponse:
     site = text_arg(request, "site", max_length=24)

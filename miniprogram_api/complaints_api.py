@@ -27,12 +27,12 @@ from domain.complaints.sla import SlaStatus
 from domain.errors import NotFound, ValidationFailed
 from miniprogram_api.auth import current, json_body, require
 from miniprogram_api.context import media_of, settings_of
+from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import int_arg, text_arg
 
 complaints = Blueprint("complaints", url_prefix="/api/v1")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-ERROR = {"application/json": {"code": str, "message": str}}
 TICKET = {"application/json": dict}
 ACTION_BODY = {"application/json": {"note": str}}
 SIMPLE_STAFF_ACTIONS = {
@@ -166,9 +166,7 @@ async def nuisance_types(request: Request) -> HTTPResponse:
     }
 )
 @openapi.response(201, TICKET)
-@openapi.response(400, ERROR)
-@openapi.response(401, ERROR)
-@openapi.response(403, ERROR)
+@error_responses(400, 401, 403)
 @require(Role.CITIZEN)
 async def create_complaint(request: Request) -> HTTPResponse:
     principal = current(request)
@@ -197,7 +195,7 @@ async def create_complaint(request: Request) -> HTTPResponse:
 @openapi.summary("My complaints, newest first, each with its timeline")
 @openapi.parameter("open_only", bool, "query")
 @openapi.response(200, {"application/json": {"items": list}})
-@openapi.response(401, ERROR)
+@error_responses(401)
 @require(Role.CITIZEN)
 async def my_complaints(request: Request) -> HTTPResponse:
     principal = current(request)
@@ -208,8 +206,7 @@ async def my_complaints(request: Request) -> HTTPResponse:
 @complaints.get("/complaints/<ticket_no:str>")
 @openapi.summary("One ticket: the reporter's view, the staff view, or the contractor's view")
 @openapi.response(200, TICKET)
-@openapi.response(400, ERROR)
-@openapi.response(404, ERROR)
+@error_responses(400, 404)
 @require(Role.CITIZEN, Role.STAFF, Role.ENTERPRISE, Role.SITE_MANAGER)
 async def get_complaint(request: Request, ticket_no: str) -> HTTPResponse:
     principal = current(request)
@@ -227,9 +224,7 @@ async def get_complaint(request: Request, ticket_no: str) -> HTTPResponse:
 )
 @openapi.body({"application/json": {"rating": str}})
 @openapi.response(200, TICKET)
-@openapi.response(400, ERROR)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 404, 409)
 @require(Role.CITIZEN)
 async def rate_complaint(request: Request, ticket_no: str) -> HTTPResponse:
     principal = current(request)
@@ -247,8 +242,7 @@ async def rate_complaint(request: Request, ticket_no: str) -> HTTPResponse:
 @openapi.summary("Ask for the ticket to be handled again")
 @openapi.body(ACTION_BODY)
 @openapi.response(200, TICKET)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(404, 409)
 @require(Role.CITIZEN)
 async def reopen_complaint(request: Request, ticket_no: str) -> HTTPResponse:
     principal = current(request)
@@ -261,8 +255,7 @@ async def reopen_complaint(request: Request, ticket_no: str) -> HTTPResponse:
 @complaints.post("/complaints/<ticket_no:str>/photos")
 @openapi.summary("Add photos (multipart field 'photos'); all are checked before any is attached")
 @openapi.response(200, TICKET)
-@openapi.response(400, ERROR)
-@openapi.response(404, ERROR)
+@error_responses(400, 404)
 @require(Role.CITIZEN, Role.STAFF)
 async def add_photos(request: Request, ticket_no: str) -> HTTPResponse:
     principal = current(request)
@@ -320,7 +313,7 @@ def _enum_arg(request: Request, name: str, enum: type[State] | type[SlaStatus]) 
 @openapi.parameter("page", int, "query")
 @openapi.parameter("page_size", int, "query")
 @openapi.response(200, {"application/json": {"items": list, "total": int, "page": int, "page_size": int}})
-@openapi.response(400, ERROR)
+@error_responses(400)
 @require(Role.STAFF)
 async def staff_queue(request: Request) -> HTTPResponse:
     filters = queries.QueueFilter(
@@ -343,9 +336,7 @@ async def _staff_result(principal: Principal, complaint: Any) -> HTTPResponse:
 @openapi.summary("Dispatch or reassign (改派) to a department and/or a handler")
 @openapi.body({"application/json": {"department": str, "assignee_id": str, "note": str}})
 @openapi.response(200, TICKET)
-@openapi.response(400, ERROR)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 404, 409)
 @require(Role.STAFF)
 async def assign(request: Request, ticket_no: str) -> HTTPResponse:
     principal = current(request)
@@ -365,9 +356,7 @@ async def assign(request: Request, ticket_no: str) -> HTTPResponse:
 @openapi.summary("Answer the citizen (and every merged duplicate) through the outbox")
 @openapi.body({"application/json": {"text": str}})
 @openapi.response(200, TICKET)
-@openapi.response(400, ERROR)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 404, 409)
 @require(Role.STAFF)
 async def reply(request: Request, ticket_no: str) -> HTTPResponse:
     principal = current(request)
@@ -380,9 +369,7 @@ async def reply(request: Request, ticket_no: str) -> HTTPResponse:
 @openapi.summary("Merge this ticket into another (并单)")
 @openapi.body({"application/json": {"into": str, "note": str}})
 @openapi.response(200, TICKET)
-@openapi.response(400, ERROR)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 404, 409)
 @require(Role.STAFF)
 async def merge(request: Request, ticket_no: str) -> HTTPResponse:
     principal = current(request)
@@ -401,9 +388,7 @@ async def merge(request: Request, ticket_no: str) -> HTTPResponse:
 @openapi.summary("Confirm a violation at the site (emits ComplaintUpheld for credit)")
 @openapi.body(ACTION_BODY)
 @openapi.response(200, TICKET)
-@openapi.response(400, ERROR)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 404, 409)
 @require(Role.STAFF)
 async def uphold(request: Request, ticket_no: str) -> HTTPResponse:
     principal = current(request)
@@ -418,9 +403,7 @@ async def uphold(request: Request, ticket_no: str) -> HTTPResponse:
 @openapi.summary("accept (签收), start, note, return (退单, reason), close, refuse (不予受理, reason)")
 @openapi.body(ACTION_BODY)
 @openapi.response(200, TICKET)
-@openapi.response(400, ERROR)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 404, 409)
 @require(Role.STAFF)
 async def simple_action(request: Request, ticket_no: str, action: str) -> HTTPResponse:
     principal = current(request)

@@ -19,11 +19,11 @@ from domain.credit.rules import AppealAction, AppealStatus, RecordAction, Record
 from domain.errors import Forbidden, NotFound, ValidationFailed
 from miniprogram_api.auth import current, json_body, require
 from miniprogram_api.context import media_of, settings_of
+from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import int_arg, text_arg
 
 credit = Blueprint("credit", url_prefix="/api/v1/credit")
 
-ERROR = {"application/json": {"code": str, "message": str}}
 # Credit decisions belong to the bureaus that inspect and penalise sites; other staff may only read.
 DECIDING_DEPARTMENTS = frozenset({Department.HOUSING, Department.URBAN_MANAGEMENT, Department.ENVIRONMENT})
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -97,9 +97,7 @@ def _subject_kind(value: str) -> SubjectKind:
 @openapi.summary("My credit file: score, grade, trend, explanation and records with expiry")
 @openapi.parameter("as_of", str, "query", description="YYYY-MM-DD (default today, Asia/Shanghai)")
 @openapi.response(200, {"application/json": dict})
-@openapi.response(401, ERROR)
-@openapi.response(403, ERROR)
-@openapi.response(404, ERROR)
+@error_responses(401, 403, 404)
 @require(Role.ENTERPRISE, Role.SITE_MANAGER)
 async def my_credit(request: Request) -> HTTPResponse:
     kind, subject_id = await queries.own_subject(current(request))
@@ -140,11 +138,7 @@ async def _attachments(request: Request) -> list[str]:
     {"multipart/form-data": {"reason": str, "attachments": bytes}, "application/json": {"reason": str}}
 )
 @openapi.response(201, {"application/json": {"appeal_id": int, "status": str, "attachments": list}})
-@openapi.response(400, ERROR)
-@openapi.response(401, ERROR)
-@openapi.response(403, ERROR)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 401, 403, 404, 409)
 @require(Role.ENTERPRISE)
 async def file_appeal(request: Request, record_id: int) -> HTTPResponse:
     principal = current(request)
@@ -179,7 +173,7 @@ async def file_appeal(request: Request, record_id: int) -> HTTPResponse:
 @openapi.parameter("q", str, "query", required=True, description="part of the name, or the 18-character code")
 @openapi.parameter("as_of", str, "query", description="YYYY-MM-DD (default today)")
 @openapi.response(200, {"application/json": {"items": list}})
-@openapi.response(400, ERROR)
+@error_responses(400)
 async def public_lookup(request: Request) -> HTTPResponse:
     query = text_arg(request, "q", max_length=64)
     if len(query) < 2:
@@ -209,9 +203,7 @@ async def public_lookup(request: Request) -> HTTPResponse:
     }
 )
 @openapi.response(201, {"application/json": dict})
-@openapi.response(400, ERROR)
-@openapi.response(403, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 403, 409)
 @require(Role.STAFF)
 async def add_record(request: Request) -> HTTPResponse:
     principal = current(request)
@@ -244,8 +236,7 @@ async def add_record(request: Request) -> HTTPResponse:
 @openapi.summary("Bulk import of an inspection campaign (CSV or XLSX in field 'file'); rows become pending")
 @openapi.body({"multipart/form-data": {"file": bytes}})
 @openapi.response(200, {"application/json": {"created": list, "rejected": list}})
-@openapi.response(400, ERROR)
-@openapi.response(403, ERROR)
+@error_responses(400, 403)
 @require(Role.STAFF)
 async def import_records(request: Request) -> HTTPResponse:
     principal = current(request)
@@ -275,8 +266,7 @@ async def import_records(request: Request) -> HTTPResponse:
 @openapi.parameter("page", int, "query")
 @openapi.parameter("page_size", int, "query")
 @openapi.response(200, {"application/json": {"items": list, "total": int, "page": int, "page_size": int}})
-@openapi.response(400, ERROR)
-@openapi.response(403, ERROR)
+@error_responses(400, 403)
 @require(Role.STAFF)
 async def list_records(request: Request) -> HTTPResponse:
     raw_status = text_arg(request, "status", max_length=16)
@@ -297,7 +287,7 @@ async def list_records(request: Request) -> HTTPResponse:
 @credit.get("/records/<record_id:int>/audit")
 @openapi.summary("Staff: the audit trail of one record")
 @openapi.response(200, {"application/json": {"items": list}})
-@openapi.response(403, ERROR)
+@error_responses(403)
 @require(Role.STAFF)
 async def record_audit(request: Request, record_id: int) -> HTTPResponse:
     return json({"items": await queries.audit_trail(_db_id(record_id, "record"))})
@@ -307,10 +297,7 @@ async def record_audit(request: Request, record_id: int) -> HTTPResponse:
 @openapi.summary("Staff: approve or reject a pending record")
 @openapi.body({"application/json": {"decision": str, "note": str}})
 @openapi.response(200, {"application/json": {"record_id": int, "status": str}})
-@openapi.response(400, ERROR)
-@openapi.response(403, ERROR)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 403, 404, 409)
 @require(Role.STAFF)
 async def review_record(request: Request, record_id: int) -> HTTPResponse:
     principal = current(request)
@@ -329,8 +316,7 @@ async def review_record(request: Request, record_id: int) -> HTTPResponse:
 @openapi.parameter("page", int, "query")
 @openapi.parameter("page_size", int, "query")
 @openapi.response(200, {"application/json": {"items": list, "total": int}})
-@openapi.response(400, ERROR)
-@openapi.response(403, ERROR)
+@error_responses(400, 403)
 @require(Role.STAFF)
 async def list_appeals(request: Request) -> HTTPResponse:
     raw_status = text_arg(request, "status", max_length=16)
@@ -350,10 +336,7 @@ async def list_appeals(request: Request) -> HTTPResponse:
 @openapi.summary("Staff: uphold (the record is revoked from today) or dismiss an appeal")
 @openapi.body({"application/json": {"decision": str, "note": str}})
 @openapi.response(200, {"application/json": {"appeal_id": int, "status": str}})
-@openapi.response(400, ERROR)
-@openapi.response(403, ERROR)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 403, 404, 409)
 @require(Role.STAFF)
 async def decide_appeal(request: Request, appeal_id: int) -> HTTPResponse:
     principal = current(request)
@@ -370,9 +353,7 @@ async def decide_appeal(request: Request, appeal_id: int) -> HTTPResponse:
 @openapi.summary("Staff: any credit file as of a date, with explanation, trend and records")
 @openapi.parameter("as_of", str, "query")
 @openapi.response(200, {"application/json": dict})
-@openapi.response(400, ERROR)
-@openapi.response(403, ERROR)
-@openapi.response(404, ERROR)
+@error_responses(400, 403, 404)
 @require(Role.STAFF)
 async def subject_file(request: Request, kind: str, subject_id: str) -> HTTPResponse:
     standing = await queries.subject_standing(
@@ -385,9 +366,7 @@ async def subject_file(request: Request, kind: str, subject_id: str) -> HTTPResp
 @openapi.summary("Staff: bind a person's credit file to the site-manager account that may read it")
 @openapi.body({"application/json": {"account_id": str, "name": str}})
 @openapi.response(200, {"application/json": {"bound": bool}})
-@openapi.response(400, ERROR)
-@openapi.response(403, ERROR)
-@openapi.response(404, ERROR)
+@error_responses(400, 403, 404)
 @require(Role.STAFF)
 async def bind_holder(request: Request, kind: str, subject_id: str) -> HTTPResponse:
     principal = current(request)
@@ -415,8 +394,7 @@ async def bind_holder(request: Request, kind: str, subject_id: str) -> HTTPRespo
 @openapi.response(
     200, {"text/csv": str, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": bytes}
 )
-@openapi.response(400, ERROR)
-@openapi.response(403, ERROR)
+@error_responses(400, 403)
 @require(Role.STAFF)
 async def export_grades(request: Request) -> HTTPResponse:
     as_of = _as_of(request)

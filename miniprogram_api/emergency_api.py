@@ -20,10 +20,10 @@ from domain.errors import Forbidden, ValidationFailed
 from miniprogram_api.auth import current, json_body, require
 from miniprogram_api.context import infra_of, settings_of
 from miniprogram_api.emergency_html import plan_html, report_html
+from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import body_text, text_arg
 
 emergency_bp = Blueprint("emergency", url_prefix="/api/v1/emergency")
-ERROR = {"application/json": {"code": str, "message": str}}
 # Departments that command an incident; every staff member may read the board.
 COMMAND_DEPARTMENTS = {Department.EMERGENCY.value, Department.HOUSING.value}
 LINKED_DEPARTMENTS = {
@@ -70,7 +70,7 @@ def _coordinate(body: dict[str, Any], name: str, limit: float) -> float | None:
 @openapi.summary("Incident board")
 @openapi.parameter("status", str, "query", description="reported|dispatched|on_scene|closed")
 @openapi.response(200, {"application/json": {"items": list}})
-@openapi.response(400, ERROR)
+@error_responses(400)
 @require(Role.STAFF)
 async def incident_board(request: Request) -> HTTPResponse:
     status = text_arg(request, "status", max_length=16)
@@ -96,7 +96,7 @@ async def incident_board(request: Request) -> HTTPResponse:
     }
 )
 @openapi.response(201, {"application/json": dict})
-@openapi.response(400, ERROR)
+@error_responses(400)
 @require(Role.STAFF)
 async def create_incident(request: Request) -> HTTPResponse:
     actor = _commander(request)
@@ -130,7 +130,7 @@ async def create_incident(request: Request) -> HTTPResponse:
 @emergency_bp.get("/incidents/<code:str>")
 @openapi.summary("Incident detail with timeline, dispatches and reporting clocks")
 @openapi.response(200, {"application/json": dict})
-@openapi.response(404, ERROR)
+@error_responses(404)
 @require(Role.STAFF)
 async def incident_detail(request: Request, code: str) -> HTTPResponse:
     return json(await emergency_queries.detail(code[:24]))
@@ -140,8 +140,7 @@ async def incident_detail(request: Request, code: str) -> HTTPResponse:
 @openapi.summary("Update casualties, loss, status or location (re-grades automatically)")
 @openapi.body({"application/json": {"deaths": int, "serious_injuries": int, "status": str, "address": str}})
 @openapi.response(200, {"application/json": dict})
-@openapi.response(400, ERROR)
-@openapi.response(404, ERROR)
+@error_responses(400, 404)
 @require(Role.STAFF)
 async def update_incident(request: Request, code: str) -> HTTPResponse:
     actor = _commander(request)
@@ -173,7 +172,7 @@ async def update_incident(request: Request, code: str) -> HTTPResponse:
 @openapi.summary("The generated response plan (JSON; add ?format=html for a printable page)")
 @openapi.parameter("format", str, "query")
 @openapi.response(200, {"application/json": dict})
-@openapi.response(404, ERROR)
+@error_responses(404)
 @require(Role.STAFF)
 async def incident_plan(request: Request, code: str) -> HTTPResponse:
     plan = emergency.plan_as_dict(await emergency.plan_for(code[:24], geo=infra_of(request).geo, now=_now()))
@@ -185,7 +184,7 @@ async def incident_plan(request: Request, code: str) -> HTTPResponse:
 @emergency_bp.get("/incidents/<code:str>/report")
 @openapi.summary("After-action report (printable HTML)")
 @openapi.response(200, {"text/html": str})
-@openapi.response(404, ERROR)
+@error_responses(404)
 @require(Role.STAFF)
 async def incident_report(request: Request, code: str) -> HTTPResponse:
     return html(report_html(await emergency_queries.detail(code[:24])))
@@ -195,8 +194,7 @@ async def incident_report(request: Request, code: str) -> HTTPResponse:
 @openapi.summary("One-click dispatch to the chosen resources and the plan's linked departments")
 @openapi.body({"application/json": {"resources": [str]}})
 @openapi.response(200, {"application/json": {"dispatched": list}})
-@openapi.response(400, ERROR)
-@openapi.response(404, ERROR)
+@error_responses(400, 404)
 @require(Role.STAFF)
 async def dispatch_incident(request: Request, code: str) -> HTTPResponse:
     actor = _commander(request)
@@ -223,7 +221,7 @@ async def dispatch_incident(request: Request, code: str) -> HTTPResponse:
 @openapi.summary("Record that a dispatched resource or department acknowledged")
 @openapi.body({"application/json": {"target": str}})
 @openapi.response(200, {"application/json": dict})
-@openapi.response(404, ERROR)
+@error_responses(404)
 @require(Role.STAFF)
 async def acknowledge_dispatch(request: Request, code: str) -> HTTPResponse:
     body = json_body(request)
@@ -240,7 +238,7 @@ async def acknowledge_dispatch(request: Request, code: str) -> HTTPResponse:
 @openapi.summary("Mark the report to one level as made (stops its reminder)")
 @openapi.body({"application/json": {"level": str}})
 @openapi.response(200, {"application/json": dict})
-@openapi.response(400, ERROR)
+@error_responses(400)
 @require(Role.STAFF)
 async def mark_reported(request: Request, code: str) -> HTTPResponse:
     actor = _commander(request)
@@ -255,8 +253,7 @@ async def mark_reported(request: Request, code: str) -> HTTPResponse:
 @openapi.summary("Close with a summary")
 @openapi.body({"application/json": {"summary": str}})
 @openapi.response(200, {"application/json": dict})
-@openapi.response(400, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 409)
 @require(Role.STAFF)
 async def close_incident(request: Request, code: str) -> HTTPResponse:
     actor = _commander(request)

@@ -19,11 +19,11 @@ from domain.errors import ValidationFailed
 from domain.exchange import geo, outbound, services
 from domain.exchange.rules import rows_as_records
 from miniprogram_api.auth import current, json_body, require
+from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import text_arg
 
 exchange = Blueprint("exchange", url_prefix="/api/v1/exchange")
 
-ERROR = {"application/json": {"code": str, "message": str}}
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 REPORT = {"application/json": {"batch_id": int, "accepted": int, "rejected": int, "rejections": list}}
 
@@ -46,11 +46,7 @@ def _header(request: Request, name: str) -> str:
 @openapi.body({"application/json": {"records": list}})
 @openapi.response(201, REPORT)
 @openapi.response(200, REPORT, description="a repeated batch: the first result")
-@openapi.response(400, ERROR)
-@openapi.response(401, ERROR)
-@openapi.response(403, ERROR)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 401, 403, 404, 409)
 async def receive_feed(request: Request, feed: str) -> HTTPResponse:
     config = await services.load_config()
     body = request.body or b""
@@ -90,11 +86,7 @@ async def receive_feed(request: Request, feed: str) -> HTTPResponse:
 @openapi.body({"multipart/form-data": {"file": bytes, "batch_id": str}})
 @openapi.response(201, REPORT)
 @openapi.response(200, REPORT)
-@openapi.response(400, ERROR)
-@openapi.response(401, ERROR)
-@openapi.response(403, ERROR)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 401, 403, 404, 409)
 @require(Role.STAFF)
 async def upload_feed(request: Request, feed: str) -> HTTPResponse:
     config = await services.load_config()
@@ -126,8 +118,7 @@ async def upload_feed(request: Request, feed: str) -> HTTPResponse:
 @exchange.get("/feeds")
 @openapi.summary("The feed catalogue: schemas, key fields, senders and the context each updates")
 @openapi.response(200, {"application/json": {"feeds": list}})
-@openapi.response(401, ERROR)
-@openapi.response(403, ERROR)
+@error_responses(401, 403)
 @require(Role.STAFF)
 async def feed_catalogue(request: Request) -> HTTPResponse:
     config = await services.load_config()
@@ -159,9 +150,7 @@ async def feed_catalogue(request: Request) -> HTTPResponse:
 @openapi.summary("The audit of received batches, newest first")
 @openapi.parameter("feed", str, "query")
 @openapi.response(200, {"application/json": {"items": list}})
-@openapi.response(400, ERROR)
-@openapi.response(401, ERROR)
-@openapi.response(403, ERROR)
+@error_responses(400, 401, 403)
 @require(Role.STAFF)
 async def batch_audit(request: Request) -> HTTPResponse:
     return json({"items": await services.batches(feed=text_arg(request, "feed", max_length=40))})
@@ -171,9 +160,7 @@ async def batch_audit(request: Request) -> HTTPResponse:
 @openapi.summary("Issue an API key to a partner department (the secret is shown once)")
 @openapi.body({"application/json": {"department": str}})
 @openapi.response(201, {"application/json": {"key_id": str, "secret": str, "department": str}})
-@openapi.response(400, ERROR)
-@openapi.response(401, ERROR)
-@openapi.response(403, ERROR)
+@error_responses(400, 401, 403)
 @require(Role.ADMIN)
 async def issue_key(request: Request) -> HTTPResponse:
     department = json_body(request).get("department")
@@ -190,9 +177,7 @@ async def issue_key(request: Request) -> HTTPResponse:
 @openapi.summary("Subscribe a city-brain endpoint to the outbound event feed (the secret is shown once)")
 @openapi.body({"application/json": {"name": str, "url": str, "event_types": list}})
 @openapi.response(201, {"application/json": {"subscription_id": int, "secret": str}})
-@openapi.response(400, ERROR)
-@openapi.response(401, ERROR)
-@openapi.response(403, ERROR)
+@error_responses(400, 401, 403)
 @require(Role.ADMIN)
 async def subscribe(request: Request) -> HTTPResponse:
     body = json_body(request)
@@ -216,9 +201,7 @@ async def subscribe(request: Request) -> HTTPResponse:
 @openapi.summary("GeoJSON layer for GIS: projects, sites, active_alarms or open_complaints (WGS-84)")
 @openapi.parameter("layer", str, "path", required=True)
 @openapi.response(200, {"application/geo+json": dict})
-@openapi.response(401, ERROR)
-@openapi.response(403, ERROR)
-@openapi.response(404, ERROR)
+@error_responses(401, 403, 404)
 @require(Role.STAFF)
 async def geo_layer(request: Request, layer: str) -> HTTPResponse:
     return json(await geo.layer(layer), content_type="application/geo+json")

@@ -10,12 +10,12 @@ from sanic_ext import openapi
 from domain.errors import ValidationFailed
 from miniprogram_api.auth import json_body
 from miniprogram_api.context import service
+from miniprogram_api.openapi_errors import error_responses
 from nlu.interface import NluEngine
 
 nlu_api = Blueprint("nlu_api", url_prefix="/nlu")
 
 MAX_TEXT_CHARS = 10_000  # longer text is cut here rather than refused: a pasted letter still gets an answer
-ERROR_SCHEMA = {"application/json": {"code": str, "message": str}}
 PARSE_SCHEMA = {
     "application/json": {
         "text": str,
@@ -34,7 +34,7 @@ PARSE_SCHEMA = {
 )
 @openapi.body({"application/json": {"text": str}}, required=True)
 @openapi.response(200, PARSE_SCHEMA)
-@openapi.response(400, ERROR_SCHEMA)
+@error_responses(400)
 async def parse(request: Request) -> HTTPResponse:
     body = json_body(request)
     text = body.get("text")

@@ -15,11 +15,11 @@ from domain.errors import Forbidden, ValidationFailed
 from domain.permits import services
 from domain.permits.rules import PermitWindow, parse_hhmm
 from miniprogram_api.auth import current, json_body, require
+from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import text_arg
 
 permits = Blueprint("permits", url_prefix="/api/v1/permits")
 
-ERROR = {"application/json": {"code": str, "message": str}}
 PERMIT = {"application/json": dict}
 # Night-work permits are issued by 住建 (building works) or 生态环境 (environmental noise).
 ISSUING_DEPARTMENTS = frozenset({Department.HOUSING, Department.ENVIRONMENT})
@@ -59,10 +59,7 @@ def _date(body: dict[str, Any], name: str) -> dt.date:
     }
 )
 @openapi.response(201, PERMIT)
-@openapi.response(400, ERROR)
-@openapi.response(403, ERROR)
-@openapi.response(404, ERROR)
-@openapi.response(409, ERROR)
+@error_responses(400, 403, 404, 409)
 @require(Role.STAFF)
 async def register(request: Request) -> HTTPResponse:
     principal = current(request)
@@ -97,7 +94,7 @@ async def register(request: Request) -> HTTPResponse:
 @openapi.summary("List night-work permits, optionally for one site")
 @openapi.parameter("site_code", str, "query")
 @openapi.response(200, {"application/json": {"items": list}})
-@openapi.response(400, ERROR)
+@error_responses(400)
 @require(Role.STAFF)
 async def list_permits(request: Request) -> HTTPResponse:
     return json(
@@ -108,7 +105,7 @@ async def list_permits(request: Request) -> HTTPResponse:
 @permits.get("/<permit_id:int>")
 @openapi.summary("One night-work permit")
 @openapi.response(200, PERMIT)
-@openapi.response(404, ERROR)
+@error_responses(404)
 @require(Role.STAFF)
 async def get_permit(request: Request, permit_id: int) -> HTTPResponse:
     return json(await services.get_permit(permit_id))
@@ -117,8 +114,7 @@ async def get_permit(request: Request, permit_id: int) -> HTTPResponse:
 @permits.post("/<permit_id:int>/revoke")
 @openapi.summary("Revoke a night-work permit")
 @openapi.response(200, PERMIT)
-@openapi.response(403, ERROR)
-@openapi.response(404, ERROR)
+@error_responses(403, 404)
 @require(Role.STAFF)
 async def revoke(request: Request, permit_id: int) -> HTTPResponse:
     principal = current(request)
@@ -134,7 +130,7 @@ async def revoke(request: Request, permit_id: int) -> HTTPResponse:
 @openapi.parameter("site_code", str, "query", required=True)
 @openapi.parameter("at", str, "query", description="ISO 8601; default now")
 @openapi.response(200, {"application/json": {"site_code": str, "permit": dict}})
-@openapi.response(400, ERROR)
+@error_responses(400)
 async def active(request: Request) -> HTTPResponse:
     site_code = text_arg(request, "site_code", max_length=24)
     if not site_code:

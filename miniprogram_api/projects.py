@@ -8,11 +8,10 @@ from sanic_ext import openapi
 
 from domain.projects import services
 from domain.projects.rules import parse_kind, parse_stage
+from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import float_arg, int_arg, latlng_arg, text_arg
 
 projects = Blueprint("projects", url_prefix="/api/v1/projects")
-
-ERROR_SCHEMA = {"application/json": {"code": str, "message": str}}
 
 
 @projects.get("/")
@@ -28,7 +27,7 @@ ERROR_SCHEMA = {"application/json": {"code": str, "message": str}}
 @openapi.parameter("page", int, "query")
 @openapi.parameter("page_size", int, "query", description="1..100")
 @openapi.response(200, {"application/json": {"items": list, "total": int, "page": int, "page_size": int}})
-@openapi.response(400, ERROR_SCHEMA)
+@error_responses(400)
 async def list_projects(request: Request) -> HTTPResponse:
     stage = text_arg(request, "stage")
     kind = text_arg(request, "kind")
@@ -50,7 +49,6 @@ async def list_projects(request: Request) -> HTTPResponse:
 @projects.get("/<code:str>")
 @openapi.summary("Public details of one project")
 @openapi.response(200, {"application/json": dict})
-@openapi.response(400, ERROR_SCHEMA)
-@openapi.response(404, ERROR_SCHEMA)
+@error_responses(400, 404)
 async def project_detail(request: Request, code: str) -> HTTPResponse:
     return json(await services.project_details(code))

@@ -18,6 +18,7 @@ from domain.reports.periods import Period, parse_period
 from domain.reports.services import ReportEnv, build_report, load_env, public_transparency
 from domain.reports.tables import charts
 from miniprogram_api.auth import require
+from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import text_arg
 from miniprogram_api.report_render import ECHARTS_FILE, html_report, png_chart, xlsx_bytes
 
@@ -25,7 +26,6 @@ reports = Blueprint("reports", url_prefix="/api/v1/reports")
 transparency = Blueprint("transparency", url_prefix="/api/v1/public")
 report_static = Blueprint("report_static")
 
-ERROR = {"application/json": {"code": str, "message": str}}
 SECTIONS = ("projects", "approvals", "complaints", "alarms", "credit", "emergencies", "transparency")
 FORMATS = ("json", "html", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -75,9 +75,7 @@ async def _report(request: Request, period_text: str) -> dict[str, Any]:
 @openapi.parameter("period", str, "path", required=True)
 @openapi.parameter("format", str, "query", description="json (default), html or xlsx")
 @openapi.response(200, {"application/json": dict, "text/html": str, XLSX_TYPE: bytes})
-@openapi.response(400, ERROR)
-@openapi.response(401, ERROR)
-@openapi.response(403, ERROR)
+@error_responses(400, 401, 403)
 @require(Role.STAFF)
 async def report(request: Request, period: str) -> HTTPResponse:
     output = text_arg(request, "format", max_length=8) or "json"
@@ -100,10 +98,7 @@ async def report(request: Request, period: str) -> HTTPResponse:
 @openapi.parameter("period", str, "path", required=True)
 @openapi.parameter("section", str, "path", required=True, description="|".join(SECTIONS))
 @openapi.response(200, {"application/json": dict})
-@openapi.response(400, ERROR)
-@openapi.response(401, ERROR)
-@openapi.response(403, ERROR)
-@openapi.response(404, ERROR)
+@error_responses(400, 401, 403, 404)
 @require(Role.STAFF)
 async def section(request: Request, period: str, section: str) -> HTTPResponse:
     if section not in (*SECTIONS, "comparison"):
@@ -118,10 +113,7 @@ async def section(request: Request, period: str, section: str) -> HTTPResponse:
 @openapi.parameter("period", str, "path", required=True)
 @openapi.parameter("name", str, "path", required=True, description="chart name, e.g. complaints_by_type.png")
 @openapi.response(200, {"image/png": bytes})
-@openapi.response(400, ERROR)
-@openapi.response(401, ERROR)
-@openapi.response(403, ERROR)
-@openapi.response(404, ERROR)
+@error_responses(400, 401, 403, 404)
 @require(Role.STAFF)
 async def chart(request: Request, period: str, name: str) -> HTTPResponse:
     wanted = name.removesuffix(".png")
@@ -136,7 +128,7 @@ async def chart(request: Request, period: str, name: str) -> HTTPResponse:
 @openapi.summary("Public: dust compliance rate and complaint response rate per town (no personal data)")
 @openapi.parameter("period", str, "path", required=True)
 @openapi.response(200, {"application/json": dict})
-@openapi.response(400, ERROR)
+@error_responses(400)
 async def public(request: Request, period: str) -> HTTPResponse:
     return json(await public_transparency(_period(period), await _report_env()))
 

@@ -13,11 +13,11 @@ from domain.conversations import services
 from domain.conversations.rules import ConversationStatus
 from domain.errors import ValidationFailed
 from miniprogram_api.auth import current, json_body, require
+from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import int_arg, text_arg
 
 staff_conversations = Blueprint("staff_conversations", url_prefix="/api/v1/staff/conversations")
 
-ERROR_SCHEMA = {"application/json": {"code": str, "message": str}}
 ANSWER_PREFIX = "【人工客服】"  # shown to the citizen before the staff member's words
 CONVERSATION_SCHEMA = {
     "id": int,
@@ -50,9 +50,7 @@ def _status(request: Request) -> ConversationStatus | None:
 @openapi.parameter("limit", int, "query", description="1..100")
 @openapi.parameter("offset", int, "query")
 @openapi.response(200, {"application/json": {"items": [CONVERSATION_SCHEMA], "total": int}})
-@openapi.response(400, ERROR_SCHEMA)
-@openapi.response(401, ERROR_SCHEMA)
-@openapi.response(403, ERROR_SCHEMA)
+@error_responses(400, 401, 403)
 @require(Role.STAFF)
 async def list_conversations(request: Request) -> HTTPResponse:
     page = await services.list_queue(
@@ -67,11 +65,7 @@ async def list_conversations(request: Request) -> HTTPResponse:
 @openapi.summary("Answer a waiting citizen; the answer is delivered through the WeChat outbox")
 @openapi.body({"application/json": {"text": str}})
 @openapi.response(200, {"application/json": {**CONVERSATION_SCHEMA, "outbox_id": int}})
-@openapi.response(400, ERROR_SCHEMA)
-@openapi.response(401, ERROR_SCHEMA)
-@openapi.response(403, ERROR_SCHEMA)
-@openapi.response(404, ERROR_SCHEMA)
-@openapi.response(409, ERROR_SCHEMA)
+@error_responses(400, 401, 403, 404, 409)
 @require(Role.STAFF)
 async def answer_conversation(request: Request, conversation_id: int) -> HTTPResponse:
     body = json_body(request)

@@ -29,12 +29,12 @@ from domain.accounts.rules import mask_openid
 from domain.errors import DomainError, Unauthorized, ValidationFailed
 from miniprogram_api.auth import json_body
 from miniprogram_api.context import infra_of, settings_of
+from miniprogram_api.openapi_errors import error_responses
 
 log = logging.getLogger(__name__)
 
 wxa_login = Blueprint("wxa_login", url_prefix="/api/v1/auth")
 
-ERROR_SCHEMA = {"application/json": {"code": str, "message": str}}
 _CODE = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 INVALID_CODE_ERRCODES = frozenset({40029, 40163, 40226})  # unknown, already used, blocked user
 RATE_LIMITED = 45011
@@ -65,10 +65,7 @@ def wechat_client_of(request: Request) -> WeChatClient:
 @openapi.summary("Mini-program login: exchange a wx.login code for the app's bearer token")
 @openapi.body({"application/json": {"code": str}})
 @openapi.response(200, {"application/json": {"token": str, "role": str}})
-@openapi.response(400, ERROR_SCHEMA)
-@openapi.response(401, ERROR_SCHEMA)
-@openapi.response(429, ERROR_SCHEMA)
-@openapi.response(503, ERROR_SCHEMA)
+@error_responses(400, 401, 429, 503)
 async def login(request: Request) -> HTTPResponse:
     code = json_body(request).get("code")
     if not isinstance(code, str) or not _CODE.match(code):
