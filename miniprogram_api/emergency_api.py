@@ -15,7 +15,7 @@ from domain.accounts.rules import Department, Role
 from domain.emergency import plans as emergency_plans
 from domain.emergency import queries as emergency_queries
 from domain.emergency import services as emergency
-from domain.emergency.rules import IncidentStatus, IncidentType, ReportLevel
+from domain.emergency.rules import IncidentReport, IncidentStatus, IncidentType, ReportLevel
 from domain.errors import Forbidden, ValidationFailed
 from miniprogram_api.auth import current, json_body, require
 from miniprogram_api.context import infra_of, settings_of
@@ -104,7 +104,7 @@ async def create_incident(request: Request) -> HTTPResponse:
     raw_type = body_text(body, "incident_type", max_length=24)
     if raw_type not in IncidentType.__members__.values():
         raise ValidationFailed("unknown incident_type", code="invalid_incident_type")
-    incident, _created = await emergency.report_incident(
+    report = IncidentReport(
         source="staff",
         source_ref=body_text(body, "request_id", max_length=64, required=False) or None,
         incident_type=IncidentType(raw_type),
@@ -120,9 +120,9 @@ async def create_incident(request: Request) -> HTTPResponse:
         trapped=_int_field(body, "trapped"),
         direct_loss_yuan=_int_field(body, "direct_loss_yuan"),
         occurred_at=_now(),
-        actor=actor,
-        duty_openids=await duty_openids(request),
-        bus=infra_of(request).bus,
+    )
+    incident, _created = await emergency.report_incident(
+        report, actor=actor, duty_openids=await duty_openids(request), bus=infra_of(request).bus
     )
     return json(await emergency_queries.detail(incident.code or ""), status=201)
 

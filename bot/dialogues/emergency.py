@@ -10,7 +10,7 @@ from bot import messages
 from bot.dialogue.types import IntentSpec, Reply, Turn
 from domain.emergency import queries as emergency_queries
 from domain.emergency import services as emergency
-from domain.emergency.rules import IncidentType, classify_incident_text
+from domain.emergency.rules import IncidentReport, IncidentType, classify_incident_text
 
 INTENT = "report_emergency"
 FOLLOW_UP_WINDOW = dt.timedelta(hours=6)
@@ -28,7 +28,7 @@ async def _open(turn: Turn) -> Reply:
     place = turn.parse.first("location")
     message_key = turn.message.dedup_key if turn.message else f"{turn.openid}:{int(turn.now.timestamp())}"
     source_ref = f"wechat:{message_key}"
-    incident, _created = await emergency.report_incident(
+    report = IncidentReport(
         source="bot",
         source_ref=source_ref,
         incident_type=_incident_type(turn),
@@ -38,8 +38,11 @@ async def _open(turn: Turn) -> Reply:
         lat=lat,
         lng=lng,
         occurred_at=turn.now,
-        actor="citizen",
         reporter_openid=turn.openid,
+    )
+    incident, _created = await emergency.report_incident(
+        report,
+        actor="citizen",
         duty_openids=await emergency.duty_openids(turn.deps.settings.admin_alert_openids),
         bus=turn.deps.infra.bus,
     )

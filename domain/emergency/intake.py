@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from domain.emergency import services
-from domain.emergency.rules import INCIDENT_TYPE_LABELS, incident_type_for_alarm
+from domain.emergency.rules import INCIDENT_TYPE_LABELS, IncidentReport, incident_type_for_alarm
 from domain.events import DomainEvent, run_consumer
 from domain.ports import EventBus
 from domain.projects.services import site_location
@@ -31,7 +31,7 @@ async def handle_alarm_event(
     if incident_type is None:
         return None
     site = await site_location(str(payload["site_code"])) or {}
-    incident, created = await services.report_incident(
+    report = IncidentReport(
         source="alarm",
         source_ref=f"alarm:{payload['alarm_id']}",
         incident_type=incident_type,
@@ -43,9 +43,9 @@ async def handle_alarm_event(
         lat=site.get("lat"),
         lng=site.get("lng"),
         occurred_at=dt.datetime.fromisoformat(str(payload["at"])) if payload.get("at") else now,
-        actor="system:alarm",
-        duty_openids=duty_openids,
-        bus=bus,
+    )
+    incident, created = await services.report_incident(
+        report, actor="system:alarm", duty_openids=duty_openids, bus=bus
     )
     if created:
         log.warning("incident %s opened from critical alarm %s", incident.code, payload["alarm_id"])

@@ -188,3 +188,33 @@ def incident_type_for_alarm(alarm_type: str, severity: str) -> IncidentType | No
     if severity != "critical":
         return None
     return ALARM_INCIDENT_TYPES.get(alarm_type)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentReport:
+    """What is known when an incident is first reported, by staff, a citizen in the bot or an alarm.
+    ``source_ref`` (a request id, a WeChat message, an alarm) makes reporting it again harmless."""
+
+    source: str
+    source_ref: str | None
+    incident_type: IncidentType
+    title: str
+    occurred_at: dt.datetime
+    description: str = ""
+    site_code: str = ""
+    project_code: str = ""
+    address: str = ""
+    lat: float | None = None
+    lng: float | None = None
+    deaths: int = 0
+    serious_injuries: int = 0
+    minor_injuries: int = 0
+    trapped: int = 0
+    direct_loss_yuan: int = 0
+    reporter_openid: str = ""
+
+    @property
+    def grade(self) -> IncidentGrade:
+        return grade_incident(
+            deaths=self.deaths, serious_injuries=self.serious_injuries, direct_loss_yuan=self.direct_loss_yuan
+        )

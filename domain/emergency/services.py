@@ -3,6 +3,7 @@ reporting reminders, closing and the after-action report."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
@@ -23,8 +24,8 @@ from domain.emergency.rules import (
     INCIDENT_TYPE_LABELS,
     REPORT_LEVEL_LABELS,
     IncidentGrade,
+    IncidentReport,
     IncidentStatus,
-    IncidentType,
     ReportLevel,
     grade_incident,
     next_status,
@@ -88,70 +89,46 @@ def _check_counts(counts: dict[str, int]) -> None:
 
 
 async def report_incident(
+    report: IncidentReport,
     *,
-    source: str,
-    source_ref: str | None,
-    incident_type: IncidentType,
-    title: str,
-    occurred_at: dt.datetime,
     actor: str,
-    description: str = "",
-    site_code: str = "",
-    project_code: str = "",
-    address: str = "",
-    lat: float | None = None,
-    lng: float | None = None,
-    deaths: int = 0,
-    serious_injuries: int = 0,
-    minor_injuries: int = 0,
-    trapped: int = 0,
-    direct_loss_yuan: int = 0,
-    reporter_openid: str = "",
     duty_openids: Sequence[str] = (),
     bus: EventBus | None = None,
 ) -> tuple[Incident, bool]:
     """Create an incident (idempotent on ``source_ref``) and tell the duty staff at once."""
-    _check_counts({"deaths": deaths, "serious_injuries": serious_injuries, "minor_injuries": minor_injuries})
-    if source_ref:
-        existing = await Incident.get_or_none(source_ref=source_ref)
+    _check_counts(
+        {
+            "deaths": report.deaths,
+            "serious_injuries": report.serious_injuries,
+            "minor_injuries": report.minor_injuries,
+        }
+    )
+    if report.source_ref:
+        existing = await Incident.get_or_none(source_ref=report.source_ref)
         if existing is not None:
             return existing, False
-    grade = grade_incident(
-        deaths=deaths, serious_injuries=serious_injuries, direct_loss_yuan=direct_loss_yuan
-    )
     try:
         async with in_transaction():
-            incident = await Incident.create(
-                incident_type=incident_type,
-                grade=int(grade),
-                title=title[:100],
-                description=description,
-                site_code=site_code,
-                project_code=project_code,
-                address=address[:200],
-                lat=lat,
-                lng=lng,
-                deaths=deaths,
-                serious_injuries=serious_injuries,
-                minor_injuries=minor_injuries,
-                trapped=trapped,
-                direct_loss_yuan=direct_loss_yuan,
-                source=source,
-                source_ref=source_ref,
-                reporter_openid=reporter_openid,
-                occurred_at=occurred_at,
-            )
-            incident.code = f"YJ{occurred_at.strftime('%Y%m%d')}-{incident.id:04d}"
-            await incident.save(update_fields=["code"])
-            await _event(incident, at=occurred_at, actor=actor, action="reported", note=f"{source}: {title}")
+            incident = await _create_incident(report)
+            note = f"{report.source}: {report.title}"
+            await _event(incident, at=report.occurred_at, actor=actor, action="reported", note=note)
     except IntegrityError:
-        return await Incident.get(source_ref=source_ref), False
-    await _notify_duty(incident, duty_openids, now=occurred_at)
+        return await Incident.get(source_ref=report.source_ref), False
+    await _notify_duty(incident, duty_openids, now=report.occurred_at)
     await events.announce(bus, incident, name=events.INCIDENT_REPORTED, revision="reported")
-    log.info(
-        "incident %s reported via %s by %s", incident.code, source, mask_openid(reporter_openid) or actor
-    )
+    who = mask_openid(report.reporter_openid) or actor
+    log.info("incident %s reported via %s by %s", incident.code, report.source, who)
     return incident, True
+
+
+async def _create_incident(report: IncidentReport) -> Incident:
+    """The row and its code (YJ + date + id), inside the caller's transaction."""
+    values = {field.name: getattr(report, field.name) for field in dataclasses.fields(report)}
+    values |= {"grade": int(report.grade), "title": report.title[:100], "address": report.address[:200]}
+    incident = await Incident.create(**values)
+    incident.code = f"YJ{report.occurred_at.strftime('%Y%m%d')}-{incident.id:04d}"
+    await incident.save(update_fields=["code"])
+    return incident
 
 
 def _template(incident: Incident, *, now: dt.datetime) -> TemplateContent:

@@ -19,7 +19,7 @@ from config.seed import seed_demo_data
 from domain.emergency import queries as emergency_queries
 from domain.emergency import services as emergency
 from domain.emergency.models import Dispatch, EmergencyResource
-from domain.emergency.rules import IncidentType
+from domain.emergency.rules import IncidentReport, IncidentType
 from domain.geo import haversine_m
 from domain.notifications.models import OutboxMessage
 from tests.conftest import make_settings
@@ -76,26 +76,20 @@ async def test_double_click_dispatch_sends_once(database: str) -> None:
         lng=121.38,
         contact_openid="o-fire-contact",
     )
-    incident, created = await emergency.report_incident(
+    fire = IncidentReport(
         source="staff",
         source_ref="req-1",
         incident_type=IncidentType.FIRE,
         title="工地起火",
         occurred_at=NOW,
-        actor="staff:1",
         lat=28.371,
         lng=121.381,
-        duty_openids=["o-duty"],
     )
-    again, created_again = await emergency.report_incident(
-        source="staff",
-        source_ref="req-1",
-        incident_type=IncidentType.FIRE,
-        title="工地起火",
-        occurred_at=NOW,
-        actor="staff:1",
-        duty_openids=["o-duty"],
+    incident, created = await emergency.report_incident(fire, actor="staff:1", duty_openids=["o-duty"])
+    resent = IncidentReport(
+        source="staff", source_ref="req-1", incident_type=IncidentType.FIRE, title="工地起火", occurred_at=NOW
     )
+    again, created_again = await emergency.report_incident(resent, actor="staff:1", duty_openids=["o-duty"])
     assert created and not created_again and again.id == incident.id
     clicks = [
         emergency.dispatch(
@@ -222,16 +216,15 @@ async def test_incident_changes_are_announced_without_personal_data(database: st
     bus = memory.MemoryEventBus()
     for name in ("IncidentReported", "IncidentUpdated"):
         await bus.ensure_group(f"events.{name}", "city")
-    incident, _ = await emergency.report_incident(
+    report = IncidentReport(
         source="bot",
         source_ref="wechat:1",
         incident_type=IncidentType.FIRE,
         title="工地起火",
         occurred_at=NOW,
-        actor="citizen",
         reporter_openid="o-secret-reporter",
-        bus=bus,
     )
+    incident, _ = await emergency.report_incident(report, actor="citizen", bus=bus)
     await emergency.update_incident(
         incident.code or "", actor="staff:1", now=NOW, changes={"deaths": 3}, bus=bus
     )
