@@ -256,41 +256,53 @@ async def dispatch(
     unknown = [t for t in targets if t not in resources]
     if unknown:
         raise ValidationFailed(f"unknown resources: {', '.join(unknown[:5])}", code="unknown_resource")
-    text = (
-        f"【应急调度】{incident.code} {INCIDENT_TYPE_LABELS[incident.incident_type]}，"
-        f"地点：{incident.address or incident.site_code}。请立即出动并回复确认。"
-    )
-    results = []
     recipients = [
         (code_, "resource", [r.contact_openid] if r.contact_openid else []) for code_, r in resources.items()
     ]
     recipients += [(f"dept:{name}", "department", list(openids)) for name, openids in departments.items()]
+    results = []
     for target, kind, openids in recipients:
-        dispatch_row, created = await Dispatch.get_or_create(
-            incident=incident,
-            target=target,
-            defaults={"target_kind": kind, "dispatched_at": now, "dispatched_by": actor[:64]},
+        created = await _dispatch_once(
+            incident, target=target, kind=kind, openids=openids, actor=actor, now=now
         )
-        if created:
-            outbox_ids = [
-                await enqueue(
-                    recipient_openid=openid,
-                    text=text,
-                    category="emergency",
-                    template=_template(incident, now=now),
-                    now=now,
-                    idempotency_key=f"incident:{incident.id}:dispatch:{target}:{openid}",
-                )
-                for openid in openids
-            ]
-            dispatch_row.outbox_id = outbox_ids[0] if outbox_ids else None
-            await dispatch_row.save(update_fields=["outbox_id"])
-            await _event(incident, at=now, actor=actor, action="dispatched", note=target)
         results.append({"target": target, "kind": kind, "new": created, "recipients": len(openids)})
     if incident.status is IncidentStatus.REPORTED:
         incident.status = IncidentStatus.DISPATCHED
         await incident.save(update_fields=["status", "updated_at"])
     return results
+
+
+async def _dispatch_once(
+    incident: Incident, *, target: str, kind: str, openids: Sequence[str], actor: str, now: dt.datetime
+) -> bool:
+    """The dispatch row is unique per incident and target, so only the first click sends messages
+    (each also idempotent in the outbox). True when this call dispatched."""
+    dispatch_row, created = await Dispatch.get_or_create(
+        incident=incident,
+        target=target,
+        defaults={"target_kind": kind, "dispatched_at": now, "dispatched_by": actor[:64]},
+    )
+    if not created:
+        return False
+    text = (
+        f"【应急调度】{incident.code} {INCIDENT_TYPE_LABELS[incident.incident_type]}，"
+        f"地点：{incident.address or incident.site_code}。请立即出动并回复确认。"
+    )
+    outbox_ids = [
+        await enqueue(
+            recipient_openid=openid,
+            text=text,
+            category="emergency",
+            template=_template(incident, now=now),
+            now=now,
+            idempotency_key=f"incident:{incident.id}:dispatch:{target}:{openid}",
+        )
+        for openid in openids
+    ]
+    dispatch_row.outbox_id = outbox_ids[0] if outbox_ids else None
+    await dispatch_row.save(update_fields=["outbox_id"])
+    await _event(incident, at=now, actor=actor, action="dispatched", note=target)
+    return True
 
 
 async def acknowledge(code: str, *, target: str, actor: str, now: dt.datetime) -> None:
