@@ -91,55 +91,37 @@ class EntityExtractor:
     def extract(
         self, norm: str, original: str, *, gazetteer: Gazetteer, reference: dt.datetime
     ) -> list[Entity]:
+        """Every candidate from every source; ``_resolve_overlaps`` keeps one entity per span."""
         candidates: list[_Candidate] = list(_regex_candidates(norm, original))
-        for hit in gazetteer.find(norm):
-            candidates.append(
-                _candidate(
-                    hit.entity,
-                    hit.value,
-                    start=hit.start,
-                    end=hit.end,
-                    original=original,
-                    source="gazetteer",
-                    confidence=hit.confidence,
-                )
+        spans: list[tuple[str, object, int, int, str, float]] = [
+            (hit.entity, hit.value, hit.start, hit.end, "gazetteer", hit.confidence)
+            for hit in gazetteer.find(norm)
+        ]
+        spans += [
+            (
+                "incident_type",
+                incident_code(m.group(0), code, self._synonyms),
+                m.start(),
+                m.end(),
+                "incident",
+                1.0,
             )
-        for code, pattern in INCIDENT_PATTERNS:
-            for match in pattern.finditer(norm):
-                value = incident_code(match.group(0), code, self._synonyms)
-                candidates.append(
-                    _candidate(
-                        "incident_type",
-                        value,
-                        start=match.start(),
-                        end=match.end(),
-                        original=original,
-                        source="incident",
-                    )
-                )
-        for match in self._nuisance.finditer(norm):
-            value = nuisance_code(match.group(0), self._synonyms)
-            candidates.append(
-                _candidate(
-                    "nuisance_type",
-                    value,
-                    start=match.start(),
-                    end=match.end(),
-                    original=original,
-                    source="nuisance",
-                )
+            for code, pattern in INCIDENT_PATTERNS
+            for m in pattern.finditer(norm)
+        ]
+        spans += [
+            ("nuisance_type", nuisance_code(m.group(0), self._synonyms), m.start(), m.end(), "nuisance", 1.0)
+            for m in self._nuisance.finditer(norm)
+        ]
+        spans += [
+            ("time", t.value, t.start, t.end, "time", 1.0) for t in find_times(norm, reference=reference)
+        ]
+        candidates += [
+            _candidate(
+                entity, value, start=start, end=end, original=original, source=source, confidence=confidence
             )
-        for mention in find_times(norm, reference=reference):
-            candidates.append(
-                _candidate(
-                    "time",
-                    mention.value,
-                    start=mention.start,
-                    end=mention.end,
-                    original=original,
-                    source="time",
-                )
-            )
+            for entity, value, start, end, source, confidence in spans
+        ]
         candidates.extend(_place_candidates(norm, original))
         return _resolve_overlaps(candidates)
 
