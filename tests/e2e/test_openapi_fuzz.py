@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from tests.live_server import live_server
+from tests.wechat_stub.plugin import stub_settings
+from tests.wechat_stub.server import WeChatStub
 
 pytestmark = pytest.mark.slow
 
@@ -24,9 +26,17 @@ def _admin_token(base_url: str, data_dir: Path) -> str:
     return str(response.json()["token"])
 
 
+def _wechat_env(stub: WeChatStub) -> dict[str, str]:
+    """A deployment has its WeChat credentials; without them the mini-program login answers 503
+    (not configured), which is right for the demo but not what the fuzzing is about."""
+    return {name.upper(): str(value) for name, value in stub_settings(stub).items()}
+
+
 @pytest.mark.parametrize("as_admin", [False, True], ids=["anonymous", "admin"])
-def test_no_generated_request_causes_a_server_error(tmp_path: Path, as_admin: bool) -> None:
-    with live_server(tmp_path) as base_url:
+def test_no_generated_request_causes_a_server_error(
+    tmp_path: Path, as_admin: bool, wechat_stub: WeChatStub
+) -> None:
+    with live_server(tmp_path, env=_wechat_env(wechat_stub)) as base_url:
         # As admin, every role check passes, so the generated inputs reach the handlers themselves.
         auth = ["--header", f"Authorization: Bearer {_admin_token(base_url, tmp_path)}"] if as_admin else []
         result = subprocess.run(
