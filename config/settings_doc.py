@@ -17,7 +17,10 @@ DESCRIPTIONS: dict[str, str] = {
     "port": "port the API listens on",
     "workers": "Sanic worker processes of the API",
     "log_level": "Python logging level",
-    "secret_key": "signs bearer tokens; production needs 32+ random characters",
+    "secret_key": (
+        "signs bearer tokens and camera keys, and seals the data-exchange secrets (rotating it re-keys "
+        "partners and webhook subscribers); production needs 32+ random characters"
+    ),
     "data_dir": "SQLite file, media store, demo passwords and NLU model cache",
     "seed_demo_data": "`make run` loads the Wenling demo data (embedded mode only)",
     "project_read_model_ttl_s": "seconds the in-process project search may be stale; 0 = always the database",

@@ -19,6 +19,7 @@ from domain.errors import ValidationFailed
 from domain.exchange import geo, outbound, services
 from domain.exchange.rules import rows_as_records
 from miniprogram_api.auth import current, json_body, require
+from miniprogram_api.context import settings_of
 from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import text_arg
 
@@ -26,6 +27,11 @@ exchange = Blueprint("exchange", url_prefix="/api/v1/exchange")
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 REPORT = {"application/json": {"batch_id": int, "accepted": int, "rejected": int, "rejections": list}}
+
+
+def _master_key(request: Request) -> bytes:
+    """SECRET_KEY seals the partner and webhook secrets (``domain.exchange.rules.unseal``)."""
+    return settings_of(request).secret_key.get_secret_value().encode()
 
 
 def _now() -> dt.datetime:
@@ -58,6 +64,7 @@ async def receive_feed(request: Request, feed: str) -> HTTPResponse:
         body=body,
         now=_now(),
         tolerance_s=config.timestamp_tolerance_s,
+        master_key=_master_key(request),
     )
     spec = services.feed_of(config, feed)
     try:
@@ -168,7 +175,7 @@ async def issue_key(request: Request) -> HTTPResponse:
         raise ValidationFailed("department must be one of the known departments", code="invalid_department")
     principal = current(request)
     key_id, secret = await services.issue_partner(
-        str(department), actor=f"admin:{principal.subject}", now=_now()
+        str(department), actor=f"admin:{principal.subject}", now=_now(), master_key=_master_key(request)
     )
     return json({"key_id": key_id, "secret": secret, "department": department}, status=201)
 
@@ -193,7 +200,9 @@ async def subscribe(request: Request) -> HTTPResponse:
         raise ValidationFailed("url must be an http(s) URL", code="invalid_subscription")
     if not isinstance(types, list) or not all(isinstance(t, str) and len(t) <= 48 for t in types):
         raise ValidationFailed("event_types must be a list of event names", code="invalid_subscription")
-    subscription_id, secret = await outbound.subscribe(name=name, url=url, event_types=types, now=_now())
+    subscription_id, secret = await outbound.subscribe(
+        name=name, url=url, event_types=types, now=_now(), master_key=_master_key(request)
+    )
     return json({"subscription_id": subscription_id, "secret": secret}, status=201)
 
 

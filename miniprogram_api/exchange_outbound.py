@@ -106,7 +106,12 @@ async def run_city_feed(runtime: _Runtime) -> None:
         while True:
             try:
                 await relay_once(bus, consumer=consumer, config=config, publisher=publisher)
-                await deliver_due(sender, policy=config.webhook, now=dt.datetime.now(dt.UTC))
+                await deliver_due(
+                    sender,
+                    policy=config.webhook,
+                    now=dt.datetime.now(dt.UTC),
+                    master_key=runtime.settings.secret_key.get_secret_value().encode(),
+                )
             except Exception:
                 # Events stay pending in the stream and are claimed again: nothing is lost.
                 log.exception("city feed pass failed; retrying")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import secrets
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -17,7 +16,14 @@ from tortoise.exceptions import IntegrityError
 
 from domain.events import DomainEvent
 from domain.exchange.models import WebhookDelivery, WebhookSubscription
-from domain.exchange.rules import ExchangeConfig, WebhookPolicy, retry_delay_s, sign
+from domain.exchange.rules import (
+    ExchangeConfig,
+    WebhookPolicy,
+    new_sealed_reference,
+    retry_delay_s,
+    sign,
+    unseal,
+)
 
 log = logging.getLogger(__name__)
 SCHEMA = "wenling.city-feed/1"
@@ -55,13 +61,16 @@ def topic_for(config: ExchangeConfig, event_name: str) -> str:
     return f"{config.topic_prefix}/events/{event_name}"
 
 
-async def subscribe(*, name: str, url: str, event_types: list[str], now: dt.datetime) -> tuple[int, str]:
-    """A new webhook subscription: (id, secret). The subscriber verifies each delivery with the secret."""
-    secret = secrets.token_urlsafe(32)
+async def subscribe(
+    *, name: str, url: str, event_types: list[str], now: dt.datetime, master_key: bytes
+) -> tuple[int, str]:
+    """A new webhook subscription: (id, secret). The subscriber verifies each delivery with the secret,
+    which is shown once and not stored (see ``rules.unseal``)."""
+    reference = new_sealed_reference()
     row = await WebhookSubscription.create(
-        name=name, url=url, secret=secret, event_types=event_types, created_at=now
+        name=name, url=url, secret=reference, event_types=event_types, created_at=now
     )
-    return row.id, secret
+    return row.id, unseal(reference, master_key=master_key)
 
 
 async def fan_out(event: DomainEvent, *, now: dt.datetime) -> int:
@@ -108,7 +117,9 @@ def signed_headers(secret: str, body: bytes, *, event_id: str, now: dt.datetime)
     }
 
 
-async def deliver_due(sender: WebhookSender, *, policy: WebhookPolicy, now: dt.datetime) -> int:
+async def deliver_due(
+    sender: WebhookSender, *, policy: WebhookPolicy, now: dt.datetime, master_key: bytes
+) -> int:
     """Try every due delivery once. Failures are rescheduled with backoff, then given up ("failed")."""
     due = await WebhookDelivery.filter(status="pending", next_attempt_at__lte=now).order_by("id").limit(BATCH)
     subscriptions = {
@@ -121,7 +132,8 @@ async def deliver_due(sender: WebhookSender, *, policy: WebhookPolicy, now: dt.d
             await WebhookDelivery.filter(id=delivery.id).update(status="cancelled")
             continue
         body = delivery.body.encode()
-        headers = signed_headers(subscription.secret, body, event_id=delivery.event_id, now=now)
+        secret = unseal(subscription.secret, master_key=master_key)
+        headers = signed_headers(secret, body, event_id=delivery.event_id, now=now)
         try:
             await sender.post(subscription.url, body, headers, timeout_s=policy.timeout_s)
         except DeliveryFailed as error:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
 import json
 import math
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -237,6 +239,28 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 def signature_ok(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature.strip().lower())
+
+
+# --- sealed secrets -----------------------------------------------------------------------------
+# HMAC needs the shared secret itself on both sides, so it cannot be stored hashed. Instead the
+# database keeps a random reference and the secret is derived from it with the server's SECRET_KEY:
+# a copy of the database alone signs nothing. Rotating SECRET_KEY therefore re-keys every partner
+# and webhook subscriber (they are issued new secrets).
+SEALED_PREFIX = "v2:"
+
+
+def new_sealed_reference() -> str:
+    """What the database stores for a new secret (fits the 64-character column)."""
+    return SEALED_PREFIX + secrets.token_urlsafe(24)
+
+
+def unseal(stored: str, *, master_key: bytes) -> str:
+    """The signing secret behind a stored reference. Rows issued before sealing hold the secret
+    itself and keep working until they are re-issued."""
+    if not stored.startswith(SEALED_PREFIX):
+        return stored
+    digest = hmac.new(master_key, b"wl-exchange-secret:" + stored.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def timestamp_ok(timestamp: str, *, now: dt.datetime, tolerance_s: int) -> bool:

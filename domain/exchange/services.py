@@ -29,10 +29,12 @@ from domain.exchange.rules import (
     ExchangeConfig,
     FeedSpec,
     content_hash,
+    new_sealed_reference,
     parse_config,
     record_key,
     signature_ok,
     timestamp_ok,
+    unseal,
     validate_row,
 )
 
@@ -56,19 +58,29 @@ def feed_of(config: ExchangeConfig, key: str) -> FeedSpec:
     return feed
 
 
-async def issue_partner(department: str, *, actor: str, now: dt.datetime) -> tuple[str, str]:
-    """A new key for a department: (key id, secret). The secret is shown to the caller once."""
+async def issue_partner(
+    department: str, *, actor: str, now: dt.datetime, master_key: bytes
+) -> tuple[str, str]:
+    """A new key for a department: (key id, secret). The secret is shown to the caller once and is
+    not stored (see ``rules.unseal``)."""
     key_id = "pk_" + secrets.token_hex(8)
-    secret = secrets.token_urlsafe(32)
+    reference = new_sealed_reference()
     await Partner.create(
-        key_id=key_id, department=department, secret=secret, created_by=actor, created_at=now
+        key_id=key_id, department=department, secret=reference, created_by=actor, created_at=now
     )
     log.info("issued exchange key %s for %s", key_id, department)
-    return key_id, secret
+    return key_id, unseal(reference, master_key=master_key)
 
 
 async def authenticate(
-    *, key_id: str, timestamp: str, signature: str, body: bytes, now: dt.datetime, tolerance_s: int
+    *,
+    key_id: str,
+    timestamp: str,
+    signature: str,
+    body: bytes,
+    now: dt.datetime,
+    tolerance_s: int,
+    master_key: bytes,
 ) -> Partner:
     """The partner whose key signed this body at a fresh timestamp; otherwise 401 with a stable code."""
     partner = await Partner.filter(key_id=key_id[:32], active=True).first() if key_id else None
@@ -76,7 +88,8 @@ async def authenticate(
         raise Unauthorized("unknown or revoked API key", code="unknown_api_key")
     if not timestamp_ok(timestamp, now=now, tolerance_s=tolerance_s):
         raise Unauthorized(f"timestamp missing or more than {tolerance_s} s off", code="stale_timestamp")
-    if not signature or not signature_ok(partner.secret, timestamp, body, signature[:128]):
+    secret = unseal(partner.secret, master_key=master_key)
+    if not signature or not signature_ok(secret, timestamp, body, signature[:128]):
         raise Unauthorized("signature does not match", code="bad_signature")
     return partner
 

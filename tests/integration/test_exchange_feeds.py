@@ -19,6 +19,7 @@ from config.container import close_database, init_tortoise
 from domain.accounts.rules import Principal, Role, issue_token
 from domain.credit.models import CreditRecord
 from domain.exchange.models import FeedRecord
+from domain.exchange.models import Partner as PartnerKey
 from domain.exchange.rules import sign
 from domain.exchange.services import issue_partner
 from domain.projects.rules import uscc_check_char
@@ -76,10 +77,14 @@ class Partner:
 @pytest.fixture
 async def env(db_url: str, tmp_path: Path) -> AsyncIterator[Any]:
     await init_tortoise(db_url)
-    environment = await issue_partner("environment", actor="test", now=dt.datetime.now(dt.UTC))
-    transport = await issue_partner("transport", actor="test", now=dt.datetime.now(dt.UTC))
+    settings = make_settings(tmp_path, database_url=db_url)
+    key = settings.secret_key.get_secret_value().encode()
+    environment = await issue_partner(
+        "environment", actor="test", now=dt.datetime.now(dt.UTC), master_key=key
+    )
+    transport = await issue_partner("transport", actor="test", now=dt.datetime.now(dt.UTC), master_key=key)
     await close_database()
-    client = create_app(make_settings(tmp_path, database_url=db_url)).asgi_client
+    client = create_app(settings).asgi_client
     yield Partner(client, *environment), Partner(client, *transport), client, db_url
     await close_database()
 
@@ -219,8 +224,8 @@ async def test_csv_and_xlsx_uploads(env: Any) -> None:
     assert await CreditRecord.filter(subject_id=COMPANY).count() == 2
 
 
-async def test_admin_issues_keys(env: Any) -> None:
-    _, _, client, _ = env
+async def test_admin_issues_keys(env: Any, tmp_path: Path) -> None:
+    _, _, client, url = env
     _, response = await client.post(
         "/api/v1/exchange/partners", headers=staff("", Role.ADMIN), json={"department": "police"}
     )
@@ -229,6 +234,17 @@ async def test_admin_issues_keys(env: Any) -> None:
         and response.json["key_id"].startswith("pk_")
         and len(response.json["secret"]) >= 40
     )
+    police = Partner(client, response.json["key_id"], response.json["secret"])
+    signed_in = await police.post(PENALTIES, [penalty(1)], batch="p-1")
+    assert signed_in.status == 403 and signed_in.json["code"] == "feed_not_allowed", "authenticated"
+    # The secret is derived from SECRET_KEY, not stored: another key, or the database alone, signs nothing.
+    other_server = create_app(make_settings(tmp_path, database_url=url, secret_key="x" * 40))
+    stranger = Partner(other_server.asgi_client, police.key_id, police.secret)
+    refused = await stranger.post(PENALTIES, [penalty(1)], batch="p-2")
+    assert refused.status == 401 and refused.json["code"] == "bad_signature"
+    await reopen(url)
+    stored = await PartnerKey.get(key_id=police.key_id)
+    assert police.secret not in stored.secret
     _, response = await client.post(
         "/api/v1/exchange/partners", headers=staff("housing"), json={"department": "police"}
     )

@@ -18,13 +18,14 @@ import pytest
 from adapters.memory import MemoryEventBus
 from domain.events import DomainEvent, publish, stream_of
 from domain.exchange import geo
-from domain.exchange.models import WebhookDelivery
+from domain.exchange.models import WebhookDelivery, WebhookSubscription
 from domain.exchange.outbound import SCHEMA, deliver_due, fan_out, subscribe
 from domain.exchange.rules import WebhookPolicy, sign
 from domain.exchange.services import load_config
 from miniprogram_api.exchange_outbound import CONSUMER_GROUP, HttpxSender, MqttPublisher, relay_once
 from tests.integration.reports_seed import seed_alarms, seed_complaints, seed_projects
 
+KEY = b"test-secret-key-for-sealing-0123456789"
 NOW = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
 EVENT = DomainEvent(
     "AlarmRaised", {"alarm_id": 7, "site_code": "WL-2026-0001-S1", "severity": "major"}, event_id="ev-1"
@@ -69,27 +70,35 @@ async def test_webhook_is_signed_and_retried_with_backoff(database: str) -> None
     policy = WebhookPolicy(max_attempts=5, first_retry_s=10, max_retry_s=3600, timeout_s=2)
     async with Receiver(failures=2) as receiver, httpx.AsyncClient() as client:
         subscription_id, secret = await subscribe(
-            name="city-brain", url=receiver.url, event_types=[], now=NOW
+            name="city-brain", url=receiver.url, event_types=[], now=NOW, master_key=KEY
         )
         assert await fan_out(EVENT, now=NOW) == 1
         assert await fan_out(EVENT, now=NOW) == 0  # a redelivered event is queued once
         sender = HttpxSender(client)
-        assert await deliver_due(sender, policy=policy, now=NOW) == 0
+        assert await deliver_due(sender, policy=policy, now=NOW, master_key=KEY) == 0
         row = await WebhookDelivery.get(subscription_id=subscription_id)
         assert (row.attempts, row.status, row.next_attempt_at) == (
             1,
             "pending",
             NOW + dt.timedelta(seconds=10),
         )
-        assert await deliver_due(sender, policy=policy, now=NOW + dt.timedelta(seconds=5)) == 0  # not due yet
-        assert await deliver_due(sender, policy=policy, now=NOW + dt.timedelta(seconds=10)) == 0
+        assert (
+            await deliver_due(sender, policy=policy, now=NOW + dt.timedelta(seconds=5), master_key=KEY) == 0
+        )  # not due yet
+        assert (
+            await deliver_due(sender, policy=policy, now=NOW + dt.timedelta(seconds=10), master_key=KEY) == 0
+        )
         row = await WebhookDelivery.get(subscription_id=subscription_id)
         assert row.next_attempt_at == NOW + dt.timedelta(seconds=30)  # 10 s, then 20 s
-        assert await deliver_due(sender, policy=policy, now=NOW + dt.timedelta(seconds=30)) == 1
+        assert (
+            await deliver_due(sender, policy=policy, now=NOW + dt.timedelta(seconds=30), master_key=KEY) == 1
+        )
     row = await WebhookDelivery.get(subscription_id=subscription_id)
     assert (row.status, row.attempts) == ("delivered", 3)
     headers, body = receiver.requests[-1]
     assert headers["x-wl-signature"] == sign(secret, headers["x-wl-timestamp"], body)
+    stored = await WebhookSubscription.get(id=subscription_id)
+    assert secret not in stored.secret, "the database keeps a reference, not the secret"
     message = json.loads(body)
     assert message["schema"] == SCHEMA and message["event_id"] == "ev-1" and message["data"]["alarm_id"] == 7
 
@@ -97,11 +106,13 @@ async def test_webhook_is_signed_and_retried_with_backoff(database: str) -> None
 async def test_webhook_gives_up_after_max_attempts(database: str) -> None:
     policy = WebhookPolicy(max_attempts=2, first_retry_s=1, max_retry_s=5, timeout_s=2)
     async with Receiver(failures=99) as receiver, httpx.AsyncClient() as client:
-        await subscribe(name="x", url=receiver.url, event_types=["AlarmRaised"], now=NOW)
-        await subscribe(name="y", url=receiver.url, event_types=["ComplaintUpheld"], now=NOW)
+        await subscribe(name="x", url=receiver.url, event_types=["AlarmRaised"], now=NOW, master_key=KEY)
+        await subscribe(name="y", url=receiver.url, event_types=["ComplaintUpheld"], now=NOW, master_key=KEY)
         assert await fan_out(EVENT, now=NOW) == 1  # only the subscriber of this type
         for seconds in (0, 1, 100):
-            await deliver_due(HttpxSender(client), policy=policy, now=NOW + dt.timedelta(seconds=seconds))
+            await deliver_due(
+                HttpxSender(client), policy=policy, now=NOW + dt.timedelta(seconds=seconds), master_key=KEY
+            )
     assert len(receiver.requests) == 2
     assert await WebhookDelivery.filter(status="failed").count() == 1
 
@@ -120,7 +131,7 @@ async def test_events_are_relayed_to_mqtt_and_webhooks(database: str, mqtt_url: 
     bus = MemoryEventBus()
     for name in config.outbound_events:
         await bus.ensure_group(stream_of(name), CONSUMER_GROUP)
-    await subscribe(name="brain", url="http://127.0.0.1:9/hook", event_types=[], now=NOW)
+    await subscribe(name="brain", url="http://127.0.0.1:9/hook", event_types=[], now=NOW, master_key=KEY)
     host = mqtt_url.split("://", 1)[1].split(":", maxsplit=1)[0]
     port = int(mqtt_url.rsplit(":", 1)[1]) if mqtt_url.count(":") == 2 else 1883
     async with aiomqtt.Client(host, port, identifier=f"t-{uuid.uuid4().hex[:8]}") as listener:

@@ -13,8 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.exchange.rules import (
+    SEALED_PREFIX,
     FeedCatalogueInvalid,
     WebhookPolicy,
+    new_sealed_reference,
     parse_config,
     record_key,
     retry_delay_s,
@@ -22,6 +24,7 @@ from domain.exchange.rules import (
     sign,
     signature_ok,
     timestamp_ok,
+    unseal,
     validate_row,
 )
 from domain.projects.rules import uscc_check_char
@@ -105,3 +108,14 @@ def test_rows_as_records_skips_blank_lines() -> None:
         {"a": "1"},
         {"a": "3", "b": "4"},
     ]
+
+
+def test_sealed_secrets_come_from_the_server_key_and_a_stored_reference() -> None:
+    reference = new_sealed_reference()
+    assert reference.startswith(SEALED_PREFIX) and len(reference) <= 64
+    secret = unseal(reference, master_key=b"k1" * 20)
+    assert len(secret) == 43 and secret not in reference
+    assert unseal(reference, master_key=b"k1" * 20) == secret, "the same every time"
+    assert unseal(reference, master_key=b"k2" * 20) != secret, "another SECRET_KEY, another secret"
+    assert unseal(new_sealed_reference(), master_key=b"k1" * 20) != secret
+    assert unseal("legacy-plain-secret", master_key=b"k1" * 20) == "legacy-plain-secret"
