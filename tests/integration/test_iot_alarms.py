@@ -22,13 +22,6 @@ from tests.integration.iot_helpers import T0, EnqueueRecorder, make_site
 MANAGER = "oManager000000000001"
 
 
-@pytest.fixture
-def outbox(monkeypatch: pytest.MonkeyPatch) -> EnqueueRecorder:
-    recorder = EnqueueRecorder()
-    monkeypatch.setattr("domain.notifications.services.enqueue", recorder.enqueue)
-    return recorder
-
-
 async def _bound_site() -> None:
     await make_site()
     issued = await bindings.issue_binding_code(site_code="WL-2026-0031-S1", issued_by="staff:1", at=T0)

@@ -19,7 +19,6 @@ import pytest
 import yaml
 
 from adapters.infrastructure import Infrastructure
-from config.container import build_infrastructure
 from domain.alerts import bindings, services
 from domain.alerts.models import Alarm, MinuteAggregate
 from domain.alerts.readings import DeviceInfo
@@ -27,7 +26,6 @@ from iot_bridge.bridge import Bridge, BridgeOptions
 from iot_bridge.hj212 import FrameReader, decode_frame
 from iot_bridge.mqtt import MqttTarget
 from iot_bridge.simulate import hj212_frame, json_payload, telemetry_topic, values_for
-from tests.conftest import make_settings
 from tests.integration.iot_helpers import EnqueueRecorder, fast_rules, make_site, wait_for
 
 MANAGER = "oManager000000000001"
@@ -41,19 +39,6 @@ def mqtt_url() -> str:
     if not url:
         pytest.skip("MQTT_URL is not set: MQTT integration run skipped")
     return url
-
-
-@pytest.fixture
-def outbox(monkeypatch: pytest.MonkeyPatch) -> EnqueueRecorder:
-    recorder = EnqueueRecorder()
-    monkeypatch.setattr("domain.notifications.services.enqueue", recorder.enqueue)
-    return recorder
-
-
-@pytest.fixture
-def infra(tmp_path: Path) -> Infrastructure:
-    # Redis (with a fresh key prefix) when REDIS_URL is set, in-process ports otherwise.
-    return build_infrastructure(make_settings(tmp_path, redis_key_prefix=f"test:{uuid.uuid4().hex[:10]}:"))[0]
 
 
 @contextlib.asynccontextmanager

@@ -28,13 +28,11 @@ import pytest
 import yaml
 
 from adapters.infrastructure import Infrastructure
-from config.container import build_infrastructure
 from domain.alerts.models import Alarm, MinuteAggregate
 from domain.alerts.readings import DeviceInfo
 from iot_bridge.bridge import Bridge, BridgeOptions
 from iot_bridge.mqtt import MqttIngest, MqttTarget
 from iot_bridge.simulate import json_payload, telemetry_topic
-from tests.conftest import make_settings
 from tests.integration.iot_helpers import RULES, EnqueueRecorder, make_site, wait_for
 from tests.integration.private_broker import PrivateBroker, private_broker
 
@@ -45,18 +43,6 @@ MINUTES = 40
 SPIKE_FROM = 20
 RESTART_AFTER = 110  # of the 200 readings: during the spike
 HANDLE_DELAY_S = 0.004  # the bridge handles ~250 msg/s while the devices publish faster
-
-
-@pytest.fixture
-def outbox(monkeypatch: pytest.MonkeyPatch) -> EnqueueRecorder:
-    recorder = EnqueueRecorder()
-    monkeypatch.setattr("domain.notifications.services.enqueue", recorder.enqueue)
-    return recorder
-
-
-@pytest.fixture
-def infra(tmp_path: Path) -> Infrastructure:
-    return build_infrastructure(make_settings(tmp_path, redis_key_prefix=f"test:{uuid.uuid4().hex[:10]}:"))[0]
 
 
 def rules_for(sites: list[str], tmp_path: Path) -> Path:
