@@ -148,17 +148,19 @@ async def compliant_hours(period: Period, *, limit: float) -> list[tuple[str, in
     return [(row["site_code"], int(row["ok"]), int(row["hours"])) for row in rows]
 
 
-async def transparency_section(period: Period, *, pm10_hour_limit: float) -> dict[str, Any]:
-    """Public, per town: dust compliance (hours within the PM10 1-hour limit) and complaint response rate.
-
-    Aggregates only: no ticket numbers, names, openids, phones or addresses.
-    """
+async def _dust_hours_by_town(period: Period, *, limit: float) -> dict[str, tuple[int, int]]:
+    """(compliant hours, hours with valid data) per town; sites without a town count as 未填."""
     towns = await site_towns()
     hours: dict[str, tuple[int, int]] = {}
-    for site, ok, n in await compliant_hours(period, limit=pm10_hour_limit):
+    for site, ok, n in await compliant_hours(period, limit=limit):
         town = towns.get(site, "") or "未填"
         before = hours.get(town, (0, 0))
         hours[town] = (before[0] + ok, before[1] + n)
+    return hours
+
+
+async def _complaints_by_town(period: Period) -> tuple[Counter[str], Counter[str]]:
+    """(answered, total) answerable tickets per town created in the period."""
     complaints = (
         await Complaint.filter(created_at__gte=period.start_utc, created_at__lt=period.end_utc)
         .exclude(state__in=("merged", "not_accepted"))
@@ -169,25 +171,38 @@ async def transparency_section(period: Period, *, pm10_hour_limit: float) -> dic
     for town, answered_at in complaints:
         total[town or "未填"] += 1
         answered[town or "未填"] += answered_at is not None
-    rows = []
-    all_ok = all_hours = 0
-    for town in sorted(set(hours) | set(total)):
-        ok, n = hours.get(town, (0, 0))
-        all_ok, all_hours = all_ok + ok, all_hours + n
-        rows.append(
-            {
-                "town": town,
-                "dust_compliant_hours": ok,
-                "dust_hours": n,
-                "dust_compliance_rate": rate(ok, n),
-                "complaints": total[town],
-                "complaints_answered": answered[town],
-                "complaint_response_rate": rate(answered[town], total[town]),
-            }
-        )
+    return answered, total
+
+
+def _town_row(town: str, *, hours: tuple[int, int], answered: int, total: int) -> dict[str, Any]:
+    ok, n = hours
+    return {
+        "town": town,
+        "dust_compliant_hours": ok,
+        "dust_hours": n,
+        "dust_compliance_rate": rate(ok, n),
+        "complaints": total,
+        "complaints_answered": answered,
+        "complaint_response_rate": rate(answered, total),
+    }
+
+
+async def transparency_section(period: Period, *, pm10_hour_limit: float) -> dict[str, Any]:
+    """Public, per town: dust compliance (hours within the PM10 1-hour limit) and complaint response rate.
+
+    Aggregates only: no ticket numbers, names, openids, phones or addresses.
+    """
+    hours = await _dust_hours_by_town(period, limit=pm10_hour_limit)
+    answered, total = await _complaints_by_town(period)
+    rows = [
+        _town_row(town, hours=hours.get(town, (0, 0)), answered=answered[town], total=total[town])
+        for town in sorted(set(hours) | set(total))
+    ]
     return {
         "pm10_hour_limit": pm10_hour_limit,
-        "dust_compliance_rate": rate(all_ok, all_hours),
+        "dust_compliance_rate": rate(
+            sum(row["dust_compliant_hours"] for row in rows), sum(row["dust_hours"] for row in rows)
+        ),
         "complaint_response_rate": rate(sum(answered.values()), sum(total.values())),
         "towns": rows,
     }

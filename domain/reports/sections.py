@@ -123,10 +123,8 @@ async def approvals_section(
     }
 
 
-async def complaints_section(period: Period) -> dict[str, Any]:
-    """Tickets created in the period; their answers may come later (up to the report's build time)."""
-    created = Complaint.filter(created_at__gte=period.start_utc, created_at__lt=period.end_utc)
-    rows = await created.values_list("id", "state", "created_at", "answered_at", "due_at", "rating")
+def _answer_stats(rows: list[tuple[Any, ...]], *, period_end: dt.datetime) -> dict[str, Any]:
+    """Response time, on-time, and satisfaction figures over the period's answerable tickets."""
     response_hours: list[float] = []
     answered = on_time = sla_due = rated = satisfied = 0
     for _, state, created_at, answered_at, due_at, rating in rows:
@@ -137,12 +135,25 @@ async def complaints_section(period: Period) -> dict[str, Any]:
             sla_due += 1
             on_time += answered_at <= due_at
             response_hours.append((answered_at - created_at).total_seconds() / 3600)
-        elif due_at < period.end_utc:
+        elif due_at < period_end:
             sla_due += 1  # overdue and still unanswered: counts against the on-time rate
         if rating:
             rated += 1
             satisfied += rating in SATISFIED
-    ids = [row[0] for row in rows]
+    return {
+        "answered": answered,
+        "response_hours": duration_summary(response_hours),
+        "on_time": on_time,
+        "sla_due": sla_due,
+        "on_time_rate": rate(on_time, sla_due),
+        "rated": rated,
+        "satisfied": satisfied,
+        "satisfaction_rate": rate(satisfied, rated),
+    }
+
+
+async def _reopened_count(ids: list[int]) -> int:
+    """How many of these tickets were reopened at least once."""
     reopened = 0
     for start in range(0, len(ids), 5000):  # SQLite caps bound parameters per statement
         chunk = ids[start : start + 5000]
@@ -153,19 +164,21 @@ async def complaints_section(period: Period) -> dict[str, Any]:
                 )
             )
         )
+    return reopened
+
+
+async def complaints_section(period: Period) -> dict[str, Any]:
+    """Tickets created in the period; their answers may come later (up to the report's build time)."""
+    created = Complaint.filter(created_at__gte=period.start_utc, created_at__lt=period.end_utc)
+    rows = await created.values_list("id", "state", "created_at", "answered_at", "due_at", "rating")
+    stats = _answer_stats(rows, period_end=period.end_utc)
+    reopened = await _reopened_count([row[0] for row in rows])
     return {
         "total": len(rows),
         "by_type": await _grouped(created, "nuisance_type"),
         "by_town": await _grouped(created, "town"),
         "by_state": await _grouped(created, "state"),
-        "answered": answered,
-        "response_hours": duration_summary(response_hours),
-        "on_time": on_time,
-        "sla_due": sla_due,
-        "on_time_rate": rate(on_time, sla_due),
-        "rated": rated,
-        "satisfied": satisfied,
-        "satisfaction_rate": rate(satisfied, rated),
+        **stats,
         "reopened": reopened,
-        "reopen_rate": rate(reopened, answered),
+        "reopen_rate": rate(reopened, stats["answered"]),
     }
