@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-import math
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
@@ -21,18 +19,17 @@ from sanic_ext import openapi
 from adapters.uploads import validate_image
 from domain.accounts.rules import Principal, Role
 from domain.complaints import intake, queries, services
-from domain.complaints.coordinates import gcj02_to_wgs84
 from domain.complaints.rules import Action, State, parse_rating
 from domain.complaints.sla import SlaStatus
 from domain.errors import NotFound, ValidationFailed
 from miniprogram_api.auth import current, json_body, require
+from miniprogram_api.complaints_params import body_text, enum_arg, location, parse_time, request_fields
 from miniprogram_api.context import media_of, settings_of
 from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import int_arg, text_arg
 
 complaints = Blueprint("complaints", url_prefix="/api/v1")
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 TICKET = {"application/json": dict}
 ACTION_BODY = {"application/json": {"note": str}}
 SIMPLE_STAFF_ACTIONS = {
@@ -49,68 +46,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-# --- parsing --------------------------------------------------------------------------------------
-
-
-def _text(body: dict[str, Any], name: str, *, max_length: int, required: bool = False) -> str:
-    value = body.get(name, "")
-    if value is None:
-        value = ""
-    if not isinstance(value, str) or len(value) > max_length:
-        raise ValidationFailed(
-            f"{name} must be a string of at most {max_length} characters", code="invalid_parameter"
-        )
-    if required and not value.strip():
-        raise ValidationFailed(f"{name} is required", code="invalid_parameter")
-    return value.strip()
-
-
-def _coordinate(body: dict[str, Any], name: str, *, low: float, high: float) -> float | None:
-    value = body.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as error:
-        raise ValidationFailed(f"{name} must be a number", code="invalid_coordinates") from error
-    if not math.isfinite(number) or not low <= number <= high:
-        raise ValidationFailed(f"{name} is out of range", code="invalid_coordinates")
-    return number
-
-
-def _location(body: dict[str, Any]) -> tuple[float | None, float | None]:
-    """WGS-84 is stored; a Tencent-map (GCJ-02) point is converted here, at the edge."""
-    lat = _coordinate(body, "lat", low=-90, high=90)
-    lng = _coordinate(body, "lng", low=-180, high=180)
-    coord_type = _text(body, "coord_type", max_length=8).lower() or "wgs84"
-    if coord_type not in ("wgs84", "gcj02"):
-        raise ValidationFailed("coord_type is wgs84 or gcj02", code="invalid_coordinates")
-    if lat is not None and lng is not None and coord_type == "gcj02":
-        lat, lng = gcj02_to_wgs84(lat, lng)
-    return lat, lng
-
-
-def parse_time(value: str, name: str = "occurred_at") -> dt.datetime | None:
-    """ISO 8601; a time without an offset is Asia/Shanghai (what citizens mean)."""
-    if not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError as error:
-        raise ValidationFailed(f"{name} must be an ISO 8601 time", code="invalid_time") from error
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=SHANGHAI)
-    if not 2000 <= moment.year <= 2100:
-        raise ValidationFailed(f"{name} is out of range", code="invalid_time")
-    return moment.astimezone(dt.UTC)
-
-
-def _fields(request: Request) -> dict[str, Any]:
-    """JSON or multipart form fields, as one dict of strings/numbers."""
-    if (request.content_type or "").startswith("multipart/form-data"):
-        form: Any = request.form or {}
-        return {key: form.get(key) for key in form}
-    return json_body(request)
+# --- photos ---------------------------------------------------------------------------------------
 
 
 async def store_photos(request: Request, *, limit: int) -> list[str]:
@@ -170,19 +106,19 @@ async def nuisance_types(request: Request) -> HTTPResponse:
 @require(Role.CITIZEN)
 async def create_complaint(request: Request) -> HTTPResponse:
     principal = current(request)
-    body = _fields(request)
-    lat, lng = _location(body)
+    body = request_fields(request)
+    lat, lng = location(body)
     new = intake.NewComplaint(
-        nuisance_type=_text(body, "nuisance_type", max_length=32, required=True),
-        description=_text(body, "description", max_length=intake.MAX_DESCRIPTION),
+        nuisance_type=body_text(body, "nuisance_type", max_length=32, required=True),
+        description=body_text(body, "description", max_length=intake.MAX_DESCRIPTION),
         channel="miniprogram",
         reporter_openid=principal.openid,
-        reporter_phone=_text(body, "phone", max_length=20),
-        reporter_name=_text(body, "name", max_length=32),
-        address=_text(body, "address", max_length=200),
+        reporter_phone=body_text(body, "phone", max_length=20),
+        reporter_name=body_text(body, "name", max_length=32),
+        address=body_text(body, "address", max_length=200),
         lat=lat,
         lng=lng,
-        occurred_at=parse_time(_text(body, "occurred_at", max_length=40)),
+        occurred_at=parse_time(body_text(body, "occurred_at", max_length=40)),
     )
     now = _now()
     new.check(policy=services.default_policy(), now=now)  # refuse bad fields before storing any photo
@@ -246,7 +182,7 @@ async def rate_complaint(request: Request, ticket_no: str) -> HTTPResponse:
 @require(Role.CITIZEN)
 async def reopen_complaint(request: Request, ticket_no: str) -> HTTPResponse:
     principal = current(request)
-    note = _text(json_body(request) if request.body else {}, "note", max_length=500)
+    note = body_text(json_body(request) if request.body else {}, "note", max_length=500)
     now = _now()
     complaint = await services.reopen(ticket_no, openid=principal.openid, now=now, note=note)
     return json(await queries.citizen_view(complaint, now=now))
@@ -292,17 +228,6 @@ async def enterprise_complaints(request: Request) -> HTTPResponse:
 # --- staff ----------------------------------------------------------------------------------------
 
 
-def _enum_arg(request: Request, name: str, enum: type[State] | type[SlaStatus]) -> Any:
-    raw = text_arg(request, name, max_length=16)
-    if not raw:
-        return None
-    try:
-        return enum(raw)
-    except ValueError as error:
-        options = "|".join(member.value for member in enum)
-        raise ValidationFailed(f"{name} must be one of {options}", code="invalid_parameter") from error
-
-
 @complaints.get("/staff/complaints")
 @openapi.summary("My department's queue, earliest deadline first")
 @openapi.parameter("state", str, "query")
@@ -317,8 +242,8 @@ def _enum_arg(request: Request, name: str, enum: type[State] | type[SlaStatus]) 
 @require(Role.STAFF)
 async def staff_queue(request: Request) -> HTTPResponse:
     filters = queries.QueueFilter(
-        state=_enum_arg(request, "state", State),
-        sla_status=_enum_arg(request, "sla_status", SlaStatus),
+        state=enum_arg(request, "state", State),
+        sla_status=enum_arg(request, "sla_status", SlaStatus),
         town=text_arg(request, "town", max_length=16),
         nuisance_type=text_arg(request, "nuisance_type", max_length=32),
         site_code=text_arg(request, "site_code", max_length=24),
@@ -345,9 +270,9 @@ async def assign(request: Request, ticket_no: str) -> HTTPResponse:
         ticket_no,
         principal=principal,
         now=_now(),
-        assignee_id=_text(body, "assignee_id", max_length=32),
-        department=_text(body, "department", max_length=32),
-        note=_text(body, "note", max_length=500),
+        assignee_id=body_text(body, "assignee_id", max_length=32),
+        department=body_text(body, "department", max_length=32),
+        note=body_text(body, "note", max_length=500),
     )
     return await _staff_result(principal, complaint)
 
@@ -360,7 +285,7 @@ async def assign(request: Request, ticket_no: str) -> HTTPResponse:
 @require(Role.STAFF)
 async def reply(request: Request, ticket_no: str) -> HTTPResponse:
     principal = current(request)
-    text = _text(json_body(request), "text", max_length=1000, required=True)
+    text = body_text(json_body(request), "text", max_length=1000, required=True)
     complaint = await services.reply(ticket_no, principal=principal, text=text, now=_now())
     return await _staff_result(principal, complaint)
 
@@ -376,10 +301,10 @@ async def merge(request: Request, ticket_no: str) -> HTTPResponse:
     body = json_body(request)
     complaint = await services.merge(
         ticket_no,
-        into=_text(body, "into", max_length=20, required=True),
+        into=body_text(body, "into", max_length=20, required=True),
         principal=principal,
         now=_now(),
-        note=_text(body, "note", max_length=500),
+        note=body_text(body, "note", max_length=500),
     )
     return await _staff_result(principal, complaint)
 
@@ -392,7 +317,7 @@ async def merge(request: Request, ticket_no: str) -> HTTPResponse:
 @require(Role.STAFF)
 async def uphold(request: Request, ticket_no: str) -> HTTPResponse:
     principal = current(request)
-    note = _text(json_body(request) if request.body else {}, "note", max_length=500)
+    note = body_text(json_body(request) if request.body else {}, "note", max_length=500)
     complaint = await services.uphold(
         ticket_no, principal=principal, bus=request.app.ctx.infra.bus, now=_now(), note=note
     )
@@ -410,6 +335,6 @@ async def simple_action(request: Request, ticket_no: str, action: str) -> HTTPRe
     chosen = SIMPLE_STAFF_ACTIONS.get(action)
     if chosen is None:
         raise NotFound(f"no action {action[:20]!r}", code="unknown_action")
-    note = _text(json_body(request) if request.body else {}, "note", max_length=1000)
+    note = body_text(json_body(request) if request.body else {}, "note", max_length=1000)
     complaint = await services.staff_act(ticket_no, chosen, principal=principal, now=_now(), note=note)
     return await _staff_result(principal, complaint)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw
@@ -16,9 +15,10 @@ from domain.accounts.rules import Department, Principal, Role
 from domain.credit import queries, services, tabular
 from domain.credit.catalogue import Catalogue
 from domain.credit.rules import AppealAction, AppealStatus, RecordAction, RecordStatus, SubjectKind
-from domain.errors import Forbidden, NotFound, ValidationFailed
+from domain.errors import Forbidden, ValidationFailed
 from miniprogram_api.auth import current, json_body, require
 from miniprogram_api.context import media_of, settings_of
+from miniprogram_api.credit_params import as_of_arg, choice, db_id, note_field, parse_subject_kind
 from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import int_arg, text_arg
 
@@ -27,8 +27,6 @@ credit = Blueprint("credit", url_prefix="/api/v1/credit")
 # Credit decisions belong to the bureaus that inspect and penalise sites; other staff may only read.
 DECIDING_DEPARTMENTS = frozenset({Department.HOUSING, Department.URBAN_MANAGEMENT, Department.ENVIRONMENT})
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
-MAX_NOTE = 2000
-MAX_DB_ID = 2**31 - 1
 
 
 async def _catalogue() -> Catalogue:
@@ -43,51 +41,9 @@ def _actor(principal: Principal) -> str:
     return f"{principal.role.value}:{principal.subject}"
 
 
-def _as_of(request: Request) -> dt.date:
-    raw_value = text_arg(request, "as_of", max_length=10)
-    if not raw_value:
-        return services.local_day(_now())
-    try:
-        day = dt.date.fromisoformat(raw_value)
-    except ValueError as error:
-        raise ValidationFailed("as_of must be a YYYY-MM-DD date", code="invalid_parameter") from error
-    if not dt.date(2000, 1, 1) <= day <= dt.date(2100, 12, 31):
-        raise ValidationFailed("as_of must be between 2000 and 2100", code="invalid_parameter")
-    return day
-
-
 def _deciding_staff(principal: Principal) -> None:
     if principal.role is not Role.ADMIN and principal.department not in DECIDING_DEPARTMENTS:
         raise Forbidden("your department does not decide credit records", code="forbidden_department")
-
-
-def _choice(value: Any, allowed: type[RecordAction] | type[AppealAction], name: str) -> Any:
-    try:
-        return allowed(str(value))
-    except ValueError as error:
-        options = "|".join(member.value for member in allowed)
-        raise ValidationFailed(f"{name} must be one of {options}", code="invalid_decision") from error
-
-
-def _note(body: dict[str, Any]) -> str:
-    note = body.get("note", "")
-    if not isinstance(note, str) or len(note) > MAX_NOTE:
-        raise ValidationFailed(f"note must be a string of at most {MAX_NOTE} characters", code="invalid_note")
-    return note
-
-
-def _db_id(value: int, what: str) -> int:
-    """Route ids beyond the database's integer range are simply unknown (never a driver error)."""
-    if not 1 <= value <= MAX_DB_ID:
-        raise NotFound(f"no {what} {value}", code=f"credit_{what}_not_found")
-    return value
-
-
-def _subject_kind(value: str) -> SubjectKind:
-    try:
-        return SubjectKind(value)
-    except ValueError as error:
-        raise ValidationFailed("kind must be enterprise|person|project", code="invalid_parameter") from error
 
 
 # --- mini-program: one's own file --------------------------------------------------------------
@@ -104,7 +60,7 @@ async def my_credit(request: Request) -> HTTPResponse:
     standing = await queries.subject_standing(
         kind,
         subject_id,
-        as_of=_as_of(request),
+        as_of=as_of_arg(request),
         catalogue=await _catalogue(),
         missing_ok=kind is SubjectKind.ENTERPRISE,
     )
@@ -143,7 +99,7 @@ async def _attachments(request: Request) -> list[str]:
 async def file_appeal(request: Request, record_id: int) -> HTTPResponse:
     principal = current(request)
     # Check the record before storing any upload, so nobody fills the media store through a bad id.
-    await services.ensure_appealable(_db_id(record_id, "record"), enterprise_uscc=principal.enterprise_uscc)
+    await services.ensure_appealable(db_id(record_id, "record"), enterprise_uscc=principal.enterprise_uscc)
     if request.content_type.startswith("multipart/form-data"):
         reason = (request.form.get("reason") if request.form else None) or ""
         attachments = await _attachments(request)
@@ -153,7 +109,7 @@ async def file_appeal(request: Request, record_id: int) -> HTTPResponse:
     if not isinstance(reason, str):
         raise ValidationFailed("reason must be a string", code="invalid_appeal_reason")
     appeal = await services.file_appeal(
-        _db_id(record_id, "record"),
+        db_id(record_id, "record"),
         enterprise_uscc=principal.enterprise_uscc,
         actor=_actor(principal),
         reason=reason,
@@ -178,7 +134,7 @@ async def public_lookup(request: Request) -> HTTPResponse:
     query = text_arg(request, "q", max_length=64)
     if len(query) < 2:
         raise ValidationFailed("q needs at least 2 characters", code="invalid_parameter")
-    items = await queries.public_lookup(query, as_of=_as_of(request), catalogue=await _catalogue())
+    items = await queries.public_lookup(query, as_of=as_of_arg(request), catalogue=await _catalogue())
     return json({"items": items})
 
 
@@ -290,7 +246,7 @@ async def list_records(request: Request) -> HTTPResponse:
 @error_responses(403)
 @require(Role.STAFF)
 async def record_audit(request: Request, record_id: int) -> HTTPResponse:
-    return json({"items": await queries.audit_trail(_db_id(record_id, "record"))})
+    return json({"items": await queries.audit_trail(db_id(record_id, "record"))})
 
 
 @credit.post("/records/<record_id:int>/review")
@@ -303,9 +259,9 @@ async def review_record(request: Request, record_id: int) -> HTTPResponse:
     principal = current(request)
     _deciding_staff(principal)
     body = json_body(request)
-    action = _choice(body.get("decision"), RecordAction, "decision")
+    action = choice(body.get("decision"), RecordAction, "decision")
     record = await services.review_record(
-        _db_id(record_id, "record"), action=action, actor=_actor(principal), note=_note(body), now=_now()
+        db_id(record_id, "record"), action=action, actor=_actor(principal), note=note_field(body), now=_now()
     )
     return json({"record_id": record.id, "status": record.status.value})
 
@@ -342,9 +298,9 @@ async def decide_appeal(request: Request, appeal_id: int) -> HTTPResponse:
     principal = current(request)
     _deciding_staff(principal)
     body = json_body(request)
-    action = _choice(body.get("decision"), AppealAction, "decision")
+    action = choice(body.get("decision"), AppealAction, "decision")
     appeal = await services.decide_appeal(
-        _db_id(appeal_id, "appeal"), action=action, actor=_actor(principal), note=_note(body), now=_now()
+        db_id(appeal_id, "appeal"), action=action, actor=_actor(principal), note=note_field(body), now=_now()
     )
     return json({"appeal_id": appeal.id, "status": appeal.status.value})
 
@@ -357,7 +313,7 @@ async def decide_appeal(request: Request, appeal_id: int) -> HTTPResponse:
 @require(Role.STAFF)
 async def subject_file(request: Request, kind: str, subject_id: str) -> HTTPResponse:
     standing = await queries.subject_standing(
-        _subject_kind(kind), subject_id[:40], as_of=_as_of(request), catalogue=await _catalogue()
+        parse_subject_kind(kind), subject_id[:40], as_of=as_of_arg(request), catalogue=await _catalogue()
     )
     return json(standing)
 
@@ -377,7 +333,7 @@ async def bind_holder(request: Request, kind: str, subject_id: str) -> HTTPRespo
         raise ValidationFailed("name must be a string of at most 64 characters", code="invalid_name")
     if not isinstance(account_id, str | int) or isinstance(account_id, bool) or not str(account_id).isdigit():
         raise ValidationFailed("account_id must be an account id", code="invalid_account_id")
-    subject_kind = _subject_kind(kind)
+    subject_kind = parse_subject_kind(kind)
     problems = tabular.subject_problems(subject_kind, kind, subject_id)
     if problems:
         raise ValidationFailed("; ".join(problems), code="invalid_subject", problems=problems)
@@ -397,7 +353,7 @@ async def bind_holder(request: Request, kind: str, subject_id: str) -> HTTPRespo
 @error_responses(400, 403)
 @require(Role.STAFF)
 async def export_grades(request: Request) -> HTTPResponse:
-    as_of = _as_of(request)
+    as_of = as_of_arg(request)
     file_format = text_arg(request, "format", max_length=8) or "csv"
     if file_format not in ("csv", "xlsx"):
         raise ValidationFailed("format must be csv or xlsx", code="invalid_parameter")

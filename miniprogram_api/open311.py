@@ -24,7 +24,7 @@ from domain.complaints.models import Complaint
 from domain.complaints.rules import AGENCY_NAMES, TERMINAL_STATES, State, parse_ticket_no
 from domain.errors import DomainError, Unauthorized, ValidationFailed
 from miniprogram_api.auth import json_body
-from miniprogram_api.complaints_api import parse_time
+from miniprogram_api.complaints_params import parse_time
 from miniprogram_api.context import settings_of
 
 open311 = Blueprint("open311", url_prefix="/open311/v2")

@@ -161,57 +161,12 @@ async def submit(
     evidence = await _evidence(routing, new, now=now)
     due = sla_due(policy.clock_category(category.name, start=now), start=now, calendar=calendar)
     async with in_transaction() as connection:
-        seq = await _next_seq(connection, ticket_day(now))
-        complaint = await Complaint.create(
-            ticket_no=format_ticket_no(ticket_day(now), seq),
-            nuisance_type=new.nuisance_type,
-            category=category.name,
-            description=new.description.strip(),
-            address=new.address.strip(),
-            lat=new.lat,
-            lng=new.lng,
-            occurred_at=new.occurred_at,
-            channel=new.channel,
-            reporter_openid=new.reporter_openid,
-            reporter_phone=new.reporter_phone,
-            reporter_name=new.reporter_name,
-            site_code=routing.site_code,
-            project_code=routing.project_code,
-            contractor_uscc=routing.contractor_uscc,
-            town=routing.town,
-            department=routing.department,
-            photos=list(new.photos),
-            evidence=evidence,
-            sla_started_at=now,
-            due_at=due,
-            created_at=now,
-            updated_at=now,
-            using_db=connection,
+        complaint = await _create_ticket(
+            connection, new, routing=routing, category=category.name, evidence=evidence, due=due, now=now
         )
-        actor = Actor.CITIZEN if new.channel != "open311" else Actor.SYSTEM
-        submitted = transition(State.SUBMITTED, Action.SUBMIT, actor=actor, actor_id=new.channel, at=now)
-        await append_event(connection, complaint.id, submitted)
-        if routing.department:
-            dispatched = transition(
-                State.SUBMITTED,
-                Action.DISPATCH,
-                actor=Actor.SYSTEM,
-                actor_id="auto-dispatch",
-                at=now,
-                note=routing.explanation,
-            )
-            await append_event(connection, complaint.id, dispatched)
-            complaint.state = State.DISPATCHED
-            await complaint.save(update_fields=["state"], using_db=connection)
-    if routing.site_code:
-        for openid in await bound_openids(routing.site_code):
-            await notify.site_contact(
-                complaint, recipient_openid=openid, nuisance_label=nuisance_label, now=now
-            )
-    duplicates = await _find_duplicates(complaint, policy=policy)
-    if duplicates:
-        complaint.merge_candidates = duplicates
-        await complaint.save(update_fields=["merge_candidates"])
+        await _record_intake(connection, complaint, channel=new.channel, routing=routing, now=now)
+    await _notify_site(complaint, routing=routing, nuisance_label=nuisance_label, now=now)
+    await _flag_duplicates(complaint, policy=policy)
     log.info(
         "complaint %s filed via %s, routed to %s/%s",
         complaint.ticket_no,
@@ -220,3 +175,82 @@ async def submit(
         routing.site_code or routing.town or "-",
     )
     return complaint
+
+
+async def _create_ticket(
+    connection: BaseDBAsyncClient,
+    new: NewComplaint,
+    *,
+    routing: Routing,
+    category: str,
+    evidence: dict[str, Any],
+    due: dt.datetime,
+    now: dt.datetime,
+) -> Complaint:
+    """Number the ticket from the day's counter and store it, inside the caller's transaction."""
+    seq = await _next_seq(connection, ticket_day(now))
+    return await Complaint.create(
+        ticket_no=format_ticket_no(ticket_day(now), seq),
+        nuisance_type=new.nuisance_type,
+        category=category,
+        description=new.description.strip(),
+        address=new.address.strip(),
+        lat=new.lat,
+        lng=new.lng,
+        occurred_at=new.occurred_at,
+        channel=new.channel,
+        reporter_openid=new.reporter_openid,
+        reporter_phone=new.reporter_phone,
+        reporter_name=new.reporter_name,
+        site_code=routing.site_code,
+        project_code=routing.project_code,
+        contractor_uscc=routing.contractor_uscc,
+        town=routing.town,
+        department=routing.department,
+        photos=list(new.photos),
+        evidence=evidence,
+        sla_started_at=now,
+        due_at=due,
+        created_at=now,
+        updated_at=now,
+        using_db=connection,
+    )
+
+
+async def _record_intake(
+    connection: BaseDBAsyncClient, complaint: Complaint, *, channel: str, routing: Routing, now: dt.datetime
+) -> None:
+    """The submit event, and the automatic dispatch when routing found a department."""
+    actor = Actor.CITIZEN if channel != "open311" else Actor.SYSTEM
+    submitted = transition(State.SUBMITTED, Action.SUBMIT, actor=actor, actor_id=channel, at=now)
+    await append_event(connection, complaint.id, submitted)
+    if not routing.department:
+        return
+    dispatched = transition(
+        State.SUBMITTED,
+        Action.DISPATCH,
+        actor=Actor.SYSTEM,
+        actor_id="auto-dispatch",
+        at=now,
+        note=routing.explanation,
+    )
+    await append_event(connection, complaint.id, dispatched)
+    complaint.state = State.DISPATCHED
+    await complaint.save(update_fields=["state"], using_db=connection)
+
+
+async def _notify_site(
+    complaint: Complaint, *, routing: Routing, nuisance_label: str, now: dt.datetime
+) -> None:
+    """Tell the site's bound managers about the new ticket (the notice never names who complained)."""
+    if not routing.site_code:
+        return
+    for openid in await bound_openids(routing.site_code):
+        await notify.site_contact(complaint, recipient_openid=openid, nuisance_label=nuisance_label, now=now)
+
+
+async def _flag_duplicates(complaint: Complaint, *, policy: Policy) -> None:
+    duplicates = await _find_duplicates(complaint, policy=policy)
+    if duplicates:
+        complaint.merge_candidates = duplicates
+        await complaint.save(update_fields=["merge_candidates"])

@@ -77,8 +77,25 @@ class Policy:
 
 def parse_policy(document: Mapping[str, Any]) -> Policy:
     """Build the policy from ``config/complaints.yml``; a malformed file fails at load time."""
+    categories = _parse_categories(document.get("categories") or {})
+    types = _parse_nuisance_types(document.get("nuisance_types") or {}, categories=categories)
+    return Policy(
+        categories=categories,
+        nuisance_types=types,
+        due_soon_fraction=float(document.get("due_soon_fraction", 0.25)),
+        dispatch_radius_m=float(document.get("dispatch_radius_m", 500)),
+        town_radius_m=float(document.get("town_radius_m", 5000)),
+        duplicate_window=dt.timedelta(minutes=float(document.get("duplicate_window_minutes", 120))),
+        duplicate_distance_m=float(document.get("duplicate_distance_m", 300)),
+        reopen_days=int(document.get("reopen_days", 7)),
+        night_start=_hhmm(str(document.get("night_start", "22:00"))),
+        night_end=_hhmm(str(document.get("night_end", "06:00"))),
+    )
+
+
+def _parse_categories(raw_categories: Mapping[str, Any]) -> dict[str, Category]:
     categories: dict[str, Category] = {}
-    for name, raw in (document.get("categories") or {}).items():
+    for name, raw in raw_categories.items():
         days, hours = raw.get("working_days"), raw.get("hours")
         if (days is None) == (hours is None):
             raise ValueError(f"category {name}: give exactly one of working_days or hours")
@@ -96,8 +113,14 @@ def parse_policy(document: Mapping[str, Any]) -> Policy:
             raise ValueError(
                 f"category {category.name}: night_only needs a daytime_category without night_only"
             )
+    return categories
+
+
+def _parse_nuisance_types(
+    raw_types: Mapping[str, Any], *, categories: Mapping[str, Category]
+) -> dict[str, NuisanceType]:
     types: dict[str, NuisanceType] = {}
-    for code, raw in (document.get("nuisance_types") or {}).items():
+    for code, raw in raw_types.items():
         if raw["category"] not in categories:
             raise ValueError(f"nuisance type {code}: unknown category {raw['category']}")
         types[code] = NuisanceType(
@@ -110,18 +133,7 @@ def parse_policy(document: Mapping[str, Any]) -> Policy:
         )
     if not types:
         raise ValueError("complaints policy: no nuisance types")
-    return Policy(
-        categories=categories,
-        nuisance_types=types,
-        due_soon_fraction=float(document.get("due_soon_fraction", 0.25)),
-        dispatch_radius_m=float(document.get("dispatch_radius_m", 500)),
-        town_radius_m=float(document.get("town_radius_m", 5000)),
-        duplicate_window=dt.timedelta(minutes=float(document.get("duplicate_window_minutes", 120))),
-        duplicate_distance_m=float(document.get("duplicate_distance_m", 300)),
-        reopen_days=int(document.get("reopen_days", 7)),
-        night_start=_hhmm(str(document.get("night_start", "22:00"))),
-        night_end=_hhmm(str(document.get("night_end", "06:00"))),
-    )
+    return types
 
 
 def _hhmm(text: str) -> dt.time:

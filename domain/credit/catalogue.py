@@ -116,43 +116,7 @@ def _grades(raw: Sequence[Mapping[str, Any]]) -> tuple[GradeBand, ...]:
 def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
     """Validate the YAML mapping of ``config/credit_rules.yml`` into a catalogue."""
     try:
-        record_types = {
-            key: RecordType(
-                key=key,
-                category=Category(spec["category"]),
-                points=int(spec["points"]),
-                label=str(spec.get("label", key)),
-                validity_months=int(spec.get("validity_months", 0)),
-            )
-            for key, spec in dict(data["record_types"]).items()
-        }
-        bad = dict(data["bad_validity_months"])
-        catalogue = Catalogue(
-            base_score=_int(data, "base_score"),
-            good_validity_months=_int(data, "good_validity_months", low=1),
-            bad_min_months=_int(bad, "min", low=1),
-            bad_max_months=_int(bad, "max", low=1),
-            grades=_grades(data["grades"]),
-            blacklist_grade=GradeBand(
-                str(data["blacklist_grade"]["grade"]), None, str(data["blacklist_grade"]["label"])
-            ),
-            record_types=record_types,
-            events={
-                name: EventRule(str(spec["record_type"]), bool(spec.get("needs_review", True)))
-                for name, spec in dict(data.get("events") or {}).items()
-            },
-            sanctions=tuple(
-                SanctionRule(
-                    name=str(spec["name"]),
-                    record_type=str(spec["record_type"]),
-                    count=int(spec["count"]),
-                    duration_months=int(spec["duration_months"]),
-                    blacklist=bool(spec.get("blacklist", False)),
-                    label=str(spec.get("label", spec["name"])),
-                )
-                for spec in data.get("sanctions") or ()
-            ),
-        )
+        catalogue = _build_catalogue(data)
     except (KeyError, TypeError, ValueError) as error:
         raise ValidationFailed(f"catalogue: {error}", code="invalid_catalogue") from error
     if catalogue.bad_min_months > catalogue.bad_max_months:
@@ -163,3 +127,52 @@ def parse_catalogue(data: Mapping[str, Any]) -> Catalogue:
     for key in referenced:
         catalogue.record_type(key)
     return catalogue
+
+
+def _build_catalogue(data: Mapping[str, Any]) -> Catalogue:
+    """Missing or mistyped keys raise KeyError/TypeError/ValueError, which ``parse_catalogue`` reports."""
+    record_types = _record_types(data["record_types"])
+    bad = dict(data["bad_validity_months"])
+    return Catalogue(
+        base_score=_int(data, "base_score"),
+        good_validity_months=_int(data, "good_validity_months", low=1),
+        bad_min_months=_int(bad, "min", low=1),
+        bad_max_months=_int(bad, "max", low=1),
+        grades=_grades(data["grades"]),
+        blacklist_grade=GradeBand(
+            str(data["blacklist_grade"]["grade"]), None, str(data["blacklist_grade"]["label"])
+        ),
+        record_types=record_types,
+        events={
+            name: EventRule(str(spec["record_type"]), bool(spec.get("needs_review", True)))
+            for name, spec in dict(data.get("events") or {}).items()
+        },
+        sanctions=_sanctions(data.get("sanctions") or ()),
+    )
+
+
+def _record_types(raw: Any) -> dict[str, RecordType]:
+    return {
+        key: RecordType(
+            key=key,
+            category=Category(spec["category"]),
+            points=int(spec["points"]),
+            label=str(spec.get("label", key)),
+            validity_months=int(spec.get("validity_months", 0)),
+        )
+        for key, spec in dict(raw).items()
+    }
+
+
+def _sanctions(raw: Any) -> tuple[SanctionRule, ...]:
+    return tuple(
+        SanctionRule(
+            name=str(spec["name"]),
+            record_type=str(spec["record_type"]),
+            count=int(spec["count"]),
+            duration_months=int(spec["duration_months"]),
+            blacklist=bool(spec.get("blacklist", False)),
+            label=str(spec.get("label", spec["name"])),
+        )
+        for spec in raw
+    )

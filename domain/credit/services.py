@@ -19,7 +19,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain.credit import tabular
-from domain.credit.catalogue import Catalogue, parse_catalogue
+from domain.credit.catalogue import Catalogue, RecordType, parse_catalogue
 from domain.credit.models import CreditAppeal, CreditAudit, CreditRecord, CreditSubject
 from domain.credit.rules import (
     AppealAction,
@@ -156,30 +156,19 @@ async def add_record(
 ) -> CreditRecord:
     """Create one record; a duplicate (same event, or same subject+type+document) is a Conflict."""
     record_type = catalogue.record_type(draft.record_type)
-    today = local_day(now)
-    _check_dates(draft, today)
+    _check_dates(draft, local_day(now))
     expires_on = catalogue.expiry(record_type, draft.effective_on, penalty_months=draft.penalty_months)
     try:
         async with in_transaction():
             await ensure_subject(draft.subject_kind, draft.subject_id, draft.subject_name)
-            record = await CreditRecord.create(
-                subject_kind=draft.subject_kind,
-                subject_id=draft.subject_id,
-                record_type=record_type.key,
-                category=record_type.category,
-                points=record_type.points,
-                effective_on=draft.effective_on,
+            record = await _create_record(
+                draft,
+                record_type=record_type,
                 expires_on=expires_on,
-                penalty_months=draft.penalty_months,
-                status=RecordStatus.PENDING if needs_review else RecordStatus.EFFECTIVE,
-                approved_on=None if needs_review else today,
-                project_code=draft.project_code,
-                source_ref=draft.source_ref,
+                actor=actor,
+                now=now,
+                needs_review=needs_review,
                 source_event_id=source_event_id,
-                summary=draft.summary,
-                created_by=actor,
-                reviewed_by="" if needs_review else actor,
-                reviewed_at=None if needs_review else now,
             )
             await audit(
                 actor,
@@ -195,6 +184,38 @@ async def add_record(
     except IntegrityError as error:
         raise Conflict("this record already exists", code="duplicate_record") from error
     return record
+
+
+async def _create_record(
+    draft: RecordDraft,
+    *,
+    record_type: RecordType,
+    expires_on: dt.date,
+    actor: str,
+    now: dt.datetime,
+    needs_review: bool,
+    source_event_id: str | None,
+) -> CreditRecord:
+    """A record waiting for review, or one effective at once with ``actor`` as its reviewer."""
+    return await CreditRecord.create(
+        subject_kind=draft.subject_kind,
+        subject_id=draft.subject_id,
+        record_type=record_type.key,
+        category=record_type.category,
+        points=record_type.points,
+        effective_on=draft.effective_on,
+        expires_on=expires_on,
+        penalty_months=draft.penalty_months,
+        status=RecordStatus.PENDING if needs_review else RecordStatus.EFFECTIVE,
+        approved_on=None if needs_review else local_day(now),
+        project_code=draft.project_code,
+        source_ref=draft.source_ref,
+        source_event_id=source_event_id,
+        summary=draft.summary,
+        created_by=actor,
+        reviewed_by="" if needs_review else actor,
+        reviewed_at=None if needs_review else now,
+    )
 
 
 async def import_records(
