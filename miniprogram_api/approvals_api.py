@@ -5,25 +5,32 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
 from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw
 from sanic_ext import openapi
 
-from adapters.uploads import sniff_type, validate_image
 from config.settings import REPO_ROOT
 from domain.accounts.rules import Role
 from domain.approvals import reviews, services, views
 from domain.approvals.catalogue import Catalogue, load_catalogue
-from domain.approvals.rules import TaskDecision, is_application_code
+from domain.approvals.rules import TaskDecision
 from domain.calendar.rules import SHANGHAI, WorkingCalendar, load_calendar
 from domain.errors import NotFound, ValidationFailed
+from miniprogram_api.approvals_input import (
+    MATERIAL_KEY_RE,
+    application_code,
+    date_arg,
+    form_fields,
+    material_key,
+    text_field,
+    upload_of,
+)
 from miniprogram_api.auth import current, json_body, require
 from miniprogram_api.context import infra_of, media_of, settings_of
 from miniprogram_api.openapi_errors import error_responses
-from miniprogram_api.params import int_arg, text_arg
+from miniprogram_api.params import int_arg
 
 approvals = Blueprint("approvals", url_prefix="/api/v1/approvals")
 
@@ -39,7 +46,6 @@ FIELDS_SCHEMA = {
 CATALOGUE_PATH = REPO_ROOT / "config" / "approvals.yml"
 CALENDAR_PATH = REPO_ROOT / "config" / "calendar_overrides.yml"
 MAX_FILES_PER_UPLOAD = 20
-MATERIAL_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 MAX_TASK_ID = 2**31 - 1
 
 
@@ -65,46 +71,6 @@ async def env_of(request: Request) -> services.ApprovalsEnv:
         )
         ctx.approvals_env = env
     return env
-
-
-def _clean(value: str) -> bool:
-    # NUL and other control characters are refused here: PostgreSQL rejects NUL in text and JSON.
-    return not any(ord(ch) < 32 and ch not in "\n\t" for ch in value)
-
-
-def _text(body: dict[str, Any], name: str, *, max_length: int, required: bool = True) -> str:
-    value = body.get(name, "")
-    if (
-        not isinstance(value, str)
-        or len(value) > max_length
-        or (required and not value.strip())
-        or not _clean(value)
-    ):
-        raise ValidationFailed(
-            f"{name} must be a string of 1 to {max_length} characters", code="invalid_parameter"
-        )
-    return value
-
-
-def _code(code: str) -> str:
-    """Anything that is not an application code cannot name one: 404 without touching the database."""
-    code = code.strip().upper()
-    if not is_application_code(code) or len(code) > 16:
-        raise NotFound("no such application", code="application_not_found")
-    return code
-
-
-def _key(key: str) -> str:
-    if not MATERIAL_KEY_RE.match(key):
-        raise NotFound("no such material", code="material_not_found")
-    return key
-
-
-def _fields(body: dict[str, Any]) -> dict[str, Any]:
-    fields = body.get("fields", {})
-    if not isinstance(fields, dict) or not all(_clean(v) for v in fields.values() if isinstance(v, str)):
-        raise ValidationFailed("fields must be an object of plain values", code="invalid_fields")
-    return fields
 
 
 # --- catalogue --------------------------------------------------------------------------------------------
@@ -159,13 +125,13 @@ def _stage_view(stage: Any) -> dict[str, Any]:
 @require(Role.ENTERPRISE)
 async def create_application(request: Request) -> HTTPResponse:
     body = json_body(request)
-    fields = _fields(body)
+    fields = form_fields(body)
     env = await env_of(request)
     application = await services.create_draft(
         env,
         current(request),
-        project_code=_text(body, "project_code", max_length=16),
-        stage=_text(body, "stage", max_length=40),
+        project_code=text_field(body, "project_code", max_length=16),
+        stage=text_field(body, "stage", max_length=40),
         fields=fields,
         now=_now(),
     )
@@ -190,7 +156,7 @@ async def list_applications(request: Request) -> HTTPResponse:
 @require(Role.ENTERPRISE, Role.STAFF)
 async def get_application(request: Request, code: str) -> HTTPResponse:
     env = await env_of(request)
-    application = await services.load_visible(current(request), _code(code))
+    application = await services.load_visible(current(request), application_code(code))
     return json(await views.detail_view(env, application, now=_now()))
 
 
@@ -202,9 +168,11 @@ async def get_application(request: Request, code: str) -> HTTPResponse:
 @error_responses(404, 409)
 @require(Role.ENTERPRISE)
 async def edit_application(request: Request, code: str) -> HTTPResponse:
-    fields = _fields(json_body(request))
+    fields = form_fields(json_body(request))
     env = await env_of(request)
-    application = await services.update_draft(env, current(request), _code(code), fields=fields, now=_now())
+    application = await services.update_draft(
+        env, current(request), application_code(code), fields=fields, now=_now()
+    )
     return json(await views.detail_view(env, application, now=_now()))
 
 
@@ -215,7 +183,7 @@ async def edit_application(request: Request, code: str) -> HTTPResponse:
 @require(Role.ENTERPRISE, Role.STAFF)
 async def get_checklist(request: Request, code: str) -> HTTPResponse:
     env = await env_of(request)
-    application = await services.load_visible(current(request), _code(code))
+    application = await services.load_visible(current(request), application_code(code))
     return json(await views.application_checklist(env, application))
 
 
@@ -235,42 +203,19 @@ async def get_checklist(request: Request, code: str) -> HTTPResponse:
 @error_responses(404)
 @require(Role.ENTERPRISE)
 async def upload_materials(request: Request, code: str) -> HTTPResponse:
-    code = _code(code)
+    code = application_code(code)
     files: Any = request.files or {}
     parts = [(key, file) for key, items in files.items() for file in items]
     if len(parts) > MAX_FILES_PER_UPLOAD:
         raise ValidationFailed(f"at most {MAX_FILES_PER_UPLOAD} files per upload", code="too_many_files")
     settings = settings_of(request)
     uploads = [
-        await _upload_of(key, file, max_bytes=settings.media_max_bytes, max_pixels=settings.media_max_pixels)
+        await upload_of(key, file, max_bytes=settings.media_max_bytes, max_pixels=settings.media_max_pixels)
         for key, file in parts
     ]
     env = await env_of(request)
     saved = await services.upload_materials(env, current(request), code, uploads=uploads, now=_now())
     return json({"materials": [views.material_view(m) for m in saved]}, status=201)
-
-
-async def _upload_of(key: str, file: Any, *, max_bytes: int, max_pixels: int) -> services.Upload:
-    data: bytes = file.body
-    kind = sniff_type(data)
-    problem = ""
-    if kind in ("jpeg", "png") and 0 < len(data) <= max_bytes:
-        try:
-            # Decoding is CPU work on untrusted input: off the event loop, under the pixel limit.
-            await asyncio.to_thread(validate_image, data, max_bytes=max_bytes, max_pixels=max_pixels)
-        except ValidationFailed as error:
-            problem = f"{error.code}: {error.message}"
-    return services.Upload(
-        key=key[:48],
-        filename=_safe_name(file.name or ""),
-        data=data,
-        sniffed_kind=kind,
-        decode_problem=problem,
-    )
-
-
-def _safe_name(name: str) -> str:
-    return "".join(ch for ch in name if ord(ch) >= 32)[:200]
 
 
 @approvals.get("/applications/<code:str>/materials/<key:str>")
@@ -283,7 +228,7 @@ async def download_material(request: Request, code: str, key: str) -> HTTPRespon
     version = int_arg(request, "version", default=0, low=0, high=10_000) or None
     env = await env_of(request)
     material, data = await services.open_material(
-        env, current(request), _code(code), _key(key), version=version
+        env, current(request), application_code(code), material_key(key), version=version
     )
     content_type = services.CONTENT_TYPES.get(material.kind, "application/octet-stream")
     return raw(data, content_type=content_type, headers={"x-material-version": str(material.version)})
@@ -297,7 +242,7 @@ async def download_material(request: Request, code: str, key: str) -> HTTPRespon
 @require(Role.ENTERPRISE)
 async def submit_application(request: Request, code: str) -> HTTPResponse:
     env = await env_of(request)
-    application = await services.submit(env, current(request), _code(code), now=_now())
+    application = await services.submit(env, current(request), application_code(code), now=_now())
     return json(await views.detail_view(env, application, now=_now()))
 
 
@@ -309,9 +254,11 @@ async def submit_application(request: Request, code: str) -> HTTPResponse:
 @openapi.response(422, PROBLEMS)
 @require(Role.ENTERPRISE)
 async def resubmit_application(request: Request, code: str) -> HTTPResponse:
-    answer = _text(json_body(request), "answer", max_length=1000, required=False)
+    answer = text_field(json_body(request), "answer", max_length=1000, required=False)
     env = await env_of(request)
-    application = await services.resubmit(env, current(request), _code(code), answer=answer, now=_now())
+    application = await services.resubmit(
+        env, current(request), application_code(code), answer=answer, now=_now()
+    )
     return json(await views.detail_view(env, application, now=_now()))
 
 
@@ -372,7 +319,7 @@ async def decide(request: Request, task_id: int) -> HTTPResponse:
         current(request),
         task_id,
         decision=decision,
-        comment=_text(body, "comment", max_length=1000, required=False),
+        comment=text_field(body, "comment", max_length=1000, required=False),
         materials=materials,
         now=_now(),
     )
@@ -387,9 +334,9 @@ async def decide(request: Request, task_id: int) -> HTTPResponse:
 @error_responses(400, 404, 409)
 @require(Role.STAFF)
 async def pause(request: Request, code: str) -> HTTPResponse:
-    reason = _text(json_body(request), "reason", max_length=200)
+    reason = text_field(json_body(request), "reason", max_length=200)
     env = await env_of(request)
-    await reviews.pause_clock(env, current(request), _code(code), reason=reason, now=_now())
+    await reviews.pause_clock(env, current(request), application_code(code), reason=reason, now=_now())
     return HTTPResponse(status=204)
 
 
@@ -400,7 +347,7 @@ async def pause(request: Request, code: str) -> HTTPResponse:
 @require(Role.STAFF)
 async def resume(request: Request, code: str) -> HTTPResponse:
     env = await env_of(request)
-    days = await reviews.resume_clock(env, current(request), _code(code), now=_now())
+    days = await reviews.resume_clock(env, current(request), application_code(code), now=_now())
     return json({"paused_working_days": days})
 
 
@@ -415,18 +362,7 @@ async def resume(request: Request, code: str) -> HTTPResponse:
 @require(Role.STAFF)
 async def statistics(request: Request) -> HTTPResponse:
     today = _now().astimezone(SHANGHAI).date()
-    since = _date_arg(request, "since", default=today - dt.timedelta(days=90))
-    until = _date_arg(request, "until", default=today + dt.timedelta(days=1))
+    since = date_arg(request, "since", default=today - dt.timedelta(days=90))
+    until = date_arg(request, "until", default=today + dt.timedelta(days=1))
     env = await env_of(request)
     return json(await reviews.working_day_statistics(env, since=since, until=until))
-
-
-def _date_arg(request: Request, name: str, *, default: dt.date) -> dt.datetime:
-    raw_value = text_arg(request, name, max_length=10)
-    try:
-        day = dt.date.fromisoformat(raw_value) if raw_value else default
-    except ValueError as error:
-        raise ValidationFailed(f"{name} must be YYYY-MM-DD", code="invalid_parameter") from error
-    if not 2000 <= day.year <= 2100:
-        raise ValidationFailed(f"{name} must be a date between 2000 and 2100", code="invalid_parameter")
-    return dt.datetime.combine(day, dt.time(0), tzinfo=SHANGHAI).astimezone(dt.UTC)

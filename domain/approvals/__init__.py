@@ -2,7 +2,8 @@
 
 - ``catalogue``: the process definition read from ``config/approvals.yml`` (stages, items, departments,
   working-day limits, required materials and their conditions);
-- ``rules``: pure state machines, checklist, automatic submit checks, SLA clocks, the consolidated notice;
+- ``rules``: pure state machines, application codes, the consolidated notice; ``checks``: the pure
+  checklist and automatic submit checks; ``clocks``: the pure SLA clocks;
 - ``inspection``: what is inside an uploaded file (PDF encryption, pages) — pure, run in a thread;
 - ``access`` (environment, visibility, timeline), ``materials`` (upload once, versions), ``services``
   (drafts, submit, resubmit — the facade the doors use), ``reviews`` (decisions, pauses, queue,

@@ -20,9 +20,9 @@ from domain.approvals.access import (
     load_visible,
     stage_of,
 )
+from domain.approvals.checks import ApplicationRejected, StoredMaterial
 from domain.approvals.inspection import FileFacts, inspect_file, upload_problems
 from domain.approvals.models import Application, Material
-from domain.approvals.rules import ApplicationRejected, StoredMaterial
 from domain.errors import Conflict, NotFound, ValidationFailed
 
 CONTENT_TYPES = {
@@ -77,8 +77,35 @@ async def upload_materials(
     if not uploads:
         raise ValidationFailed("no file was uploaded", code="no_files")
     application = await load_visible(principal, code)
+    _ensure_editable(application)
+    checked = await _check_uploads(env, application, uploads=uploads)
+    refs = [await env.media.put(u.data, content_type=CONTENT_TYPES[f.kind]) for u, f in checked]
+    saved: list[Material] = []
+    async with in_transaction() as conn:
+        application = await load_visible(principal, code, conn=conn, lock=True)
+        _ensure_editable(application)
+        for (upload, facts), ref in zip(checked, refs, strict=True):
+            saved.append(await _new_version(application, upload, facts, ref=ref, now=now, conn=conn))
+        await add_timeline(
+            application,
+            actor=actor_of(principal),
+            action="materials_uploaded",
+            at=now,
+            conn=conn,
+            materials={m.key: m.version for m in saved},
+        )
+    return saved
+
+
+def _ensure_editable(application: Application) -> None:
     if application.status not in EDITABLE:
         raise Conflict("materials can be changed only in a draft or a correction", code="not_editable")
+
+
+async def _check_uploads(
+    env: ApprovalsEnv, application: Application, *, uploads: Sequence[Upload]
+) -> list[tuple[Upload, FileFacts]]:
+    """Each file with its facts, or ApplicationRejected listing every problem of every file at once."""
     accepted = {spec.key: spec.types for item in stage_of(env, application).items for spec in item.materials}
     problems: list[str] = []
     checked: list[tuple[Upload, FileFacts]] = []
@@ -99,23 +126,7 @@ async def upload_materials(
         raise ApplicationRejected(
             "some files were refused; nothing was saved", code="files_rejected", problems=problems
         )
-    refs = [await env.media.put(u.data, content_type=CONTENT_TYPES[f.kind]) for u, f in checked]
-    saved: list[Material] = []
-    async with in_transaction() as conn:
-        application = await load_visible(principal, code, conn=conn, lock=True)
-        if application.status not in EDITABLE:
-            raise Conflict("materials can be changed only in a draft or a correction", code="not_editable")
-        for (upload, facts), ref in zip(checked, refs, strict=True):
-            saved.append(await _new_version(application, upload, facts, ref=ref, now=now, conn=conn))
-        await add_timeline(
-            application,
-            actor=actor_of(principal),
-            action="materials_uploaded",
-            at=now,
-            conn=conn,
-            materials={m.key: m.version for m in saved},
-        )
-    return saved
+    return checked
 
 
 async def _new_version(

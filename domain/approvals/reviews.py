@@ -8,25 +8,22 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from domain.accounts.rules import Principal, Role
 from domain.approvals import events, messages
+from domain.approvals.clocks import SlaState, due_at, elapsed_working_days, paused_working_days, sla_state
 from domain.approvals.models import Application, ClockPause, CorrectionNotice, ReviewTask
 from domain.approvals.rules import (
     ApplicationStatus,
     CorrectionRequest,
-    SlaState,
     TaskDecision,
     TaskStatus,
     consolidate,
-    due_at,
-    elapsed_working_days,
     next_application_status,
     next_task_status,
     outcome_of,
-    paused_working_days,
-    sla_state,
 )
 from domain.approvals.services import (
     ApprovalsEnv,
@@ -72,17 +69,7 @@ async def decide(
         raise ValidationFailed("a rejection or correction request needs a comment", code="comment_required")
     outcome: ApplicationStatus | None = None
     async with in_transaction() as conn:
-        task = await ReviewTask.filter(id=task_id).using_db(conn).first()
-        if task is None or (principal.role is not Role.ADMIN and task.department != department):
-            raise NotFound("no such review task in your department", code="task_not_found")
-        application = (
-            await Application.filter(id=task.application_id).using_db(conn).select_for_update().get()
-        )
-        task = await ReviewTask.get(id=task_id, using_db=conn)  # re-read under the application lock
-        if application.status is not ApplicationStatus.UNDER_REVIEW:
-            raise Conflict("the application is not under review", code="not_under_review")
-        if application.paused_at is not None:
-            raise Conflict("the clock is paused: resume it before deciding", code="clock_paused")
+        task, application = await _lock_open_task(principal, task_id, department=department, conn=conn)
         task.status = next_task_status(task.status, decision)
         task.comment, task.decided_by, task.decided_at = comment[:1000], actor_of(principal), now
         task.correction_materials = list(dict.fromkeys(materials))[:50]
@@ -97,17 +84,35 @@ async def decide(
             comment=task.comment,
             materials=task.correction_materials,
         )
-        statuses = (
-            await ReviewTask.filter(application_id=application.id)
-            .using_db(conn)
-            .values_list("status", flat=True)
-        )
-        outcome = outcome_of(TaskStatus(str(s)) for s in statuses)
+        outcome = await _outcome_now(application, conn=conn)
         if outcome is not None:
             await _conclude(env, application, outcome, reason=task.comment, now=now, conn=conn)
     if outcome is not None:
         await _publish_outcome(env, application, outcome, now=now)
     return task
+
+
+async def _lock_open_task(
+    principal: Principal, task_id: int, *, department: str, conn: BaseDBAsyncClient
+) -> tuple[ReviewTask, Application]:
+    """The task and its application, locked, once both are in a state that can take a decision."""
+    task = await ReviewTask.filter(id=task_id).using_db(conn).first()
+    if task is None or (principal.role is not Role.ADMIN and task.department != department):
+        raise NotFound("no such review task in your department", code="task_not_found")
+    application = await Application.filter(id=task.application_id).using_db(conn).select_for_update().get()
+    task = await ReviewTask.get(id=task_id, using_db=conn)  # re-read under the application lock
+    if application.status is not ApplicationStatus.UNDER_REVIEW:
+        raise Conflict("the application is not under review", code="not_under_review")
+    if application.paused_at is not None:
+        raise Conflict("the clock is paused: resume it before deciding", code="clock_paused")
+    return task, application
+
+
+async def _outcome_now(application: Application, *, conn: BaseDBAsyncClient) -> ApplicationStatus | None:
+    statuses = (
+        await ReviewTask.filter(application_id=application.id).using_db(conn).values_list("status", flat=True)
+    )
+    return outcome_of(TaskStatus(str(s)) for s in statuses)
 
 
 async def _conclude(
@@ -212,29 +217,9 @@ async def resume_clock(env: ApprovalsEnv, principal: Principal, code: str, *, no
         if application.paused_at is None:
             raise Conflict("the clock is not paused", code="not_paused")
         days = paused_working_days(env.calendar, paused_at=application.paused_at, resumed_at=now)
-        application.paused_at, application.pause_reason = None, ""
-        application.paused_days += days
-        application.total_paused_days += days
-        stage = stage_of(env, application)
-        assert application.clock_started_at is not None  # set on submit, which precedes any pause
-        application.due_at = due_at(
-            env.calendar,
-            started_at=application.clock_started_at,
-            limit_days=stage.time_limit_days,
-            paused_days=application.paused_days,
-        )
+        _restart_application_clock(env, application, paused_days=days)
         await application.save(using_db=conn)
-        for task in await ReviewTask.filter(
-            application_id=application.id, status=TaskStatus.IN_REVIEW
-        ).using_db(conn):
-            task.paused_days += days
-            task.due_at = due_at(
-                env.calendar,
-                started_at=task.started_at,
-                limit_days=task.limit_days,
-                paused_days=task.paused_days,
-            )
-            await task.save(using_db=conn)
+        await _extend_open_tasks(env, application, paused_days=days, conn=conn)
         await (
             ClockPause.filter(application_id=application.id, resumed_at=None)
             .using_db(conn)
@@ -250,6 +235,36 @@ async def resume_clock(env: ApprovalsEnv, principal: Principal, code: str, *, no
             due_at=shanghai_iso(application.due_at),
         )
     return days
+
+
+def _restart_application_clock(env: ApprovalsEnv, application: Application, *, paused_days: int) -> None:
+    application.paused_at, application.pause_reason = None, ""
+    application.paused_days += paused_days
+    application.total_paused_days += paused_days
+    stage = stage_of(env, application)
+    assert application.clock_started_at is not None  # set on submit, which precedes any pause
+    application.due_at = due_at(
+        env.calendar,
+        started_at=application.clock_started_at,
+        limit_days=stage.time_limit_days,
+        paused_days=application.paused_days,
+    )
+
+
+async def _extend_open_tasks(
+    env: ApprovalsEnv, application: Application, *, paused_days: int, conn: BaseDBAsyncClient
+) -> None:
+    """Tasks still in review move their deadline too; decided ones keep the clock they finished on."""
+    open_tasks = ReviewTask.filter(application_id=application.id, status=TaskStatus.IN_REVIEW)
+    for task in await open_tasks.using_db(conn):
+        task.paused_days += paused_days
+        task.due_at = due_at(
+            env.calendar,
+            started_at=task.started_at,
+            limit_days=task.limit_days,
+            paused_days=task.paused_days,
+        )
+        await task.save(using_db=conn)
 
 
 # --- queue, reminders, statistics --------------------------------------------------------------------

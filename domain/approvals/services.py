@@ -32,6 +32,8 @@ from domain.approvals.access import (
     shanghai_iso,
     stage_of,
 )
+from domain.approvals.checks import ApplicationRejected, clean_fields, submit_problems, validate_project_code
+from domain.approvals.clocks import due_at
 from domain.approvals.materials import (
     CONTENT_TYPES,
     Upload,
@@ -42,15 +44,10 @@ from domain.approvals.materials import (
 )
 from domain.approvals.models import Application, ApplicationSequence, CorrectionNotice, Material, ReviewTask
 from domain.approvals.rules import (
-    ApplicationRejected,
     ApplicationStatus,
     TaskStatus,
-    clean_fields,
-    due_at,
     format_application_code,
     next_application_status,
-    submit_problems,
-    validate_project_code,
 )
 from domain.calendar.rules import SHANGHAI, local_date
 from domain.errors import Conflict, ValidationFailed

@@ -10,6 +10,8 @@ import datetime as dt
 from typing import Any
 
 from domain.approvals import messages
+from domain.approvals.checks import ChecklistLine, checklist
+from domain.approvals.clocks import SlaState, sla_state
 from domain.approvals.models import (
     Application,
     ClockPause,
@@ -19,14 +21,7 @@ from domain.approvals.models import (
     TimelineEntry,
 )
 from domain.approvals.reviews import task_sla
-from domain.approvals.rules import (
-    APPLICATION_STATUS_LABELS,
-    TASK_STATUS_LABELS,
-    ChecklistLine,
-    SlaState,
-    checklist,
-    sla_state,
-)
+from domain.approvals.rules import APPLICATION_STATUS_LABELS, TASK_STATUS_LABELS
 from domain.approvals.services import ApprovalsEnv, current_materials, shanghai_iso, stage_of, stored
 
 

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from domain.approvals import reviews, services
+from domain.approvals.checks import ApplicationRejected
+from domain.approvals.clocks import SlaState
 from domain.approvals.models import Application, CorrectionNotice, Material, ReviewTask
-from domain.approvals.rules import ApplicationRejected, ApplicationStatus, SlaState, TaskDecision, TaskStatus
+from domain.approvals.rules import ApplicationStatus, TaskDecision, TaskStatus
 from domain.calendar.rules import SHANGHAI
 from domain.errors import Conflict, NotFound
 from domain.notifications.models import OutboxMessage

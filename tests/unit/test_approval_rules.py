@@ -9,27 +9,20 @@ import pytest
 
 from domain.accounts.rules import Department
 from domain.approvals.catalogue import CatalogueInvalid, load_catalogue, parse_catalogue
+from domain.approvals.checks import StoredMaterial, checklist, clean_fields, field_problems, submit_problems
+from domain.approvals.clocks import SlaState, due_at, paused_working_days, sla_state
 from domain.approvals.inspection import FileFacts, upload_problems
 from domain.approvals.rules import (
     ApplicationStatus,
     CorrectionRequest,
-    SlaState,
-    StoredMaterial,
     TaskDecision,
     TaskStatus,
-    checklist,
-    clean_fields,
     consolidate,
-    due_at,
-    field_problems,
     format_application_code,
     is_application_code,
     next_application_status,
     next_task_status,
     outcome_of,
-    paused_working_days,
-    sla_state,
-    submit_problems,
 )
 from domain.calendar.rules import SHANGHAI, WorkingCalendar
 from domain.errors import Conflict
