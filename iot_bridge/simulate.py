@@ -129,6 +129,44 @@ class Plan:
             step += 1
 
 
+class _Outlet:
+    """Where readings go: dust frames over HJ 212 TCP when that is connected, the rest over MQTT."""
+
+    def __init__(
+        self,
+        client: aiomqtt.Client,
+        *,
+        root: str,
+        tcp_writer: asyncio.StreamWriter | None,
+        max_in_flight: int,
+    ) -> None:
+        self._client = client
+        self._root = root
+        self._tcp_writer = tcp_writer
+        self._gate = asyncio.Semaphore(max_in_flight)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def send(self, device: DeviceInfo, values: dict[str, float], *, at: dt.datetime) -> None:
+        if self._tcp_writer is not None and device.device_type == "dust":
+            self._tcp_writer.write(hj212_frame(device, values, at=at))
+            return
+        await self._gate.acquire()
+        task = asyncio.create_task(
+            self._publish(telemetry_topic(self._root, device), json_payload(values, at=at))
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _publish(self, topic: str, payload: bytes) -> None:
+        try:
+            await self._client.publish(topic, payload, qos=1)
+        finally:
+            self._gate.release()
+
+    async def drain(self) -> None:
+        await asyncio.gather(*self._tasks)
+
+
 async def publish_plan(
     plan: Plan,
     *,
@@ -143,9 +181,6 @@ async def publish_plan(
     """Publish at ``rate`` messages/s for ``duration_s``; returns the number sent. aiomqtt warns above
     10 concurrent publishes, so in-flight publishes are bounded by a semaphore."""
     target = MqttTarget.from_url(mqtt_url)
-    sent = 0
-    gate = asyncio.Semaphore(max_in_flight)
-    tasks: set[asyncio.Task[None]] = set()
     tcp_writer: asyncio.StreamWriter | None = None
     if hj212 is not None:
         _reader, tcp_writer = await asyncio.open_connection(*hj212)
@@ -158,37 +193,40 @@ async def publish_plan(
         password=target.password,
         protocol=aiomqtt.ProtocolVersion.V311,  # the embedded broker speaks 3.1.1 only
     ) as client:
-
-        async def publish(topic: str, payload: bytes) -> None:
-            try:
-                await client.publish(topic, payload, qos=1)
-            finally:
-                gate.release()
-
-        for _step, batch in plan.rounds():
-            for device, at, values in batch:
-                if time.monotonic() >= deadline or (max_messages is not None and sent >= max_messages):
-                    deadline = 0.0
-                    break
-                if tcp_writer is not None and device.device_type == "dust":
-                    tcp_writer.write(hj212_frame(device, values, at=at))
-                else:
-                    await gate.acquire()
-                    task = asyncio.create_task(
-                        publish(telemetry_topic(root, device), json_payload(values, at=at))
-                    )
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-                sent += 1
-                ahead = sent / rate - (time.monotonic() - began)
-                if ahead > 0:
-                    await asyncio.sleep(ahead)
-            if time.monotonic() >= deadline:
-                break
-        await asyncio.gather(*tasks)
+        outlet = _Outlet(client, root=root, tcp_writer=tcp_writer, max_in_flight=max_in_flight)
+        sent = await _paced_rounds(
+            plan, outlet, rate=rate, began=began, deadline=deadline, max_messages=max_messages
+        )
+        await outlet.drain()
     if tcp_writer is not None:
         await tcp_writer.drain()
         tcp_writer.close()
+    return sent
+
+
+async def _paced_rounds(
+    plan: Plan,
+    outlet: _Outlet,
+    *,
+    rate: float,
+    began: float,
+    deadline: float,
+    max_messages: int | None,
+) -> int:
+    """Send the plan's rounds at ``rate`` until the deadline or ``max_messages``; returns the count."""
+    sent = 0
+    for _step, batch in plan.rounds():
+        for device, at, values in batch:
+            if time.monotonic() >= deadline or (max_messages is not None and sent >= max_messages):
+                deadline = 0.0
+                break
+            await outlet.send(device, values, at=at)
+            sent += 1
+            ahead = sent / rate - (time.monotonic() - began)
+            if ahead > 0:
+                await asyncio.sleep(ahead)
+        if time.monotonic() >= deadline:
+            break
     return sent
 
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nlu.interface import FALLBACK_INTENT, Entity, NluEngine
+from nlu.interface import FALLBACK_INTENT, Entity, NluEngine, ParseResult
 from nlu.training_data import Annotation, Example
 
 _VALUE_CHECKED = ("nuisance_type", "incident_type", "project_code", "ticket_id", "application_id")
@@ -70,79 +70,118 @@ def _match(gold: Sequence[Annotation], predicted: Sequence[Entity], *, strict: b
     return pairs
 
 
-async def evaluate(engine: NluEngine, examples: Sequence[Example]) -> Report:
-    gold_intents: list[str] = []
-    predicted_intents: list[str] = []
-    entity_counts: Counter[str] = Counter()
-    errors: list[dict[str, Any]] = []
-    value_checked = value_agreed = 0
-    for example in examples:
-        result = await engine.parse(example.text)
-        gold_intents.append(example.intent)
-        predicted_intents.append(result.intent)
+def _error_row(example: Example, result: ParseResult) -> dict[str, Any]:
+    return {
+        "text": example.text,
+        "intent": example.intent,
+        "predicted": result.intent,
+        "confidence": round(result.confidence, 4),
+        "gold_entities": [(a.entity, a.text) for a in example.entities],
+        "predicted_entities": [(e.entity, e.text, e.value) for e in result.entities],
+    }
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Running counts over the parsed examples: intents in order, entity counts, misparsed examples."""
+
+    gold_intents: list[str] = field(default_factory=list)
+    predicted_intents: list[str] = field(default_factory=list)
+    entity_counts: Counter[str] = field(default_factory=Counter)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    value_checked: int = 0
+    value_agreed: int = 0
+
+    def add(self, example: Example, result: ParseResult) -> None:
+        self.gold_intents.append(example.intent)
+        self.predicted_intents.append(result.intent)
         pairs = _match(example.entities, result.entities, strict=False)
         strict_pairs = _match(example.entities, result.entities, strict=True)
-        entity_counts["tp"] += len(pairs)
-        entity_counts["tp_strict"] += len(strict_pairs)
-        entity_counts["predicted"] += len(result.entities)
-        entity_counts["gold"] += len(example.entities)
-        for annotation in example.entities:
-            entity_counts[f"gold:{annotation.entity}"] += 1
-        for entity in result.entities:
-            entity_counts[f"predicted:{entity.entity}"] += 1
-        for g_index, p_index in pairs:
-            annotation = example.entities[g_index]
-            entity_counts[f"tp:{annotation.entity}"] += 1
-            if annotation.entity in _VALUE_CHECKED:
-                value_checked += 1
-                value_agreed += int(
-                    str(result.entities[p_index].value).upper() == str(annotation.value).upper()
-                )
+        self._count_entities(example, result, pairs=pairs, strict_pairs=strict_pairs)
         if (
             result.intent != example.intent
             or len(pairs) != len(example.entities)
             or len(pairs) != len(result.entities)
         ):
-            errors.append(
-                {
-                    "text": example.text,
-                    "intent": example.intent,
-                    "predicted": result.intent,
-                    "confidence": round(result.confidence, 4),
-                    "gold_entities": [(a.entity, a.text) for a in example.entities],
-                    "predicted_entities": [(e.entity, e.text, e.value) for e in result.entities],
-                }
-            )
+            self.errors.append(_error_row(example, result))
+
+    def _count_entities(
+        self,
+        example: Example,
+        result: ParseResult,
+        *,
+        pairs: list[tuple[int, int]],
+        strict_pairs: list[tuple[int, int]],
+    ) -> None:
+        counts = self.entity_counts
+        counts["tp"] += len(pairs)
+        counts["tp_strict"] += len(strict_pairs)
+        counts["predicted"] += len(result.entities)
+        counts["gold"] += len(example.entities)
+        for annotation in example.entities:
+            counts[f"gold:{annotation.entity}"] += 1
+        for entity in result.entities:
+            counts[f"predicted:{entity.entity}"] += 1
+        for g_index, p_index in pairs:
+            annotation = example.entities[g_index]
+            counts[f"tp:{annotation.entity}"] += 1
+            if annotation.entity in _VALUE_CHECKED:
+                self.value_checked += 1
+                self.value_agreed += int(
+                    str(result.entities[p_index].value).upper() == str(annotation.value).upper()
+                )
+
+
+def _confusion(gold_intents: list[str], predicted_intents: list[str]) -> tuple[list[str], list[list[int]]]:
+    """The labels (the fallback last) and the gold-by-predicted count matrix in that order."""
     labels = sorted(set(gold_intents) | set(predicted_intents), key=lambda x: (x == FALLBACK_INTENT, x))
     position = {label: index for index, label in enumerate(labels)}
     confusion = [[0] * len(labels) for _ in labels]
     for gold, predicted in zip(gold_intents, predicted_intents, strict=True):
         confusion[position[gold]][position[predicted]] += 1
+    return labels, confusion
+
+
+def _intent_scores(gold_intents: list[str], predicted_intents: list[str]) -> dict[str, Scores]:
     intents = {}
     for label in sorted(set(gold_intents)):
         true_positive = sum(
             1 for g, p in zip(gold_intents, predicted_intents, strict=True) if g == p == label
         )
         intents[label] = _scores(true_positive, predicted_intents.count(label), gold_intents.count(label))
-    entity_types = {
+    return intents
+
+
+def _entity_type_scores(entity_counts: Counter[str]) -> dict[str, Scores]:
+    return {
         name: _scores(
             entity_counts[f"tp:{name}"], entity_counts[f"predicted:{name}"], entity_counts[f"gold:{name}"]
         )
         for name in sorted({key.split(":", 1)[1] for key in entity_counts if key.startswith("gold:")})
     }
+
+
+async def evaluate(engine: NluEngine, examples: Sequence[Example]) -> Report:
+    tally = _Tally()
+    for example in examples:
+        tally.add(example, await engine.parse(example.text))
+    gold_intents, predicted_intents = tally.gold_intents, tally.predicted_intents
+    labels, confusion = _confusion(gold_intents, predicted_intents)
+    intents = _intent_scores(gold_intents, predicted_intents)
+    counts = tally.entity_counts
     correct = sum(1 for g, p in zip(gold_intents, predicted_intents, strict=True) if g == p)
     return Report(
         examples=len(examples),
         accuracy=round(correct / len(examples), 4) if examples else 0.0,
         intents=intents,
         macro_f1=round(sum(s.f1 for s in intents.values()) / len(intents), 4) if intents else 0.0,
-        entity=_scores(entity_counts["tp"], entity_counts["predicted"], entity_counts["gold"]),
-        entity_strict=_scores(entity_counts["tp_strict"], entity_counts["predicted"], entity_counts["gold"]),
-        entity_types=entity_types,
-        value_agreement=round(value_agreed / value_checked, 4) if value_checked else 1.0,
+        entity=_scores(counts["tp"], counts["predicted"], counts["gold"]),
+        entity_strict=_scores(counts["tp_strict"], counts["predicted"], counts["gold"]),
+        entity_types=_entity_type_scores(counts),
+        value_agreement=round(tally.value_agreed / tally.value_checked, 4) if tally.value_checked else 1.0,
         labels=labels,
         confusion=confusion,
-        errors=errors,
+        errors=tally.errors,
     )
 
 

@@ -57,24 +57,8 @@ class AlarmOutcome:
             log.info("camera %s violation within the shared cooldown, not raised again", camera.code)
             return None
         try:
-            jpeg = await asyncio.to_thread(
-                render_evidence, image, detections, camera_code=camera.code, camera_name=camera.name, at=at
-            )
-            evidence_ref = await self._media.put(jpeg, content_type="image/jpeg")
-            alarm_id = await alerts.raise_alarm(
-                bus=self._bus,
-                source=f"camera:{camera.code}",
-                alarm_type=ALARM_TYPE_NO_HARDHAT,
-                severity=SEVERITY,
-                site_code=camera.site_code,
-                value=round(violation.median_score, 3),
-                limit=self._threshold,
-                message=NO_HARDHAT_MESSAGE.format(
-                    camera=camera.name or camera.code, frames=violation.frames, score=violation.median_score
-                ),
-                at=at,
-                evidence_ref=evidence_ref,
-            )
+            evidence_ref = await self._store_evidence(camera, detections, image=image, at=at)
+            alarm_id = await self._raise(camera, violation, evidence_ref=evidence_ref, at=at)
         except Exception:
             # The alarm failed: let the next confirmation try again instead of cooling down (at worst
             # it updates the same active alarm). A cancellation keeps the cooldown: the worker is
@@ -90,3 +74,35 @@ class AlarmOutcome:
             evidence_ref,
         )
         return alarm_id
+
+    async def _store_evidence(
+        self,
+        camera: CameraInfo,
+        detections: Sequence[Detection],
+        *,
+        image: npt.NDArray[np.uint8],
+        at: dt.datetime,
+    ) -> str:
+        """The annotated frame as a JPEG in the media store (drawn off the event loop); returns its ref."""
+        jpeg = await asyncio.to_thread(
+            render_evidence, image, detections, camera_code=camera.code, camera_name=camera.name, at=at
+        )
+        return await self._media.put(jpeg, content_type="image/jpeg")
+
+    async def _raise(
+        self, camera: CameraInfo, violation: Violation, *, evidence_ref: str, at: dt.datetime
+    ) -> int:
+        return await alerts.raise_alarm(
+            bus=self._bus,
+            source=f"camera:{camera.code}",
+            alarm_type=ALARM_TYPE_NO_HARDHAT,
+            severity=SEVERITY,
+            site_code=camera.site_code,
+            value=round(violation.median_score, 3),
+            limit=self._threshold,
+            message=NO_HARDHAT_MESSAGE.format(
+                camera=camera.name or camera.code, frames=violation.frames, score=violation.median_score
+            ),
+            at=at,
+            evidence_ref=evidence_ref,
+        )

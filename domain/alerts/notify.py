@@ -51,28 +51,7 @@ async def notify_managers(alarm: Alarm, *, created: bool, severity_rose: bool, n
     )
     if not claimed:
         return
-    fields = {
-        "severity": messages.SEVERITY_LABELS.get(alarm.severity.value, alarm.severity.value),
-        "site": alarm.site_code,
-        "label": messages.label_of(alarm.alarm_type),
-        "value": messages.format_number(alarm.value),
-        "limit": messages.format_number(alarm.limit),
-        "time": _local_time(alarm.last_seen_at),
-        "count": str(pending),
-    }
-    text = (messages.DIGEST_TEXT if decision.digest else messages.ALARM_TEXT).format(**fields)
-    template = TemplateContent(
-        template_key="alarm",
-        data={
-            "site": fields["site"],
-            "alarm_type": fields["label"],
-            "value": fields["value"],
-            "limit": fields["limit"],
-            "time": fields["time"],
-            "severity": fields["severity"],
-        },
-        url=f"/pages/alerts/detail?id={alarm.id}",
-    )
+    text, template = _compose(alarm, pending=pending, digest=decision.digest)
     for openid in recipients:
         await notifications.enqueue(
             recipient_openid=openid,
@@ -86,6 +65,33 @@ async def notify_managers(alarm: Alarm, *, created: bool, severity_rose: bool, n
     await AlarmEvent.create(
         alarm_id=alarm.id, kind="notified", at=now, note="digest" if decision.digest else ""
     )
+
+
+def _compose(alarm: Alarm, *, pending: int, digest: bool) -> tuple[str, TemplateContent]:
+    """The text (a custom message, or the digest of ``pending`` repeats) and the template form."""
+    fields = {
+        "severity": messages.SEVERITY_LABELS.get(alarm.severity.value, alarm.severity.value),
+        "site": alarm.site_code,
+        "label": messages.label_of(alarm.alarm_type),
+        "value": messages.format_number(alarm.value),
+        "limit": messages.format_number(alarm.limit),
+        "time": _local_time(alarm.last_seen_at),
+        "count": str(pending),
+    }
+    text = (messages.DIGEST_TEXT if digest else messages.ALARM_TEXT).format(**fields)
+    template = TemplateContent(
+        template_key="alarm",
+        data={
+            "site": fields["site"],
+            "alarm_type": fields["label"],
+            "value": fields["value"],
+            "limit": fields["limit"],
+            "time": fields["time"],
+            "severity": fields["severity"],
+        },
+        url=f"/pages/alerts/detail?id={alarm.id}",
+    )
+    return text, template
 
 
 async def duty_openids(configured: list[str]) -> list[str]:

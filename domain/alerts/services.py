@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -49,6 +50,18 @@ async def project_code_of(site_code: str) -> str:
     return _project_of_site[site_code]
 
 
+@dataclass(frozen=True, slots=True)
+class _Report:
+    """What one report of the condition brings, whether it creates the alarm or updates it."""
+
+    level: Severity
+    value: float | None
+    limit: float | None
+    message: str
+    at: dt.datetime
+    evidence_ref: str | None
+
+
 async def raise_alarm(
     *,
     bus: EventBus,
@@ -70,82 +83,82 @@ async def raise_alarm(
     level = parse_severity(severity)
     if not source or not alarm_type or not site_code:
         raise ValidationFailed("source, alarm_type and site_code are required", code="invalid_alarm")
+    report = _Report(level, value, limit, message, at, evidence_ref)
     key = active_key(source, alarm_type)
     for _attempt in range(MAX_ATTEMPTS):
         existing = await Alarm.filter(active_key=key).first()
         if existing is not None:
-            return await _update(
-                existing,
-                level=level,
-                value=value,
-                limit=limit,
-                message=message,
-                at=at,
-                evidence_ref=evidence_ref,
-            )
-        try:
-            alarm = await Alarm.create(
-                source=source,
-                alarm_type=alarm_type,
-                active_key=key,
-                severity=level,
-                site_code=site_code,
-                project_code=await project_code_of(site_code),
-                value=value,
-                limit=limit,
-                peak_value=value,
-                message=message[:300],
-                evidence_ref=evidence_ref,
-                raised_at=at,
-                last_seen_at=at,
-            )
-        except IntegrityError:
+            return await _update(existing, report)
+        alarm = await _create(key, source=source, alarm_type=alarm_type, site_code=site_code, report=report)
+        if alarm is None:
             continue  # another reading created it a moment ago: update that one
-        await AlarmEvent.create(alarm_id=alarm.id, kind="raised", at=at, value=value, note=message[:300])
-        await domain_events.publish(
-            bus,
-            events.alarm_raised(
-                alarm_id=alarm.id,
-                site_code=site_code,
-                alarm_type=alarm_type,
-                source=source,
-                severity=level.value,
-                at=at,
-            ),
-        )
-        await notify.notify_managers(alarm, created=True, severity_rose=False, now=at)
-        if alarm_type != REPEATED_TYPE:
-            await _check_repeated(bus, alarm, at=at)
+        await _announce_raised(bus, alarm, report)
         return alarm.id
     raise RuntimeError(f"could not create or update alarm {key} after {MAX_ATTEMPTS} attempts")
 
 
-async def _update(
-    alarm: Alarm,
-    *,
-    level: Severity,
-    value: float | None,
-    limit: float | None,
-    message: str,
-    at: dt.datetime,
-    evidence_ref: str | None,
-) -> int:
-    severity = higher(alarm.severity, level)
+async def _create(key: str, *, source: str, alarm_type: str, site_code: str, report: _Report) -> Alarm | None:
+    """The insert half of the race; None when another reading's insert won the ``active_key``."""
+    try:
+        return await Alarm.create(
+            source=source,
+            alarm_type=alarm_type,
+            active_key=key,
+            severity=report.level,
+            site_code=site_code,
+            project_code=await project_code_of(site_code),
+            value=report.value,
+            limit=report.limit,
+            peak_value=report.value,
+            message=report.message[:300],
+            evidence_ref=report.evidence_ref,
+            raised_at=report.at,
+            last_seen_at=report.at,
+        )
+    except IntegrityError:
+        return None
+
+
+async def _announce_raised(bus: EventBus, alarm: Alarm, report: _Report) -> None:
+    """A new alarm: its timeline, the event, the managers, and the repeated-violation check."""
+    at = report.at
+    await AlarmEvent.create(
+        alarm_id=alarm.id, kind="raised", at=at, value=report.value, note=report.message[:300]
+    )
+    await domain_events.publish(
+        bus,
+        events.alarm_raised(
+            alarm_id=alarm.id,
+            site_code=alarm.site_code,
+            alarm_type=alarm.alarm_type,
+            source=alarm.source,
+            severity=report.level.value,
+            at=at,
+        ),
+    )
+    await notify.notify_managers(alarm, created=True, severity_rose=False, now=at)
+    if alarm.alarm_type != REPEATED_TYPE:
+        await _check_repeated(bus, alarm, at=at)
+
+
+async def _update(alarm: Alarm, report: _Report) -> int:
+    severity = higher(alarm.severity, report.level)
     severity_rose = SEVERITY_RANK[severity] > SEVERITY_RANK[alarm.severity]
     changes: dict[str, object] = {
         "severity": severity,
-        "value": value,
-        "limit": limit,
-        "message": message[:300],
-        "last_seen_at": at,
+        "value": report.value,
+        "limit": report.limit,
+        "message": report.message[:300],
+        "last_seen_at": report.at,
         "update_count": F("update_count") + 1,
     }
-    if evidence_ref:
-        changes["evidence_ref"] = evidence_ref
+    if report.evidence_ref:
+        changes["evidence_ref"] = report.evidence_ref
     updated = await Alarm.filter(id=alarm.id, active_key__isnull=False).update(**changes)
     if not updated:
         log.info("alarm %s closed while being updated", alarm.id)
         return alarm.id
+    value = report.value
     if value is not None:
         # Conditional, so concurrent updates can only raise the peak, never lower it.
         await Alarm.filter(Q(peak_value__isnull=True) | Q(peak_value__lt=value), id=alarm.id).update(
@@ -154,12 +167,12 @@ async def _update(
     await AlarmEvent.create(
         alarm_id=alarm.id,
         kind="updated",
-        at=at,
+        at=report.at,
         value=value,
         note=f"severity={severity.value}" if severity_rose else "",
     )
     await alarm.refresh_from_db()
-    await notify.notify_managers(alarm, created=False, severity_rose=severity_rose, now=at)
+    await notify.notify_managers(alarm, created=False, severity_rose=severity_rose, now=report.at)
     return alarm.id
 
 

@@ -168,31 +168,50 @@ async def _send(
     app: SubscribeApp | None,
     now: dt.datetime,
 ) -> str:
-    openid = message.recipient_openid
     if channel is Channel.CUSTOM:
-        parts = split_text(message.text)[message.parts_sent :]
-        if not await services.use_custom_slots(openid, len(parts), now=now):
-            raise _Refused
-        for index, part in enumerate(parts):
-            try:
-                await sender.send_custom_text(openid, part)
-            except DeliveryTransient:
-                await services.return_custom_slots(openid, len(parts) - index)
-                raise
-            message.parts_sent += 1
-            await OutboxMessage.filter(id=message.id).update(parts_sent=message.parts_sent)
+        await _send_custom(message, sender, now=now)
         return ""
     assert spec is not None  # choose_channel offers these only with a usable template
     if channel is Channel.TEMPLATE:
         # client_msg_id = the outbox id: a retry after a timeout cannot deliver twice (10 min dedup).
         return await sender.send_template(
-            openid,
+            message.recipient_openid,
             template_id=spec.template_id,
             data=values,
             url=message.template_url,
             client_msg_id=str(message.id),
         )
     assert app is not None
+    await _send_subscribe(message, sender, values=values, spec=spec, app=app)
+    return ""
+
+
+async def _send_custom(message: OutboxMessage, sender: Sender, *, now: dt.datetime) -> None:
+    """The parts not yet sent, each counted against the user's window as it goes out."""
+    openid = message.recipient_openid
+    parts = split_text(message.text)[message.parts_sent :]
+    if not await services.use_custom_slots(openid, len(parts), now=now):
+        raise _Refused
+    for index, part in enumerate(parts):
+        try:
+            await sender.send_custom_text(openid, part)
+        except DeliveryTransient:
+            await services.return_custom_slots(openid, len(parts) - index)
+            raise
+        message.parts_sent += 1
+        await OutboxMessage.filter(id=message.id).update(parts_sent=message.parts_sent)
+
+
+async def _send_subscribe(
+    message: OutboxMessage,
+    sender: Sender,
+    *,
+    values: dict[str, str],
+    spec: TemplateSpec,
+    app: SubscribeApp,
+) -> None:
+    """Spends one subscribe credit, given back when the platform never counted the send."""
+    openid = message.recipient_openid
     if not await services.take_subscribe_credit(openid, spec.key, app):
         raise _Refused
     try:
@@ -206,7 +225,6 @@ async def _send(
     except DeliveryTransient:
         await services.return_subscribe_credit(openid, spec.key, app)
         raise
-    return ""
 
 
 async def _on_rejected(

@@ -110,7 +110,26 @@ async def enqueue(
     existing = await OutboxMessage.get_or_none(idempotency_key=idempotency_key)
     if existing is not None:
         return existing.id
-    at = now or _utcnow()
+    return await _insert(
+        recipient_openid=recipient_openid,
+        text=text,
+        idempotency_key=idempotency_key,
+        category=category,
+        template=template,
+        at=now or _utcnow(),
+    )
+
+
+async def _insert(
+    *,
+    recipient_openid: str,
+    text: str,
+    idempotency_key: str,
+    category: str,
+    template: TemplateContent | None,
+    at: dt.datetime,
+) -> int:
+    """The insert half of ``enqueue``'s race on the unique key: the loser returns the winner's id."""
     try:
         # A savepoint when the caller is inside a transaction, so a lost race does not abort theirs.
         async with in_transaction():
