@@ -45,10 +45,15 @@ async def notify_managers(alarm: Alarm, *, created: bool, severity_rose: bool, n
     recipients = await bound_openids(alarm.site_code)
     if not recipients:
         return  # nobody bound yet: the first manager to bind sees it in the list
-    # Claim this notification round atomically: of two concurrent updates only one sends.
-    claimed = await Alarm.filter(id=alarm.id, notified_update_count=alarm.notified_update_count).update(
-        notified_at=now, notified_update_count=alarm.update_count
-    )
+    # Claim this notification round atomically: of two concurrent raises or updates only one sends.
+    # The round is what this caller saw: the count and the time of the last notification. The time
+    # matters for the first round, where the creator and an update both see count 0 and no notice.
+    round_seen = Alarm.filter(id=alarm.id, notified_update_count=alarm.notified_update_count)
+    if alarm.notified_at is None:
+        round_seen = round_seen.filter(notified_at__isnull=True)
+    else:
+        round_seen = round_seen.filter(notified_at=alarm.notified_at)
+    claimed = await round_seen.update(notified_at=now, notified_update_count=alarm.update_count)
     if not claimed:
         return
     text, template = _compose(alarm, pending=pending, digest=decision.digest)

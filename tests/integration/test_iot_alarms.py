@@ -59,6 +59,23 @@ async def test_concurrent_raises_make_exactly_one_alarm(database: str, outbox: E
     assert outbox.calls[0]["template"].template_key == "alarm"
 
 
+async def test_an_update_that_saw_the_alarm_before_its_first_notice_does_not_notify_again(
+    database: str, outbox: EnqueueRecorder
+) -> None:
+    """The race CI once hit: the creator claims the first notice (count 0 stays 0) while a concurrent
+    update had already read the alarm as 'never notified'. Only one of them may send."""
+    await _bound_site()
+    alarm_id = await _raise(MemoryEventBus(), value=160, at=T0)
+    assert len(outbox.calls) == 1
+    seen_before_the_notice = await Alarm.get(id=alarm_id)
+    seen_before_the_notice.notified_at = None
+    seen_before_the_notice.update_count = 1
+    await notify.notify_managers(
+        seen_before_the_notice, created=False, severity_rose=False, now=T0 + dt.timedelta(seconds=1)
+    )
+    assert len(outbox.calls) == 1
+
+
 async def test_repeats_are_digested_after_the_cooldown_and_severity_rise_is_told(
     database: str, outbox: EnqueueRecorder
 ) -> None:
