@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import yaml
 
 from domain.projects.models import Device, Enterprise, Project, Site
 from domain.projects.rules import DeviceType, ProjectKind, ProjectStage
+from iot_bridge.bridge import Bridge
 
 
 @dataclass
@@ -82,3 +84,18 @@ async def wait_for(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+@contextlib.asynccontextmanager
+async def running(bridge: Bridge) -> AsyncIterator[Bridge]:
+    """The bridge's task, once it is ready and (with MQTT) connected; cancelled on the way out."""
+    task = asyncio.create_task(bridge.run())
+    try:
+        await asyncio.wait_for(bridge.ready.wait(), 10)
+        if bridge.mqtt is not None:
+            await asyncio.wait_for(bridge.mqtt.connected.wait(), 10)
+        yield bridge
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

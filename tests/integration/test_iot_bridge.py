@@ -5,12 +5,10 @@ reconnects after its connection drops; two bridges on one shared subscription ma
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,7 +24,7 @@ from iot_bridge.bridge import Bridge, BridgeOptions
 from iot_bridge.hj212 import FrameReader, decode_frame
 from iot_bridge.mqtt import MqttTarget
 from iot_bridge.simulate import hj212_frame, json_payload, telemetry_topic, values_for
-from tests.integration.iot_helpers import EnqueueRecorder, fast_rules, make_site, wait_for
+from tests.integration.iot_helpers import EnqueueRecorder, fast_rules, make_site, running, wait_for
 
 MANAGER = "oManager000000000001"
 SITE = "WL-2026-0031-S1"
@@ -39,20 +37,6 @@ def mqtt_url() -> str:
     if not url:
         pytest.skip("MQTT_URL is not set: MQTT integration run skipped")
     return url
-
-
-@contextlib.asynccontextmanager
-async def running(bridge: Bridge) -> AsyncIterator[Bridge]:
-    task = asyncio.create_task(bridge.run())
-    try:
-        await asyncio.wait_for(bridge.ready.wait(), 10)
-        if bridge.mqtt is not None:
-            await asyncio.wait_for(bridge.mqtt.connected.wait(), 10)
-        yield bridge
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 def options(tmp_path: Path, mqtt_url: str, root: str, **overrides: object) -> BridgeOptions:

@@ -16,11 +16,9 @@ has exactly one alarm.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import shutil
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiomqtt
@@ -33,7 +31,7 @@ from domain.alerts.readings import DeviceInfo
 from iot_bridge.bridge import Bridge, BridgeOptions
 from iot_bridge.mqtt import MqttIngest, MqttTarget
 from iot_bridge.simulate import json_payload, telemetry_topic
-from tests.integration.iot_helpers import RULES, EnqueueRecorder, make_site, wait_for
+from tests.integration.iot_helpers import RULES, EnqueueRecorder, make_site, running, wait_for
 from tests.integration.private_broker import PrivateBroker, private_broker
 
 pytestmark = pytest.mark.skipif(shutil.which("mosquitto") is None, reason="mosquitto is not installed")
@@ -96,20 +94,6 @@ class Devices:
             except aiomqtt.MqttError:
                 self.retries += 1
                 await asyncio.sleep(0.2)
-
-
-@contextlib.asynccontextmanager
-async def running(bridge: Bridge) -> AsyncIterator[Bridge]:
-    task = asyncio.create_task(bridge.run())
-    try:
-        await asyncio.wait_for(bridge.ready.wait(), 10)
-        assert bridge.mqtt is not None
-        await asyncio.wait_for(bridge.mqtt.connected.wait(), 10)
-        yield bridge
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 class SlowIngest(MqttIngest):
