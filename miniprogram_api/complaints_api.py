@@ -23,10 +23,10 @@ from domain.complaints.rules import Action, State, parse_rating
 from domain.complaints.sla import SlaStatus
 from domain.errors import NotFound, ValidationFailed
 from miniprogram_api.auth import current, json_body, require
-from miniprogram_api.complaints_params import body_text, enum_arg, location, parse_time, request_fields
+from miniprogram_api.complaints_params import body_text, location, parse_time, request_fields
 from miniprogram_api.context import media_of, settings_of
 from miniprogram_api.openapi_errors import error_responses
-from miniprogram_api.params import int_arg, text_arg
+from miniprogram_api.params import enum_arg, int_arg, text_arg
 
 complaints = Blueprint("complaints", url_prefix="/api/v1")
 

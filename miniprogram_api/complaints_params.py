@@ -11,11 +11,8 @@ from zoneinfo import ZoneInfo
 from sanic import Request
 
 from domain.complaints.coordinates import gcj02_to_wgs84
-from domain.complaints.rules import State
-from domain.complaints.sla import SlaStatus
 from domain.errors import ValidationFailed
 from miniprogram_api.auth import json_body
-from miniprogram_api.params import text_arg
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -79,14 +76,3 @@ def request_fields(request: Request) -> dict[str, Any]:
         form: Any = request.form or {}
         return {key: form.get(key) for key in form}
     return json_body(request)
-
-
-def enum_arg(request: Request, name: str, enum: type[State] | type[SlaStatus]) -> Any:
-    raw = text_arg(request, name, max_length=16)
-    if not raw:
-        return None
-    try:
-        return enum(raw)
-    except ValueError as error:
-        options = "|".join(member.value for member in enum)
-        raise ValidationFailed(f"{name} must be one of {options}", code="invalid_parameter") from error

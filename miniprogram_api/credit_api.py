@@ -20,7 +20,7 @@ from miniprogram_api.auth import current, json_body, require
 from miniprogram_api.context import media_of, settings_of
 from miniprogram_api.credit_params import as_of_arg, choice, db_id, note_field, parse_subject_kind
 from miniprogram_api.openapi_errors import error_responses
-from miniprogram_api.params import int_arg, text_arg
+from miniprogram_api.params import enum_arg, int_arg, text_arg
 
 credit = Blueprint("credit", url_prefix="/api/v1/credit")
 
@@ -225,15 +225,8 @@ async def import_records(request: Request) -> HTTPResponse:
 @error_responses(400, 403)
 @require(Role.STAFF)
 async def list_records(request: Request) -> HTTPResponse:
-    raw_status = text_arg(request, "status", max_length=16)
-    try:
-        status = RecordStatus(raw_status) if raw_status else None
-    except ValueError as error:
-        raise ValidationFailed(
-            "status must be pending|effective|rejected|revoked", code="invalid_parameter"
-        ) from error
     page = await queries.list_records(
-        status=status,
+        status=enum_arg(request, "status", RecordStatus),
         page=int_arg(request, "page", default=1, low=1, high=100_000),
         page_size=int_arg(request, "page_size", default=20, low=1, high=queries.MAX_PAGE_SIZE),
     )
@@ -275,13 +268,8 @@ async def review_record(request: Request, record_id: int) -> HTTPResponse:
 @error_responses(400, 403)
 @require(Role.STAFF)
 async def list_appeals(request: Request) -> HTTPResponse:
-    raw_status = text_arg(request, "status", max_length=16)
-    try:
-        status = AppealStatus(raw_status) if raw_status else None
-    except ValueError as error:
-        raise ValidationFailed("status must be filed|upheld|dismissed", code="invalid_parameter") from error
     page = await queries.list_appeals(
-        status=status,
+        status=enum_arg(request, "status", AppealStatus),
         page=int_arg(request, "page", default=1, low=1, high=100_000),
         page_size=int_arg(request, "page_size", default=20, low=1, high=queries.MAX_PAGE_SIZE),
     )

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+from enum import StrEnum
+from typing import TypeVar
 
 from sanic import Request
 
 from domain.errors import ValidationFailed
+
+Choice = TypeVar("Choice", bound=StrEnum)
 
 
 def text_arg(request: Request, name: str, *, max_length: int = 64) -> str:
@@ -80,3 +84,15 @@ def body_text(body: dict[str, object], name: str, *, max_length: int, required: 
     if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
         raise ValidationFailed(f"{name} contains control characters", code="invalid_parameter")
     return value
+
+
+def enum_arg(request: Request, name: str, enum: type[Choice]) -> Choice | None:
+    """An optional query filter that must be one of ``enum``'s values (400 listing them otherwise)."""
+    raw = text_arg(request, name, max_length=16)
+    if not raw:
+        return None
+    try:
+        return enum(raw)
+    except ValueError as error:
+        options = "|".join(member.value for member in enum)
+        raise ValidationFailed(f"{name} must be one of {options}", code="invalid_parameter") from error
