@@ -8,21 +8,14 @@ import io
 import warnings
 from dataclasses import dataclass
 
+import filetype
 from PIL import Image
 
 from domain.errors import ValidationFailed
 
-_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"\xff\xd8\xff", "jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "png"),
-    (b"%PDF-", "pdf"),
-    (b"AC10", "dwg"),
-    (b"PK\x03\x04", "zip"),
-    (b"GIF87a", "gif"),
-    (b"GIF89a", "gif"),
-    (b"MZ", "exe"),
-    (b"\x7fELF", "elf"),
-)
+# filetype names kinds by extension; the callers speak of kinds. OOXML (xlsx, docx, pptx) is a ZIP
+# container, and callers that accept spreadsheets check for "zip" and open it themselves.
+_KIND_BY_EXTENSION = {"jpg": "jpeg", "xlsx": "zip", "docx": "zip", "pptx": "zip"}
 CONTENT_TYPES = {
     "jpeg": "image/jpeg",
     "png": "image/png",
@@ -50,10 +43,12 @@ def _looks_like_dxf(head: bytes) -> bool:
 
 
 def sniff_type(data: bytes) -> str | None:
-    """The file kind from its first bytes: jpeg, png, pdf, dwg, dxf, zip, gif, exe, elf, or None."""
-    for signature, kind in _SIGNATURES:
-        if data.startswith(signature):
-            return kind
+    """The file kind from its first bytes (``filetype``'s magic numbers, plus ASCII DXF, which has
+    none): jpeg, png, pdf, dwg, dxf, zip, gif, exe, elf, ... or None."""
+    guess = filetype.guess(data[:8192])
+    if guess is not None:
+        extension: str = guess.extension
+        return _KIND_BY_EXTENSION.get(extension, extension)
     if _looks_like_dxf(data):
         return "dxf"
     return None

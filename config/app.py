@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import itertools
+import json
 import logging
 from typing import Any
 
@@ -42,12 +44,17 @@ from nlu import build_engine, refresh_gazetteer
 log = logging.getLogger(__name__)
 _app_numbers = itertools.count(1)
 
+# Chinese stays readable in every JSON body (a staff member with curl reads 万昌, not \u4e07\u660c).
+json_dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+
 MAX_BODY_BYTES = 12 * 1024 * 1024  # the biggest legitimate body: one 10 MB photo plus multipart overhead
 
 
 def create_app(settings: Settings, *, name: str | None = None, run_workers: bool = False) -> Sanic[Any, Any]:
     # Sanic registers apps by name; tests build several, so each gets its own.
-    app: Sanic[Any, Any] = Sanic(name or f"wenling_{next(_app_numbers)}")
+    app: Sanic[Any, Any] = Sanic(
+        name or f"wenling_{next(_app_numbers)}", dumps=json_dumps, configure_logging=False
+    )
     _configure(app)
     app.ctx.settings = settings
     app.ctx.services = {

@@ -58,6 +58,16 @@ def print_accounts(accounts: list[tuple[str, str, str]]) -> None:
         print(f"  {username:<22} {password:<16} {role}")
 
 
+def print_banner(settings: Settings, log_file: Path) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    print(
+        f"\n温岭建设工程管理后台 is starting in {settings.app_mode.value} mode on {base}\n"
+        f"  health {base}/healthz   API docs {base}/docs   projects {base}/api/v1/projects\n"
+        f"  full log: {log_file}   stop: Ctrl-C\n",
+        flush=True,
+    )
+
+
 def serve(settings: Settings) -> None:
     app = create_app(settings, name="wenling", run_workers=settings.run_embedded_workers)
     log.info("serving on http://%s:%s", settings.host, settings.port)
@@ -90,6 +100,25 @@ def run_worker(settings: Settings, name: str) -> int:
     return 0
 
 
+def configure_logging(settings: Settings, *, demo: bool) -> Path | None:
+    """Processes log to stderr (a supervisor collects it). ``make run`` is read by a person at a
+    terminal: it keeps the details in ``DATA_DIR/wenling.log`` and shows only warnings and errors."""
+    log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=settings.log_level, format=log_format)
+    if not demo:
+        return None
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    log_file = settings.data_dir / "wenling.log"
+    file_handler = logging.FileHandler(log_file, encoding="utf-8")
+    file_handler.setFormatter(logging.Formatter(log_format))
+    root = logging.getLogger()
+    root.addHandler(file_handler)
+    for handler in root.handlers:
+        if handler is not file_handler:
+            handler.setLevel(logging.WARNING)
+    return log_file
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m config")
     parser.add_argument("command", choices=["migrate", "makemigrations", "seed", "serve", "run", "worker"])
@@ -98,10 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args, extra = parser.parse_known_args(argv)
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Sanic prints its own lines; the state-machine chatter of the embedded broker is not news.
-    for name in ("sanic.root", "sanic.error", "sanic.access", "sanic.server", "sanic.websockets"):
-        logging.getLogger(name).propagate = False
+    log_file = configure_logging(settings, demo=args.command == "run")
+    # Sanic logs through the root logger (the app is built with configure_logging=False); the
+    # state-machine chatter of the embedded broker is not news.
     for name in ("transitions", "amqtt"):
         logging.getLogger(name).setLevel(logging.WARNING)
     if args.command == "makemigrations":
@@ -114,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         args.command == "run" and settings.seed_demo_data and not settings.is_production
     ):
         print_accounts(asyncio.run(seed(settings)))
+    if args.command == "run" and log_file is not None:
+        print_banner(settings, log_file)
     if args.command in ("serve", "run"):
         serve(settings)
     return 0

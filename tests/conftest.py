@@ -108,9 +108,39 @@ def redis_url() -> str:
     return url
 
 
+# Every Redis key a test writes starts with this run's prefix, so the run removes them when it ends
+# (tests/conftest.py's ``_remove_this_runs_redis_keys``) and leaves nothing behind without a TTL.
+RUN_KEY_PREFIX = f"test:{uuid.uuid4().hex[:8]}:"
+
+
+def fresh_key_prefix() -> str:
+    return f"{RUN_KEY_PREFIX}{uuid.uuid4().hex[:10]}:"
+
+
+async def _unlink_keys(url: str, pattern: str) -> int:
+    import redis.asyncio as aioredis  # noqa: PLC0415
+
+    client = aioredis.from_url(url)
+    removed = 0
+    try:
+        async for key in client.scan_iter(match=pattern, count=1000):
+            removed += await client.unlink(key)
+    finally:
+        await client.aclose()
+    return removed
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_this_runs_redis_keys() -> Iterator[None]:
+    yield
+    url = os.environ.get("REDIS_URL")
+    if url:
+        asyncio.run(_unlink_keys(url, RUN_KEY_PREFIX + "*"))
+
+
 @pytest.fixture
 def key_prefix() -> str:
-    return f"test:{uuid.uuid4().hex[:10]}:"
+    return fresh_key_prefix()
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -123,6 +153,6 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "database_url": "",
         "redis_url": None,
         "mqtt_url": None,
-        "redis_key_prefix": f"test:{uuid.uuid4().hex[:10]}:",
+        "redis_key_prefix": fresh_key_prefix(),
     }
     return Settings(**(base | overrides))

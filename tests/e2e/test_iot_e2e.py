@@ -47,9 +47,7 @@ async def test_dust_spike_to_wechat_acknowledge_and_clear(
     await bindings.bind_site(
         openid=MANAGER, code=issued["code"], project_code="WL-2026-0031", at=dt.datetime.now(dt.UTC)
     )
-    settings = make_settings(
-        tmp_path, redis_key_prefix=f"test:{uuid.uuid4().hex[:10]}:", **stub_settings(wechat_stub)
-    )
+    settings = make_settings(tmp_path, **stub_settings(wechat_stub))
     infra = build_infrastructure(settings)[0]
     root = f"e2e{uuid.uuid4().hex[:8]}"
     bridge = Bridge(

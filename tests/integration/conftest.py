@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
@@ -24,4 +23,4 @@ def outbox(monkeypatch: pytest.MonkeyPatch) -> EnqueueRecorder:
 @pytest.fixture
 def infra(tmp_path: Path) -> Infrastructure:
     """In-process ports: ``make_settings`` does not inherit REDIS_URL from the environment."""
-    return build_infrastructure(make_settings(tmp_path, redis_key_prefix=f"test:{uuid.uuid4().hex[:10]}:"))[0]
+    return build_infrastructure(make_settings(tmp_path))[0]

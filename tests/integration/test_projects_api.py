@@ -156,3 +156,11 @@ async def test_read_model_answers_exactly_like_the_database(
             if "distance_m" not in mine
             else mine["distance_m"] == pytest.approx(theirs["distance_m"], abs=0.1)
         )
+
+
+async def test_json_keeps_chinese_readable(client: Any) -> None:
+    # A staff member reading the API with curl sees 万昌, not \u4e07\u660c.
+    _, response = await client.get("/api/v1/projects", params={"q": "万昌"})
+    assert response.status == 200
+    assert "万昌".encode() in response.body
+    assert b"\\u" not in response.body

@@ -78,3 +78,20 @@ async def test_media_store_is_content_addressed(tmp_path) -> None:  # type: igno
     assert await store.get(first) == b"evidence"
     with pytest.raises(ValidationFailed):
         store.path("../../etc/passwd")
+
+
+def test_spreadsheets_sniff_as_zip_and_other_images_by_their_own_kind() -> None:
+    import io  # noqa: PLC0415
+
+    from openpyxl import Workbook  # noqa: PLC0415
+    from PIL import Image  # noqa: PLC0415
+
+    workbook, buffer = Workbook(), io.BytesIO()
+    workbook.save(buffer)
+    assert sniff_type(buffer.getvalue()) == "zip"  # the feed import opens XLSX by this kind
+    webp = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(webp, format="WEBP")
+    assert sniff_type(webp.getvalue()) == "webp"
+    with pytest.raises(ValidationFailed) as caught:
+        validate_image(webp.getvalue(), **LIMITS)
+    assert caught.value.code == "unsupported_type"
