@@ -47,7 +47,7 @@ def test_every_readme_example_works_as_written(tmp_path: Path) -> None:
                 .replace("var/", f"{tmp_path}/")
                 .replace("11883", str(mqtt_port))
             )
-            result = subprocess.run(  # noqa: S603 - the README's own examples
+            result = subprocess.run(
                 [
                     "bash",
                     "-euo",
