@@ -1,4 +1,5 @@
-"""``python -m config <command>``: migrate, makemigrations, seed, serve, and run (all of them).
+"""``python -m config <command>``: migrate, makemigrations, seed, serve, run (all of them), worker and
+doctor (the go-live checklist, see ``config/doctor.py``).
 
 ``run`` is what ``make run`` calls: migrate, seed the demo data (embedded mode only), print the demo
 accounts, and serve the whole system in one process.
@@ -21,6 +22,7 @@ from tortoise.migrations.api import migrate as tortoise_migrate
 from config.app import create_app
 from config.container import close_database, open_database, open_runtime
 from config.database import tortoise_config
+from config.doctor import doctor
 from config.settings import Settings, load_settings
 from config.workers import embedded_workers
 
@@ -121,11 +123,18 @@ def configure_logging(settings: Settings, *, demo: bool) -> Path | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m config")
-    parser.add_argument("command", choices=["migrate", "makemigrations", "seed", "serve", "run", "worker"])
+    parser.add_argument(
+        "command", choices=["migrate", "makemigrations", "seed", "serve", "run", "worker", "doctor"]
+    )
     parser.add_argument(
         "name", nargs="?", help="for `worker`: which worker to run alone (see config/workers.py)"
     )
     args, extra = parser.parse_known_args(argv)
+    if args.command == "doctor":
+        # The doctor reports unsafe production settings as findings instead of refusing to start.
+        settings = Settings()
+        logging.basicConfig(level=logging.WARNING)
+        return doctor(settings)
     settings = load_settings()
     log_file = configure_logging(settings, demo=args.command == "run")
     # Sanic logs through the root logger (the app is built with configure_logging=False); the

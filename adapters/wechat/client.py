@@ -180,6 +180,11 @@ class WeChatClient:
         except TokenUnavailable as busy:
             raise WeChatTransientError(str(busy)) from busy
 
+    async def access_token(self, *, mini: bool = False) -> str:
+        """The current access token of the official account (or the mini-program): a real fetch
+        when none is cached, which is what ``config doctor`` uses to check credentials."""
+        return await self._token(self._app(mini))
+
     async def fetch_stable_token(self, app: _App, *, force_refresh: bool) -> tuple[str, int]:
         body = {
             "grant_type": "client_credential",
