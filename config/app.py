@@ -36,6 +36,7 @@ from miniprogram_api.nlu_api import nlu_api
 from miniprogram_api.open311 import open311
 from miniprogram_api.permits_api import permits
 from miniprogram_api.projects import projects
+from miniprogram_api.registry_api import registry_api
 from miniprogram_api.reports_api import report_static, reports, transparency
 from miniprogram_api.staff_conversations import staff_conversations
 from miniprogram_api.wxa_login import wxa_login
@@ -78,7 +79,7 @@ def create_app(settings: Settings, *, name: str | None = None, run_workers: bool
 BLUEPRINTS = (
     health, auth, wxa_login, projects, wechat_callback, nlu_api, staff_conversations, admin_outbox,
     complaints, open311, permits, approvals, credit, alerts, environment, cameras, emergency_bp,
-    reports, transparency, report_static, exchange,
+    reports, transparency, report_static, exchange, registry_api,
 )  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from domain.credit import queries, services, tabular
 from domain.credit.catalogue import Catalogue
 from domain.credit.rules import AppealAction, AppealStatus, RecordAction, RecordStatus, SubjectKind
 from domain.errors import Forbidden, ValidationFailed
+from domain.tabular import rows_from_csv
 from miniprogram_api.auth import current, json_body, require
 from miniprogram_api.context import media_of, settings_of
 from miniprogram_api.credit_params import as_of_arg, choice, db_id, note_field, parse_subject_kind
@@ -205,7 +206,7 @@ async def import_records(request: Request) -> HTTPResponse:
     if kind == "zip":
         rows = await asyncio.to_thread(tabular.rows_from_xlsx, upload.body)
     elif kind is None:
-        rows = tabular.rows_from_csv(upload.body)
+        rows = rows_from_csv(upload.body)
     else:
         raise ValidationFailed("only CSV and XLSX sheets are accepted", code="unsupported_type")
     created, rejected = await services.import_records(

@@ -14,10 +14,11 @@ from sanic_ext import openapi
 
 from adapters.uploads import check_size, sniff_type
 from domain.accounts.rules import Department, Role
-from domain.credit.tabular import rows_from_csv, rows_from_xlsx
+from domain.credit.tabular import rows_from_xlsx
 from domain.errors import ValidationFailed
 from domain.exchange import geo, outbound, services
 from domain.exchange.rules import rows_as_records
+from domain.tabular import rows_from_csv
 from miniprogram_api.auth import current, json_body, require
 from miniprogram_api.context import settings_of
 from miniprogram_api.openapi_errors import error_responses

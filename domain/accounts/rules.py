@@ -62,6 +62,11 @@ class Principal:
     def is_staff(self) -> bool:
         return self.role in (Role.STAFF, Role.ADMIN)
 
+    def may_edit_registry(self) -> bool:
+        """The registry (projects, sites, devices, cameras) is the housing bureau's (住建局) to keep;
+        other departments read it."""
+        return self.role is Role.ADMIN or (self.role is Role.STAFF and self.department == Department.HOUSING)
+
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

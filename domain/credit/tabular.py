@@ -19,6 +19,7 @@ from domain.credit.catalogue import Catalogue
 from domain.credit.rules import SubjectKind
 from domain.errors import ValidationFailed
 from domain.projects.rules import is_valid_uscc, normalise_project_code
+from domain.tabular import cell_text as _text
 
 MAX_IMPORT_ROWS = 5_000
 MAX_TEXT = 120
@@ -75,32 +76,6 @@ class RecordDraft:
 class Rejection:
     row: int  # 1-based line in the sheet, the header being row 1
     problems: tuple[str, ...]
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def rows_from_csv(data: bytes) -> list[list[str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("gb18030")  # Excel on Chinese Windows saves CSV in GBK
-        except UnicodeDecodeError as error:
-            raise ValidationFailed("the CSV is neither UTF-8 nor GBK", code="unreadable_file") from error
-    try:
-        return [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
-    except csv.Error as error:
-        raise ValidationFailed(f"the CSV is malformed: {error}", code="unreadable_file") from error
 
 
 def rows_from_xlsx(data: bytes) -> list[list[str]]:

@@ -15,6 +15,7 @@ from domain.credit.rules import AppealAction, RecordAction, RecordStatus, Subjec
 from domain.credit.tabular import RecordDraft
 from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.projects.rules import uscc_check_char
+from domain.tabular import rows_from_csv
 
 STAFF = "staff:1"
 NOW = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)  # 10:00 in Wenling
@@ -175,7 +176,7 @@ async def test_csv_import_reports_each_rejected_row(database: str, catalogue: Ca
         f"企业,{good},温岭市好建设有限公司,no_such_type,2026-13-01,检查单-003,\n"
         f"企业,{good},温岭市好建设有限公司,inspection_hazard,2026-02-03,检查单-001,WL-2026-0031\n"
     )
-    rows = tabular.rows_from_csv(text.encode("gb18030"))
+    rows = rows_from_csv(text.encode("gb18030"))
     created, rejected = await services.import_records(rows, catalogue=catalogue, actor=STAFF, now=NOW)
     assert len(created) == 1
     assert [r.row for r in rejected] == [3, 4, 5]

@@ -15,6 +15,7 @@ from domain.credit.catalogue import Catalogue, parse_catalogue
 from domain.credit.rules import SubjectKind
 from domain.errors import ValidationFailed
 from domain.projects.rules import uscc_check_char
+from domain.tabular import rows_from_csv
 
 RULES = Path(__file__).resolve().parents[2] / "config" / "credit_rules.yml"
 USCC = "91331081MA0000501" + uscc_check_char("91331081MA0000501")
@@ -32,7 +33,7 @@ def test_gbk_csv_with_chinese_headers(catalogue: Catalogue) -> None:
         "项目,WL-2026-0040,,award_county,2026-02-03,县表彰-1,,\n"
         ",,,,,,\n"
     )
-    drafts, rejected = tabular.drafts_from_rows(tabular.rows_from_csv(text.encode("gb18030")), catalogue)
+    drafts, rejected = tabular.drafts_from_rows(rows_from_csv(text.encode("gb18030")), catalogue)
     assert not rejected
     (_, first), (_, second) = drafts
     assert (first.subject_id, first.project_code, first.penalty_months) == (USCC, "WL-2026-0031", 9)
