@@ -1,5 +1,5 @@
-"""``python -m config <command>``: migrate, makemigrations, seed, serve, run (all of them), worker and
-doctor (the go-live checklist, see ``config/doctor.py``).
+"""``python -m config <command>``: migrate, makemigrations, seed, serve, run (all of them), worker,
+doctor (the go-live checklist, see ``config/doctor.py``) and registry (``config/registry_cli.py``).
 
 ``run`` is what ``make run`` calls: migrate, seed the demo data (embedded mode only), print the demo
 accounts, and serve the whole system in one process.
@@ -23,6 +23,7 @@ from config.app import create_app
 from config.container import close_database, open_database, open_runtime
 from config.database import tortoise_config
 from config.doctor import doctor
+from config.registry_cli import main as registry_main
 from config.settings import Settings, load_settings
 from config.workers import embedded_workers
 
@@ -124,7 +125,8 @@ def configure_logging(settings: Settings, *, demo: bool) -> Path | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m config")
     parser.add_argument(
-        "command", choices=["migrate", "makemigrations", "seed", "serve", "run", "worker", "doctor"]
+        "command",
+        choices=["migrate", "makemigrations", "seed", "serve", "run", "worker", "doctor", "registry"],
     )
     parser.add_argument(
         "name", nargs="?", help="for `worker`: which worker to run alone (see config/workers.py)"
@@ -136,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.WARNING)
         return doctor(settings)
     settings = load_settings()
+    if args.command == "registry":
+        logging.basicConfig(level=logging.WARNING)
+        return registry_main(settings, [*([args.name] if args.name else []), *extra])
     log_file = configure_logging(settings, demo=args.command == "run")
     # Sanic logs through the root logger (the app is built with configure_logging=False); the
     # state-machine chatter of the embedded broker is not news.

@@ -1,0 +1,90 @@
+"""``python -m config registry template|export|import``: the registry from the command line, through
+the same services and checks as the staff API (every change audited as ``cli:<user>``).
+
+    python -m config registry template --out city.xlsx
+    python -m config registry import city.xlsx            # a dry run: lists every problem
+    python -m config registry import city.xlsx --apply    # writes all of it, or nothing
+    python -m config registry export --out city.xlsx      # or --sheet devices --out devices.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import getpass
+import json
+from pathlib import Path
+
+from adapters.uploads import sniff_type
+from config.container import close_database, open_database
+from config.settings import Settings
+from domain.errors import DomainError
+from domain.projects import registry
+from domain.projects.registry_files import csv_city_file, read_city_file, xlsx_city_file
+from domain.projects.registry_rules import SheetKind
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m config registry")
+    actions = parser.add_subparsers(dest="action", required=True)
+    template = actions.add_parser("template", help="write the empty XLSX template")
+    template.add_argument("--out", type=Path, required=True)
+    export = actions.add_parser("export", help="write the registry as XLSX, or one sheet as CSV")
+    export.add_argument("--out", type=Path, required=True)
+    export.add_argument("--sheet", choices=[kind.value for kind in SheetKind])
+    load = actions.add_parser("import", help="check a city file (and with --apply, import it)")
+    load.add_argument("file", type=Path)
+    load.add_argument("--sheet", choices=[kind.value for kind in SheetKind], help="for a CSV file")
+    load.add_argument("--apply", action="store_true", help="write it (default: a dry run)")
+    return parser
+
+
+async def _export(args: argparse.Namespace) -> int:
+    if args.sheet:
+        kind = SheetKind(args.sheet)
+        args.out.write_bytes(csv_city_file((await registry.export_registry([kind]))[kind]))
+    else:
+        args.out.write_bytes(xlsx_city_file(await registry.export_registry()))
+    print(f"wrote {args.out}")
+    return 0
+
+
+async def _import(args: argparse.Namespace) -> int:
+    data = args.file.read_bytes()
+    sheet = SheetKind(args.sheet) if args.sheet else None
+    sheets = read_city_file(data, kind_of_file=sniff_type(data) or "csv", sheet=sheet)
+    report = await registry.import_registry(
+        sheets, actor=f"cli:{getpass.getuser()}", source=f"cli:{args.file.name}", dry_run=not args.apply,
+        now=dt.datetime.now(dt.UTC),
+    )  # fmt: skip
+    for problem in report.problems:
+        print(problem)
+    print(json.dumps({k: v for k, v in report.as_json().items() if k != "problems"}, ensure_ascii=False))
+    if report.problems:
+        print(f"{len(report.problems)} problems; nothing was written.")
+        return 1
+    if not args.apply:
+        print("dry run: nothing was written; add --apply to import.")
+    return 0
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "template":
+        args.out.write_bytes(xlsx_city_file(registry.template_sheets(), with_notes=True))
+        print(f"wrote {args.out}")
+        return 0
+    await open_database(settings)
+    try:
+        return await (_export(args) if args.action == "export" else _import(args))
+    except DomainError as error:
+        print(f"{error.code}: {error.message}")
+        for problem in getattr(error, "problems", []):
+            print(problem)
+        return 1
+    finally:
+        await close_database()
+
+
+def main(settings: Settings, argv: list[str]) -> int:
+    return asyncio.run(_run(settings, _parser().parse_args(argv)))
