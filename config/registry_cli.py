@@ -5,6 +5,8 @@ the same services and checks as the staff API (every change audited as ``cli:<us
     python -m config registry import city.xlsx            # a dry run: lists every problem
     python -m config registry import city.xlsx --apply    # writes all of it, or nothing
     python -m config registry export --out city.xlsx      # or --sheet devices --out devices.csv
+    python -m config registry device-login 33108100000001 # a device's MQTT login, shown once
+    python -m config registry mosquitto --out /etc/mosquitto/wenling   # password_file + acl_file
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import datetime as dt
 import getpass
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from adapters.uploads import sniff_type
 from config.container import close_database, open_database
 from config.settings import Settings
 from domain.errors import DomainError
-from domain.projects import registry
+from domain.projects import device_credentials, registry
+from domain.projects.device_credentials_rules import mosquitto_hash
 from domain.projects.registry_files import csv_city_file, read_city_file, xlsx_city_file
 from domain.projects.registry_rules import SheetKind
 
@@ -37,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("file", type=Path)
     load.add_argument("--sheet", choices=[kind.value for kind in SheetKind], help="for a CSV file")
     load.add_argument("--apply", action="store_true", help="write it (default: a dry run)")
+    login = actions.add_parser("device-login", help="issue a device's MQTT login (shown once)")
+    login.add_argument("device")
+    broker = actions.add_parser("mosquitto", help="write Mosquitto's password_file and acl_file")
+    broker.add_argument("--out", type=Path, required=True, help="a folder")
     return parser
 
 
@@ -69,6 +77,33 @@ async def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _device_login(args: argparse.Namespace) -> int:
+    issued = await device_credentials.issue_mqtt_login(
+        args.device, actor=f"cli:{getpass.getuser()}", now=dt.datetime.now(dt.UTC)
+    )
+    print(f"device {issued.device_code} (site {issued.site_code})")
+    print(f"  MQTT username: {issued.username}\n  MQTT password: {issued.password}   (shown only now)")
+    print(f"  publish to:    {issued.topic}telemetry")
+    print("Rewrite the broker's files (registry mosquitto) and reload it for the login to work.")
+    return 0
+
+
+async def _mosquitto(settings: Settings, args: argparse.Namespace) -> int:
+    target = urlsplit(settings.mqtt_url or "")
+    if not (target.username and target.password):
+        print("MQTT_URL must carry the bridge's login (mqtt://user:password@host:port)")
+        return 1
+    passwords, acl = await device_credentials.broker_files(
+        bridge_username=target.username, bridge_password_hash=mosquitto_hash(target.password)
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "password_file").write_text(passwords, encoding="utf-8")
+    (args.out / "password_file").chmod(0o600)
+    (args.out / "acl_file").write_text(acl, encoding="utf-8")
+    print(f"wrote {args.out}/password_file and acl_file; reload Mosquitto (SIGHUP) to apply")
+    return 0
+
+
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "template":
         args.out.write_bytes(xlsx_city_file(registry.template_sheets(), with_notes=True))
@@ -76,6 +111,10 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     await open_database(settings)
     try:
+        if args.action == "device-login":
+            return await _device_login(args)
+        if args.action == "mosquitto":
+            return await _mosquitto(settings, args)
         return await (_export(args) if args.action == "export" else _import(args))
     except DomainError as error:
         print(f"{error.code}: {error.message}")

@@ -16,7 +16,7 @@ from adapters.uploads import check_size, sniff_type
 from domain.accounts.rules import Principal, Role
 from domain.audit import services as audit
 from domain.errors import Forbidden, ValidationFailed
-from domain.projects import registry
+from domain.projects import device_credentials, registry
 from domain.projects.registry_files import csv_city_file, read_city_file, xlsx_city_file
 from domain.projects.registry_rules import SheetKind
 from miniprogram_api.auth import current, json_body, require
@@ -186,3 +186,26 @@ async def audit_trail(request: Request) -> HTTPResponse:
         entity=kind.value if kind else "", key=key, limit=limit
     )
     return json({"items": entries})
+
+
+@registry_api.post("/devices/<code:str>/mqtt-login")
+@openapi.summary("Issue (or rotate) a device's MQTT login: the installer's sheet, password shown once")
+@openapi.response(
+    201, {"application/json": {"device_code": str, "username": str, "password": str, "topic": str}}
+)
+@error_responses(401, 403, 404)
+@require(Role.STAFF)
+async def issue_mqtt_login(request: Request, code: str) -> HTTPResponse:
+    principal = _editor(request)
+    issued = await device_credentials.issue_mqtt_login(
+        code, actor=_actor(principal), now=dt.datetime.now(dt.UTC)
+    )
+    sheet = {
+        "device_code": issued.device_code,
+        "site_code": issued.site_code,
+        "username": issued.username,
+        "password": issued.password,
+        "topic": f"{issued.topic}telemetry",
+        "note": "密码只显示这一次，请抄录到设备配置中；重新签发会使旧密码失效。",
+    }
+    return json(sheet, status=201, headers={"cache-control": "no-store"})

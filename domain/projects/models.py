@@ -149,3 +149,17 @@ class Camera(Model):
 
     class Meta:
         table = "camera"
+
+
+class DeviceCredential(Model):
+    """A device's MQTT login. Only the broker's hash is kept: the password is shown once when issued."""
+
+    id = fields.IntField(primary_key=True)
+    device_code = fields.CharField(max_length=40, unique=True)
+    mqtt_username = fields.CharField(max_length=64, unique=True)
+    mqtt_password_hash = fields.CharField(max_length=200, description="Mosquitto $7$ PBKDF2-SHA512")
+    issued_at = fields.DatetimeField()
+    issued_by = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "device_credential"

@@ -23,7 +23,7 @@ from pathlib import Path
 CONFIG = """\
 user {user}
 listener {port} 127.0.0.1
-allow_anonymous true
+allow_anonymous {anonymous}
 persistence true
 persistence_location {data}/
 autosave_interval 1
@@ -44,12 +44,15 @@ def free_port() -> int:
 
 
 class PrivateBroker:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, anonymous: bool = True, extra_config: str = "") -> None:
         self.port = free_port()
         directory.mkdir(parents=True, exist_ok=True)
         self._directory = directory
         self._config = directory / "mosquitto.conf"
-        config = CONFIG.format(port=self.port, data=directory, user=getpass.getuser())
+        config = CONFIG.format(
+            port=self.port, data=directory, user=getpass.getuser(), anonymous=str(anonymous).lower()
+        )
+        config += extra_config
         self._config.write_text(config, encoding="utf-8")
         self._process: subprocess.Popen[bytes] | None = None
         self.starts = 0

@@ -105,3 +105,19 @@ async def test_create_change_and_retire_one_device_with_an_audit_trail(client: A
     actions = [(e["action"], e["after"]) for e in trail.json["items"]]
     assert actions[0] == ("update", {"enabled": False}) and actions[1] == ("update", {"interval_s": 120})
     assert actions[2][0] == "create" and trail.json["items"][0]["actor"] == "staff:7"
+
+
+async def test_a_device_login_is_shown_once_to_the_housing_bureau_only(client: Any) -> None:
+    await upload(client, xlsx_city_file(city_sheets(sites=1)), dry_run="false")
+    url = "/api/v1/admin/registry/devices/33108100000000/mqtt-login"
+    _, planning = await client.post(url, headers=bearer(Role.STAFF, "planning"))
+    assert planning.status == 403
+    _, first = await client.post(url, headers=HOUSING)
+    assert first.status == 201 and first.headers["cache-control"] == "no-store"
+    assert first.json["topic"] == "wenling/S0001/dust/33108100000000/telemetry"
+    _, second = await client.post(url, headers=HOUSING)
+    assert second.json["password"] != first.json["password"]  # rotated
+    _, export = await client.get("/api/v1/admin/registry/export?format=csv&sheet=devices", headers=HOUSING)
+    assert first.json["password"].encode() not in export.body
+    _, missing = await client.post("/api/v1/admin/registry/devices/nope/mqtt-login", headers=HOUSING)
+    assert missing.status == 404

@@ -1,0 +1,72 @@
+"""Issuing device MQTT logins and writing the broker's password and ACL files from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from domain.audit.models import AuditEntry
+from domain.errors import NotFound
+from domain.projects.device_credentials_rules import (
+    DeviceLogin,
+    acl_file,
+    mosquitto_hash,
+    new_password,
+    password_file,
+)
+from domain.projects.models import Device, DeviceCredential
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedLogin:
+    """Returned once: the password is not stored anywhere."""
+
+    device_code: str
+    site_code: str
+    username: str
+    password: str
+    topic: str
+
+
+async def issue_mqtt_login(device_code: str, *, actor: str, now: dt.datetime) -> IssuedLogin:
+    """A new password for the device (the old one stops working once the broker files are rewritten)."""
+    device = await Device.get_or_none(code=device_code).prefetch_related("site")
+    if device is None:
+        raise NotFound(f"设备 {device_code} 不存在", code="registry_record_not_found")
+    password = new_password()
+    username = f"dev-{device.code}"
+    async with in_transaction():
+        await DeviceCredential.update_or_create(
+            defaults={"mqtt_username": username, "mqtt_password_hash": mosquitto_hash(password),
+                      "issued_at": now, "issued_by": actor[:64]},
+            device_code=device.code,
+        )  # fmt: skip
+        await AuditEntry.create(
+            at=now, actor=actor[:64], entity="devices", key=device.code, action="credentials",
+            after={"mqtt_username": username}, source="api",
+        )  # fmt: skip
+    login = DeviceLogin(username, "", device.site.code, device.device_type.value, device.code)
+    return IssuedLogin(
+        device.code, device.site.code, username, password, login.topic_filter.removesuffix("#")
+    )
+
+
+async def device_logins() -> list[DeviceLogin]:
+    hashes = {c.device_code: c for c in await DeviceCredential.all()}
+    devices = await Device.filter(code__in=list(hashes), enabled=True).prefetch_related("site")
+    return [
+        DeviceLogin(hashes[d.code].mqtt_username, hashes[d.code].mqtt_password_hash, d.site.code,
+                    d.device_type.value, d.code)
+        for d in sorted(devices, key=lambda d: d.code)
+    ]  # fmt: skip
+
+
+async def broker_files(*, bridge_username: str, bridge_password_hash: str) -> tuple[str, str]:
+    """(password_file, acl_file) for Mosquitto; retired devices are left out, so they are locked out."""
+    logins = await device_logins()
+    return (
+        password_file(logins, services=[(bridge_username, bridge_password_hash)]),
+        acl_file(logins, bridge_username=bridge_username),
+    )
