@@ -45,7 +45,7 @@ async def start_broker(tmp_path: Path) -> PrivateBroker:
     passwords, acl = await device_credentials.broker_files(
         bridge_username="bridge", bridge_password_hash=mosquitto_hash(BRIDGE_PASSWORD)
     )
-    tmp_path.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(tmp_path.mkdir, parents=True, exist_ok=True)
     (tmp_path / "passwd").write_text(passwords)
     (tmp_path / "acl").write_text(acl)
     extra = f"password_file {tmp_path / 'passwd'}\nacl_file {tmp_path / 'acl'}\n"
