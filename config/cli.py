@@ -15,16 +15,21 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
+from sanic import Sanic
+from sanic.worker.loader import AppLoader
+from sanic.worker.manager import WorkerManager
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from config.app import create_app
 from config.container import close_database, open_database, open_runtime
 from config.database import tortoise_config
-from config.settings import Settings, load_settings
+from config.settings import ConfigurationError, Settings, load_settings
 from config.workers import embedded_workers
 
 log = logging.getLogger("config")
+APP_NAME = "wenling"
 
 
 async def migrate(settings: Settings) -> None:
@@ -58,10 +63,39 @@ def print_accounts(accounts: list[tuple[str, str, str]]) -> None:
         print(f"  {username:<22} {password:<16} {role}")
 
 
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Sanic prints its own lines; the state-machine chatter of the embedded broker is not news.
+    for name in ("sanic.root", "sanic.error", "sanic.access", "sanic.server", "sanic.websockets"):
+        logging.getLogger(name).propagate = False
+    for name in ("transitions", "amqtt"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def app_from_environment() -> Sanic[Any, Any]:
+    """The AppLoader's factory. Sanic calls it in the main process and again in every worker process
+    it spawns, so each process reads the settings once and builds its own app (module-level apps do
+    not survive the spawn, which is why ``WORKERS>1`` used to fail)."""
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings, name=APP_NAME, run_workers=settings.run_embedded_workers)
+
+
 def serve(settings: Settings) -> None:
-    app = create_app(settings, name="wenling", run_workers=settings.run_embedded_workers)
-    log.info("serving on http://%s:%s", settings.host, settings.port)
-    app.run(
+    if settings.workers > 1 and settings.run_embedded_workers:
+        # Every API process would run its own bridge, dispatcher and embedded broker.
+        raise ConfigurationError(
+            "WORKERS>1 needs RUN_EMBEDDED_WORKERS=false: run the background workers as their own "
+            "processes (python -m config worker NAME, see docs/deployment.md)"
+        )
+    # Sanic kills every worker when one has not acknowledged its start within a fixed 30 s; each worker
+    # imports the app and warms its NLU engine first, which a loaded host can exceed. Sanic's
+    # maintainers point at this class attribute for the purpose (sanic-org/sanic#2629).
+    WorkerManager.THRESHOLD = round(settings.worker_startup_timeout_s * 10)  # counted in 0.1 s polls
+    loader = AppLoader(factory=app_from_environment)
+    app = loader.load()
+    log.info("serving on http://%s:%s with %s worker(s)", settings.host, settings.port, settings.workers)
+    app.prepare(
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
@@ -69,6 +103,10 @@ def serve(settings: Settings) -> None:
         access_log=False,
         motd=False,
     )
+    if settings.workers == 1:
+        Sanic.serve_single(primary=app)
+    else:
+        Sanic.serve(primary=app, app_loader=loader)
 
 
 def run_worker(settings: Settings, name: str) -> int:
@@ -98,12 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args, extra = parser.parse_known_args(argv)
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Sanic prints its own lines; the state-machine chatter of the embedded broker is not news.
-    for name in ("sanic.root", "sanic.error", "sanic.access", "sanic.server", "sanic.websockets"):
-        logging.getLogger(name).propagate = False
-    for name in ("transitions", "amqtt"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    configure_logging(settings)
     if args.command == "makemigrations":
         return makemigrations(settings, extra)
     if args.command == "worker":
@@ -115,5 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     ):
         print_accounts(asyncio.run(seed(settings)))
     if args.command in ("serve", "run"):
-        serve(settings)
+        try:
+            serve(settings)
+        except ConfigurationError as error:
+            print(f"cannot serve: {error}", file=sys.stderr)
+            return 2
     return 0

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     alert_escalation_minutes: int = Field(default=15, ge=1)
     open311_api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # How long Sanic's manager waits for every API worker (WORKERS>1) to report started before it
+    # gives up on all of them; a worker imports the app and warms its NLU engine first.
+    worker_startup_timeout_s: float = Field(default=120.0, ge=10, le=900)
 
     @field_validator("admin_alert_openids", "open311_api_keys", mode="before")
     @classmethod
