@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     # How long Sanic's manager waits for every API worker (WORKERS>1) to report started before it
     # gives up on all of them; a worker imports the app and warms its NLU engine first.
     worker_startup_timeout_s: float = Field(default=120.0, ge=10, le=900)
+    # The event relay (domain events from the event-outbox table to the bus): its idle poll, batch
+    # size, leader lease, and how long published events stay in the table.
+    event_relay_poll_s: float = Field(default=0.2, gt=0, le=10)
+    event_relay_batch: int = Field(default=200, ge=1, le=5000)
+    event_relay_lease_s: float = Field(default=10.0, ge=1, le=300)
+    event_outbox_retention_days: int = Field(default=7, ge=1, le=365)
 
     @field_validator("admin_alert_openids", "open311_api_keys", mode="before")
     @classmethod
