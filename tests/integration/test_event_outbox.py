@@ -24,8 +24,8 @@ from domain.outbox import services as outbox
 from domain.outbox.models import OutboxEvent
 from domain.outbox.relay import EventRelay, RelayOptions
 from domain.ports import EventBus
-from tests.integration.test_complaints_services import STAFF, report
 from tests.integration.test_complaints_api import seed_sites
+from tests.integration.test_complaints_services import STAFF, report
 
 NOW = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.UTC)
 
