@@ -72,6 +72,7 @@ def live_server(
         "DATABASE_URL": "",
         "REDIS_URL": "",
         "MQTT_URL": "",
+        "MEDIA_S3_ENDPOINT": "",
         **(env or {}),
     }
     base_url = f"http://127.0.0.1:{port}"
