@@ -18,8 +18,9 @@ from bot.inbound import InboundMessage
 from domain.accounts.rules import mask_openid
 from domain.conversations.services import erase_user
 from domain.errors import ValidationFailed
-from domain.events import DomainEvent, publish
+from domain.events import DomainEvent
 from domain.notifications.services import forget_user
+from domain.outbox import services as outbox
 
 log = logging.getLogger(__name__)
 
@@ -168,5 +169,5 @@ class MessageHandler:
         await erase(self.deps.infra.cache, openid)
         removed = await erase_user(openid)
         await forget_user(openid)  # the outbox: pending messages, the custom-message window, credits
-        await publish(self.deps.infra.bus, DomainEvent(USER_UNSUBSCRIBED, {"openid": openid}))
+        await outbox.record(DomainEvent(USER_UNSUBSCRIBED, {"openid": openid}), aggregate="subscription")
         log.info("erased data of unsubscribed %s (%s queue entries)", mask_openid(openid), removed)

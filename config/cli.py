@@ -16,7 +16,11 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
+from sanic import Sanic
+from sanic.worker.loader import AppLoader
+from sanic.worker.manager import WorkerManager
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from config.app import create_app
@@ -24,10 +28,11 @@ from config.container import close_database, open_database, open_runtime
 from config.database import tortoise_config
 from config.doctor import doctor
 from config.registry_cli import main as registry_main
-from config.settings import Settings, load_settings
+from config.settings import ConfigurationError, Settings, load_settings
 from config.workers import embedded_workers
 
 log = logging.getLogger("config")
+APP_NAME = "wenling"
 
 
 async def migrate(settings: Settings) -> None:
@@ -71,10 +76,30 @@ def print_banner(settings: Settings, log_file: Path) -> None:
     )
 
 
+def app_from_environment() -> Sanic[Any, Any]:
+    """The AppLoader's factory. Sanic calls it in the main process and again in every worker process
+    it spawns, so each process reads the settings once and builds its own app (module-level apps do
+    not survive the spawn, which is why ``WORKERS>1`` used to fail)."""
+    settings = load_settings()
+    configure_logging(settings, demo=False)  # no-op where main() already configured it
+    return create_app(settings, name=APP_NAME, run_workers=settings.run_embedded_workers)
+
+
 def serve(settings: Settings) -> None:
-    app = create_app(settings, name="wenling", run_workers=settings.run_embedded_workers)
-    log.info("serving on http://%s:%s", settings.host, settings.port)
-    app.run(
+    if settings.workers > 1 and settings.run_embedded_workers:
+        # Every API process would run its own bridge, dispatcher and embedded broker.
+        raise ConfigurationError(
+            "WORKERS>1 needs RUN_EMBEDDED_WORKERS=false: run the background workers as their own "
+            "processes (python -m config worker NAME, see docs/deployment.md)"
+        )
+    # Sanic kills every worker when one has not acknowledged its start within a fixed 30 s; each worker
+    # imports the app and warms its NLU engine first, which a loaded host can exceed. Sanic's
+    # maintainers point at this class attribute for the purpose (sanic-org/sanic#2629).
+    WorkerManager.THRESHOLD = round(settings.worker_startup_timeout_s * 10)  # counted in 0.1 s polls
+    loader = AppLoader(factory=app_from_environment)
+    app = loader.load()
+    log.info("serving on http://%s:%s with %s worker(s)", settings.host, settings.port, settings.workers)
+    app.prepare(
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
@@ -82,6 +107,10 @@ def serve(settings: Settings) -> None:
         access_log=False,
         motd=False,
     )
+    if settings.workers == 1:
+        Sanic.serve_single(primary=app)
+    else:
+        Sanic.serve(primary=app, app_loader=loader)
 
 
 def run_worker(settings: Settings, name: str) -> int:
@@ -108,6 +137,10 @@ def configure_logging(settings: Settings, *, demo: bool) -> Path | None:
     terminal: it keeps the details in ``DATA_DIR/wenling.log`` and shows only warnings and errors."""
     log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     logging.basicConfig(level=settings.log_level, format=log_format)
+    # Sanic logs through the root logger (the app is built with configure_logging=False); the
+    # state-machine chatter of the embedded broker is not news.
+    for name in ("transitions", "amqtt"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     if not demo:
         return None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -142,10 +175,6 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.WARNING)
         return registry_main(settings, [*([args.name] if args.name else []), *extra])
     log_file = configure_logging(settings, demo=args.command == "run")
-    # Sanic logs through the root logger (the app is built with configure_logging=False); the
-    # state-machine chatter of the embedded broker is not news.
-    for name in ("transitions", "amqtt"):
-        logging.getLogger(name).setLevel(logging.WARNING)
     if args.command == "makemigrations":
         return makemigrations(settings, extra)
     if args.command == "worker":
@@ -159,5 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run" and log_file is not None:
         print_banner(settings, log_file)
     if args.command in ("serve", "run"):
-        serve(settings)
+        try:
+            serve(settings)
+        except ConfigurationError as error:
+            print(f"cannot serve: {error}", file=sys.stderr)
+            return 2
     return 0

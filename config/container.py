@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -14,9 +15,11 @@ from tortoise.context import get_current_context
 
 from adapters import memory, redis_ports
 from adapters.infrastructure import Infrastructure
-from adapters.media_store import MediaStore
+from adapters.media_store import LocalMediaStore
+from adapters.s3_media import S3Options, open_s3_media
 from config.database import tortoise_config
 from config.settings import Settings
+from domain.ports import MediaStore
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +89,33 @@ async def close_database() -> None:
     EXECUTOR_CACHE.clear()
 
 
+async def open_media(settings: Settings) -> tuple[MediaStore, Callable[[], Awaitable[None]] | None]:
+    """The object store when configured (production), else the local disk; and how to close it."""
+    if not settings.media_s3_endpoint:
+        return LocalMediaStore(settings.data_dir / "media"), None
+    options = S3Options(
+        endpoint=settings.media_s3_endpoint,
+        bucket=settings.media_s3_bucket,
+        access_key=settings.media_s3_access_key.get_secret_value(),
+        secret_key=settings.media_s3_secret_key.get_secret_value(),
+        region=settings.media_s3_region,
+        prefix=settings.media_s3_prefix,
+    )
+    stack = contextlib.AsyncExitStack()
+    try:
+        store = await open_s3_media(options, stack)
+    except BaseException:
+        await stack.aclose()
+        raise
+    return store, stack.aclose
+
+
 async def open_runtime(settings: Settings) -> Runtime:
     await open_database(settings)
     infra, closers = build_infrastructure(settings)
-    media = MediaStore(settings.data_dir / "media")
+    media, close_media = await open_media(settings)
+    if close_media is not None:
+        closers.append(close_media)
     return Runtime(settings=settings, infra=infra, media=media, closers=[*closers, close_database])
 
 

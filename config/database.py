@@ -22,6 +22,7 @@ CONTEXT_APPS: dict[str, str] = {
     "conversations": "domain.conversations",
     "exchange": "domain.exchange",
     "audit": "domain.audit",
+    "outbox": "domain.outbox",
 }
 
 

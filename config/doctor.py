@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,8 +19,9 @@ from tortoise.exceptions import DBConnectionError
 
 from adapters import memory
 from adapters.wechat.client import WeChatApiError, client_from_settings
-from config.container import close_database, open_database, readiness
+from config.container import close_database, open_database, open_media, readiness
 from config.settings import DEFAULT_SECRET, DEFAULT_WECHAT_TOKEN, REPO_ROOT, ConfigurationError, Settings
+from domain.errors import DomainError
 
 TEMPLATES_FILE = REPO_ROOT / "config" / "wechat_templates.yml"
 MAX_CLOCK_SKEW_S = 5.0
@@ -126,16 +126,24 @@ async def _check_clock() -> Finding:
     return _ok("clock", f"within {MAX_CLOCK_SKEW_S:.0f} s of the database ({skew_s:.2f} s)")
 
 
-def check_media(settings: Settings) -> Finding:
-    root = settings.data_dir / "media"
-    probe = root / f".doctor-{secrets.token_hex(4)}"
+async def check_media(settings: Settings) -> Finding:
+    """A probe object written, read back and found, in whichever store the settings choose."""
+    where = settings.media_s3_endpoint or str(settings.data_dir / "media")
+    probe = b"wenling doctor probe"
     try:
-        root.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"ok")
-        probe.unlink()
-    except OSError as error:
-        return _failed("media store", f"cannot write under {root}: {error.strerror}")
-    return _ok("media store", f"writable at {root}")
+        store, close = await open_media(settings)
+        try:
+            ref = await store.put(probe, content_type="application/octet-stream")
+            if await store.get(ref) != probe or not await store.exists(ref):
+                return _failed("media store", f"{where} did not give back what was written")
+        finally:
+            if close is not None:
+                await close()
+    except (OSError, DomainError) as error:
+        return _failed("media store", f"{where} cannot be written: {type(error).__name__}: {error}")
+    except Exception as error:  # S3 clients raise their own kinds (auth, bucket, endpoint): all reported
+        return _failed("media store", f"{where} cannot be written: {type(error).__name__}")
+    return _ok("media store", f"writes and reads back at {where}")
 
 
 async def check_wechat(settings: Settings) -> list[Finding]:
@@ -184,7 +192,7 @@ async def run_checks(settings: Settings) -> list[Finding]:
         lambda: check_services(settings),
         lambda: check_wechat(settings),
     ]
-    findings = [*check_secrets(settings), check_media(settings), check_templates(settings)]
+    findings = [*check_secrets(settings), await check_media(settings), check_templates(settings)]
     try:
         settings.validate_for_production()
     except ConfigurationError as refused:

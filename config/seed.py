@@ -16,7 +16,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from adapters.media_store import MediaStore
+from adapters.media_store import LocalMediaStore
 from adapters.memory import MemoryEventBus
 from config.demo_data import MILESTONES, demo_id_number, enterprise_rows, person_name, phone, project_row
 from config.settings import REPO_ROOT
@@ -329,7 +329,7 @@ def _approvals_env(data_dir: Path) -> ApprovalsEnv:
     return ApprovalsEnv(
         catalogue=load_catalogue(REPO_ROOT / "config" / "approvals.yml"),
         calendar=load_calendar(REPO_ROOT / "config" / "calendar_overrides.yml"),
-        media=MediaStore(data_dir / "media"),
+        media=LocalMediaStore(data_dir / "media"),
         bus=MemoryEventBus(),  # the demo application's events have no consumer yet
         max_file_bytes=10 * 1024 * 1024,
     )

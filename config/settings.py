@@ -99,6 +99,25 @@ class Settings(BaseSettings):
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     alert_escalation_minutes: int = Field(default=15, ge=1)
     open311_api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # How long Sanic's manager waits for every API worker (WORKERS>1) to report started before it
+    # gives up on all of them; a worker imports the app and warms its NLU engine first.
+    worker_startup_timeout_s: float = Field(default=120.0, ge=10, le=900)
+    # The event relay (domain events from the event-outbox table to the bus): its idle poll, batch
+    # size, leader lease, and how long published events stay in the table.
+    event_relay_poll_s: float = Field(default=0.2, gt=0, le=10)
+    event_relay_batch: int = Field(default=200, ge=1, le=5000)
+    event_relay_lease_s: float = Field(default=10.0, ge=1, le=300)
+    event_outbox_retention_days: int = Field(default=7, ge=1, le=365)
+    # Media (photos, evidence snapshots, approval materials): an S3-compatible object store when
+    # MEDIA_S3_ENDPOINT is set (SeaweedFS, MinIO, a cloud OSS), else the local disk under DATA_DIR.
+    media_s3_endpoint: str = ""  # e.g. http://seaweedfs:8333
+    media_s3_bucket: str = "wenling-media"
+    media_s3_access_key: SecretStr = SecretStr("")
+    media_s3_secret_key: SecretStr = SecretStr("")
+    media_s3_region: str = "us-east-1"
+    media_s3_prefix: str = "media/"
+    # Production keeps media in the object store, shared by every host; local disk only on one host.
+    media_allow_local_in_production: bool = False
 
     @field_validator("admin_alert_openids", "open311_api_keys", mode="before")
     @classmethod
@@ -138,6 +157,12 @@ class Settings(BaseSettings):
             problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
         if self.wechat_token.get_secret_value() in ("", DEFAULT_WECHAT_TOKEN):
             problems.append("WECHAT_TOKEN must be set to the token configured on the WeChat platform")
+        if not self.media_s3_endpoint and not self.media_allow_local_in_production:
+            problems.append(
+                "MEDIA_S3_ENDPOINT must point at the object store: API processes and vision workers on "
+                "other hosts cannot see one machine's disk (MEDIA_ALLOW_LOCAL_IN_PRODUCTION=true only "
+                "when every process runs on a single host)"
+            )
         if problems:
             raise ConfigurationError("; ".join(problems))
 

@@ -7,6 +7,7 @@ runs the same coroutines in their own processes (``python -m <package>``).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 from collections.abc import Callable, Coroutine
@@ -20,6 +21,7 @@ from domain.complaints.reminders import run_sla_reminders
 from domain.credit.events import run_credit_consumer
 from domain.emergency import services as emergency
 from domain.emergency.intake import run_alarm_intake, run_reporting_reminders
+from domain.outbox.relay import EventRelay, RelayOptions
 from iot_bridge.bridge import run_bridge
 from miniprogram_api.exchange_outbound import run_city_feed
 from vision_worker.service import run_worker as run_vision_worker
@@ -54,9 +56,23 @@ async def run_complaint_sla_reminders(runtime: Runtime) -> None:
     await run_sla_reminders()
 
 
+async def run_event_relay(runtime: Runtime) -> None:
+    """Domain events from the event-outbox table to the bus; one leader at a time."""
+    settings = runtime.settings
+    options = RelayOptions(
+        owner=_consumer_name(),
+        batch=settings.event_relay_batch,
+        poll_s=settings.event_relay_poll_s,
+        lease_s=settings.event_relay_lease_s,
+        retention=dt.timedelta(days=settings.event_outbox_retention_days),
+    )
+    await EventRelay(runtime.infra.bus, runtime.infra.lock, options).run()
+
+
 def embedded_workers() -> list[tuple[str, Worker]]:
     """The workers ``make run`` starts in-process, by name."""
     return [
+        ("event-relay", run_event_relay),
         ("outbox-dispatcher", run_dispatcher),
         ("credit-consumer", run_credit_consumer),
         ("vision-worker", run_vision_worker),

@@ -91,3 +91,17 @@ class GeoIndex(Protocol):
     async def nearest(
         self, key: str, *, lat: float, lng: float, radius_m: float, count: int
     ) -> list[GeoHit]: ...
+
+
+class MediaStore(Protocol):
+    """Content-addressed media (photos, evidence snapshots, approval materials).
+
+    ``put`` returns ``<sha256>.<ext>``: the same bytes give the same reference and one object. An
+    object is whole or absent, never half-written. ``get`` raises ``NotFound`` for an unknown
+    reference; a malformed one is a ``ValidationFailed``. Local disk (embedded) and S3 (production)."""
+
+    async def put(self, data: bytes, *, content_type: str) -> str: ...
+
+    async def get(self, ref: str) -> bytes: ...
+
+    async def exists(self, ref: str) -> bool: ...

@@ -147,7 +147,7 @@ async def _resolution(request: Request) -> tuple[str, str]:
     note, photo_ref = body.get("note"), body.get("photo_ref")
     if not isinstance(note, str) or not isinstance(photo_ref, str):
         raise ValidationFailed("note and photo_ref are required strings", code="invalid_resolution")
-    if not photo_ref or not await asyncio.to_thread(media.path(photo_ref).exists):
+    if not photo_ref or not await media.exists(photo_ref):
         raise ValidationFailed("photo_ref does not name an uploaded photo", code="photo_not_found")
     return note, photo_ref
 

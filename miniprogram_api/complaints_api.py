@@ -318,9 +318,7 @@ async def merge(request: Request, ticket_no: str) -> HTTPResponse:
 async def uphold(request: Request, ticket_no: str) -> HTTPResponse:
     principal = current(request)
     note = body_text(json_body(request) if request.body else {}, "note", max_length=500)
-    complaint = await services.uphold(
-        ticket_no, principal=principal, bus=request.app.ctx.infra.bus, now=_now(), note=note
-    )
+    complaint = await services.uphold(ticket_no, principal=principal, now=_now(), note=note)
     return await _staff_result(principal, complaint)
 
 

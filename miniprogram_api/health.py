@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
@@ -13,9 +15,10 @@ health = Blueprint("health")
 
 @health.get("/healthz")
 @openapi.summary("Liveness: 200 while the process is up")
-@openapi.response(200, {"application/json": {"status": str}})
+@openapi.response(200, {"application/json": {"status": str, "pid": int}})
 async def healthz(request: Request) -> HTTPResponse:
-    return json({"status": "ok"})
+    # The pid tells which API worker answered (WORKERS>1 behind one port).
+    return json({"status": "ok", "pid": os.getpid()})
 
 
 @health.get("/readyz")

@@ -153,6 +153,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "database_url": "",
         "redis_url": None,
         "mqtt_url": None,
+        "media_s3_endpoint": "",  # CI exports MEDIA_S3_*: only the media-store tests use it
         "redis_key_prefix": fresh_key_prefix(),
     }
     return Settings(**(base | overrides))

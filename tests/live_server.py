@@ -30,7 +30,11 @@ def running(
     """Run ``args`` until ``ready_url`` answers 200; stop that process (by its PID) afterwards."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
-        process = subprocess.Popen(args, cwd=REPO_ROOT, env={**os.environ, **env}, stdout=log, stderr=log)
+        # A session of its own: a failing Sanic manager SIGKILLs its whole process group, which must
+        # not be the test runner's.
+        process = subprocess.Popen(
+            args, cwd=REPO_ROOT, env={**os.environ, **env}, stdout=log, stderr=log, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + timeout_s
         while True:
@@ -68,6 +72,7 @@ def live_server(
         "DATABASE_URL": "",
         "REDIS_URL": "",
         "MQTT_URL": "",
+        "MEDIA_S3_ENDPOINT": "",
         **(env or {}),
     }
     base_url = f"http://127.0.0.1:{port}"

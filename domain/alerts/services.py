@@ -13,8 +13,8 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
 
-from domain import events as domain_events
 from domain.alerts import events, messages, notify
 from domain.alerts.models import Alarm, AlarmEvent, SiteBinding
 from domain.alerts.rules import (
@@ -29,6 +29,7 @@ from domain.alerts.rules import (
     repeated_violation,
 )
 from domain.errors import Forbidden, NotFound, ValidationFailed
+from domain.outbox import services as outbox
 from domain.ports import EventBus
 from domain.projects.models import Site
 
@@ -89,32 +90,40 @@ async def raise_alarm(
         existing = await Alarm.filter(active_key=key).first()
         if existing is not None:
             return await _update(existing, report)
-        alarm = await _create(key, source=source, alarm_type=alarm_type, site_code=site_code, report=report)
+        # The alarm, its AlarmRaised event and the managers' notices commit together.
+        async with in_transaction():
+            alarm = await _create(
+                key, source=source, alarm_type=alarm_type, site_code=site_code, report=report
+            )
+            if alarm is not None:
+                await _announce_raised(bus, alarm, report)
         if alarm is None:
             continue  # another reading created it a moment ago: update that one
-        await _announce_raised(bus, alarm, report)
         return alarm.id
     raise RuntimeError(f"could not create or update alarm {key} after {MAX_ATTEMPTS} attempts")
 
 
 async def _create(key: str, *, source: str, alarm_type: str, site_code: str, report: _Report) -> Alarm | None:
-    """The insert half of the race; None when another reading's insert won the ``active_key``."""
+    """The insert half of the race; None when another reading's insert won the ``active_key``.
+
+    In a savepoint of its own, so a lost race leaves the caller's transaction usable."""
     try:
-        return await Alarm.create(
-            source=source,
-            alarm_type=alarm_type,
-            active_key=key,
-            severity=report.level,
-            site_code=site_code,
-            project_code=await project_code_of(site_code),
-            value=report.value,
-            limit=report.limit,
-            peak_value=report.value,
-            message=report.message[:300],
-            evidence_ref=report.evidence_ref,
-            raised_at=report.at,
-            last_seen_at=report.at,
-        )
+        async with in_transaction():
+            return await Alarm.create(
+                source=source,
+                alarm_type=alarm_type,
+                active_key=key,
+                severity=report.level,
+                site_code=site_code,
+                project_code=await project_code_of(site_code),
+                value=report.value,
+                limit=report.limit,
+                peak_value=report.value,
+                message=report.message[:300],
+                evidence_ref=report.evidence_ref,
+                raised_at=report.at,
+                last_seen_at=report.at,
+            )
     except IntegrityError:
         return None
 
@@ -125,17 +134,15 @@ async def _announce_raised(bus: EventBus, alarm: Alarm, report: _Report) -> None
     await AlarmEvent.create(
         alarm_id=alarm.id, kind="raised", at=at, value=report.value, note=report.message[:300]
     )
-    await domain_events.publish(
-        bus,
-        events.alarm_raised(
-            alarm_id=alarm.id,
-            site_code=alarm.site_code,
-            alarm_type=alarm.alarm_type,
-            source=alarm.source,
-            severity=report.level.value,
-            at=at,
-        ),
+    raised = events.alarm_raised(
+        alarm_id=alarm.id,
+        site_code=alarm.site_code,
+        alarm_type=alarm.alarm_type,
+        source=alarm.source,
+        severity=report.level.value,
+        at=at,
     )
+    await outbox.append(raised, aggregate=f"alarm:{alarm.id}", now=at)
     await notify.notify_managers(alarm, created=True, severity_rose=False, now=at)
     if alarm.alarm_type != REPEATED_TYPE:
         await _check_repeated(bus, alarm, at=at)
@@ -221,14 +228,16 @@ async def _close(
     changes: dict[str, object] = {"state": state, "active_key": None, "closed_at": at}
     if action is AlarmAction.RESOLVE:
         changes |= {"resolution_note": note, "resolution_photo_ref": photo_ref}
-    closed = await Alarm.filter(id=alarm.id, active_key__isnull=False).update(**changes)
-    if closed:
-        await AlarmEvent.create(
-            alarm_id=alarm.id, kind=state.value, at=at, actor=actor, note=note, photo_ref=photo_ref
-        )
-        await domain_events.publish(
-            bus, events.alarm_closed(alarm_id=alarm.id, site_code=alarm.site_code, state=state.value, at=at)
-        )
+    async with in_transaction():
+        closed = await Alarm.filter(id=alarm.id, active_key__isnull=False).update(**changes)
+        if closed:
+            await AlarmEvent.create(
+                alarm_id=alarm.id, kind=state.value, at=at, actor=actor, note=note, photo_ref=photo_ref
+            )
+            event = events.alarm_closed(
+                alarm_id=alarm.id, site_code=alarm.site_code, state=state.value, at=at
+            )
+            await outbox.append(event, aggregate=f"alarm:{alarm.id}", now=at)
     return alarm.id
 
 
@@ -278,21 +287,23 @@ async def resolve(
 async def confirm_violation(alarm_id: int, *, bus: EventBus, staff: str, at: dt.datetime) -> dict[str, Any]:
     """Staff judge the alarm a real violation: the credit context records it (once per alarm)."""
     alarm = await _alarm_for(alarm_id, openid=None)
-    first = await Alarm.filter(id=alarm.id, confirmed_violation_by="").update(confirmed_violation_by=staff)
-    if first:
-        await AlarmEvent.create(alarm_id=alarm.id, kind="violation_confirmed", at=at, actor=staff)
-        await domain_events.publish(
-            bus,
-            events.violation_confirmed(
+    project_code = alarm.project_code or await project_code_of(alarm.site_code)
+    async with in_transaction():
+        first = await Alarm.filter(id=alarm.id, confirmed_violation_by="").update(
+            confirmed_violation_by=staff
+        )
+        if first:
+            await AlarmEvent.create(alarm_id=alarm.id, kind="violation_confirmed", at=at, actor=staff)
+            event = events.violation_confirmed(
                 alarm_id=alarm.id,
                 site_code=alarm.site_code,
-                project_code=alarm.project_code or await project_code_of(alarm.site_code),
+                project_code=project_code,
                 alarm_type=alarm.alarm_type,
                 source=alarm.source,
                 confirmed_by=staff,
                 at=at,
-            ),
-        )
+            )
+            await outbox.append(event, aggregate=f"alarm:{alarm.id}", now=at)
     return await alarm_detail(alarm_id)
 
 

@@ -36,9 +36,10 @@ from domain.approvals.services import (
 )
 from domain.calendar.rules import SHANGHAI
 from domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from domain.events import DomainEvent, publish
+from domain.events import DomainEvent
 from domain.notifications.rules import TemplateContent
 from domain.notifications.services import enqueue
+from domain.outbox import services as outbox
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,7 @@ async def decide(
         outcome = await _outcome_now(application, conn=conn)
         if outcome is not None:
             await _conclude(env, application, outcome, reason=task.comment, now=now, conn=conn)
-    if outcome is not None:
-        await _publish_outcome(env, application, outcome, now=now)
+            await _publish_outcome(application, outcome, now=now)
     return task
 
 
@@ -157,9 +157,8 @@ async def _conclude(
     await notify_enterprise(env, application, template, key=outcome.value, now=now, reason=reason)
 
 
-async def _publish_outcome(
-    env: ApprovalsEnv, application: Application, outcome: ApplicationStatus, *, now: dt.datetime
-) -> None:
+async def _publish_outcome(application: Application, outcome: ApplicationStatus, *, now: dt.datetime) -> None:
+    """Into the event outbox, inside the deciding transaction (``in_transaction`` joins it)."""
     base = {"code": application.code, "project_code": application.project_code, "at": now.isoformat()}
     if outcome is ApplicationStatus.CORRECTION_REQUIRED:
         departments = await ReviewTask.filter(
@@ -175,7 +174,7 @@ async def _publish_outcome(
             base
             | {"stage": application.stage, "status": outcome.value, "reason": application.rejection_reason},
         )
-    await publish(env.bus, event)
+    await outbox.append(event, aggregate=f"application:{application.code}", now=now)
 
 
 # --- clock pause / resume ------------------------------------------------------------------------------

@@ -51,9 +51,10 @@ from domain.approvals.rules import (
 )
 from domain.calendar.rules import SHANGHAI, local_date
 from domain.errors import Conflict, ValidationFailed
-from domain.events import DomainEvent, publish
+from domain.events import DomainEvent
 from domain.notifications.rules import TemplateContent
 from domain.notifications.services import enqueue
+from domain.outbox import services as outbox
 
 # The use-case facade: the doors import everything approvals offers from here.
 __all__ = [
@@ -201,7 +202,7 @@ async def submit(env: ApprovalsEnv, principal: Principal, code: str, *, now: dt.
             now=now,
             departments="、".join(messages.department_name(d) for d in departments),
         )
-    await _publish_submitted(env, application, now=now)
+        await _publish_submitted(application, now=now)
     return application
 
 
@@ -238,7 +239,7 @@ async def resubmit(
             task.started_at, task.paused_days, task.decided_at = now, 0, None
             task.due_at = due_at(env.calendar, started_at=now, limit_days=task.limit_days, paused_days=0)
             await task.save(using_db=conn)
-    await _publish_submitted(env, application, now=now)
+        await _publish_submitted(application, now=now)
     return application
 
 
@@ -278,10 +279,10 @@ async def _start_round(
     )
 
 
-async def _publish_submitted(env: ApprovalsEnv, application: Application, *, now: dt.datetime) -> None:
+async def _publish_submitted(application: Application, *, now: dt.datetime) -> None:
+    """Into the event outbox, inside the caller's transaction (``in_transaction`` joins it)."""
     departments = await ReviewTask.filter(application_id=application.id).values_list("department", flat=True)
-    await publish(
-        env.bus,
+    await outbox.append(
         DomainEvent(
             events.APPLICATION_SUBMITTED,
             {
@@ -293,6 +294,8 @@ async def _publish_submitted(env: ApprovalsEnv, application: Application, *, now
                 "at": now.isoformat(),
             },
         ),
+        aggregate=f"application:{application.code}",
+        now=now,
     )
 
 

@@ -165,7 +165,9 @@ async def submit(
             connection, new, routing=routing, category=category.name, evidence=evidence, due=due, now=now
         )
         await _record_intake(connection, complaint, channel=new.channel, routing=routing, now=now)
-    await _notify_site(complaint, routing=routing, nuisance_label=nuisance_label, now=now)
+        # The site managers' notices are outbox rows: written with the ticket, so a crash after the
+        # commit cannot leave a filed ticket that nobody was told about.
+        await _notify_site(complaint, routing=routing, nuisance_label=nuisance_label, now=now)
     await _flag_duplicates(complaint, policy=policy)
     log.info(
         "complaint %s filed via %s, routed to %s/%s",

@@ -36,8 +36,8 @@ from domain.complaints.rules import (
 )
 from domain.complaints.sla import Policy, parse_policy, sla_due
 from domain.errors import Conflict, NotFound, ValidationFailed
-from domain.events import DomainEvent, publish
-from domain.ports import EventBus
+from domain.events import DomainEvent
+from domain.outbox import services as outbox
 
 log = logging.getLogger(__name__)
 
@@ -154,11 +154,19 @@ async def staff_act(
         changes["closed_at"] = now
     if action is Action.RETURN:
         changes["assignee_id"] = ""
-    complaint = await apply(
-        complaint, action, actor=Actor.STAFF, actor_id=principal.subject, now=now, note=note, changes=changes
-    )
-    if action is Action.REFUSE:
-        await notify.refused(complaint, reason=note, now=now)
+    # The citizen's notice is written with the change (notifications are outbox rows).
+    async with in_transaction():
+        complaint = await apply(
+            complaint,
+            action,
+            actor=Actor.STAFF,
+            actor_id=principal.subject,
+            now=now,
+            note=note,
+            changes=changes,
+        )
+        if action is Action.REFUSE:
+            await notify.refused(complaint, reason=note, now=now)
     return complaint
 
 
@@ -192,35 +200,37 @@ async def reply(ticket_no: str, *, principal: Principal, text: str, now: dt.date
     text = text.strip()
     if not text or len(text) > 1000:
         raise ValidationFailed("a reply is 1-1000 characters", code="invalid_reply")
-    complaint = await apply(
-        complaint,
-        Action.REPLY,
-        actor=Actor.STAFF,
-        actor_id=principal.subject,
-        now=now,
-        note=text,
-        changes={"last_reply": text, "reply_count": complaint.reply_count + 1, "answered_at": now},
-    )
-    await notify.replied(complaint, now=now)
-    if complaint.reporter_openid:
+    # The answer, the rating request and the notices commit together or not at all.
+    async with in_transaction():
         complaint = await apply(
-            complaint, Action.ASK_RATING, actor=Actor.SYSTEM, actor_id="follow-up", now=now
-        )
-    for child in await Complaint.filter(merged_into_id=complaint.id):
-        await ComplaintEvent.create(
-            complaint_id=child.id,
-            action=Action.NOTE,
-            from_state=child.state,
-            to_state=child.state,
+            complaint,
+            Action.REPLY,
             actor=Actor.STAFF,
             actor_id=principal.subject,
+            now=now,
             note=text,
-            at=now,
+            changes={"last_reply": text, "reply_count": complaint.reply_count + 1, "answered_at": now},
         )
-        await Complaint.filter(id=child.id).update(last_reply=text, answered_at=now, updated_at=now)
-        await notify.replied(
-            child, now=now, merged_into=complaint.ticket_no, text=text, sequence=complaint.reply_count
-        )
+        await notify.replied(complaint, now=now)
+        if complaint.reporter_openid:
+            complaint = await apply(
+                complaint, Action.ASK_RATING, actor=Actor.SYSTEM, actor_id="follow-up", now=now
+            )
+        for child in await Complaint.filter(merged_into_id=complaint.id):
+            await ComplaintEvent.create(
+                complaint_id=child.id,
+                action=Action.NOTE,
+                from_state=child.state,
+                to_state=child.state,
+                actor=Actor.STAFF,
+                actor_id=principal.subject,
+                note=text,
+                at=now,
+            )
+            await Complaint.filter(id=child.id).update(last_reply=text, answered_at=now, updated_at=now)
+            await notify.replied(
+                child, now=now, merged_into=complaint.ticket_no, text=text, sequence=complaint.reply_count
+            )
     return complaint
 
 
@@ -260,37 +270,38 @@ async def merge(
     return child
 
 
-async def uphold(
-    ticket_no: str, *, principal: Principal, bus: EventBus, now: dt.datetime, note: str = ""
-) -> Complaint:
-    """Staff confirm a violation: recorded once, and ``ComplaintUpheld`` goes to the credit context."""
+async def uphold(ticket_no: str, *, principal: Principal, now: dt.datetime, note: str = "") -> Complaint:
+    """Staff confirm a violation: recorded once, and ``ComplaintUpheld`` goes to the credit context.
+
+    The event is written with the change, in one transaction: a crash after the commit cannot lose it
+    (the relay publishes it later), and a retry stops at ``upheld`` without a second event."""
     complaint = await load(ticket_no)
     check_staff_scope(complaint, principal)
     if not complaint.site_code:
         raise ValidationFailed("only a ticket about a site can be upheld against it", code="no_site")
     if complaint.upheld:
         return complaint
-    complaint = await apply(
-        complaint,
-        Action.UPHOLD,
-        actor=Actor.STAFF,
-        actor_id=principal.subject,
-        now=now,
-        note=note or "确认存在违规",
-        changes={"upheld": True},
-    )
-    payload = {
-        "ticket_id": complaint.ticket_no,
-        "project_code": complaint.project_code,
-        "site_code": complaint.site_code,
-        "nuisance_type": complaint.nuisance_type,
-        "upheld_by": principal.subject,
-        "at": now.astimezone(dt.UTC).isoformat(),
-    }
-    # A stable event id: a retried request cannot give the credit context a second penalty.
-    await publish(
-        bus, DomainEvent(COMPLAINT_UPHELD, payload, event_id=f"complaint-upheld-{complaint.ticket_no}")
-    )
+    async with in_transaction():
+        complaint = await apply(
+            complaint,
+            Action.UPHOLD,
+            actor=Actor.STAFF,
+            actor_id=principal.subject,
+            now=now,
+            note=note or "确认存在违规",
+            changes={"upheld": True},
+        )
+        payload = {
+            "ticket_id": complaint.ticket_no,
+            "project_code": complaint.project_code,
+            "site_code": complaint.site_code,
+            "nuisance_type": complaint.nuisance_type,
+            "upheld_by": principal.subject,
+            "at": now.astimezone(dt.UTC).isoformat(),
+        }
+        # A stable event id: a retried request cannot give the credit context a second penalty.
+        event = DomainEvent(COMPLAINT_UPHELD, payload, event_id=f"complaint-upheld-{complaint.ticket_no}")
+        await outbox.append(event, aggregate=f"complaint:{complaint.ticket_no}", now=now)
     return complaint
 
 
@@ -316,16 +327,17 @@ async def rate(
         changes = _restart_clock(
             complaint, now=now, policy=policy or default_policy(), calendar=calendar or default_calendar()
         ) | {"rating": rating.value}
-    complaint = await apply(
-        complaint,
-        action,
-        actor=Actor.CITIZEN,
-        actor_id="citizen",
-        now=now,
-        note=rating.value,
-        changes=changes,
-    )
-    await notify.rated(complaint, now=now)
+    async with in_transaction():
+        complaint = await apply(
+            complaint,
+            action,
+            actor=Actor.CITIZEN,
+            actor_id="citizen",
+            now=now,
+            note=rating.value,
+            changes=changes,
+        )
+        await notify.rated(complaint, now=now)
     return complaint
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from domain.emergency.models import Incident
 from domain.emergency.rules import IncidentGrade
-from domain.events import DomainEvent, publish
-from domain.ports import EventBus
+from domain.events import DomainEvent
+from domain.outbox import services as outbox
 
 INCIDENT_REPORTED = "IncidentReported"
 INCIDENT_UPDATED = "IncidentUpdated"
@@ -27,7 +27,8 @@ def _payload(incident: Incident) -> dict[str, object]:
     }
 
 
-async def announce(bus: EventBus | None, incident: Incident, *, name: str, revision: str) -> None:
-    """Publish when a bus is given; ``revision`` makes the event id stable for a retried change."""
-    if bus is not None:
-        await publish(bus, DomainEvent(name, _payload(incident), event_id=f"{incident.code}:{revision}"))
+async def announce(incident: Incident, *, name: str, revision: str) -> None:
+    """Into the event outbox, inside the caller's transaction; ``revision`` makes the event id stable
+    for a retried change."""
+    event = DomainEvent(name, _payload(incident), event_id=f"{incident.code}:{revision}")
+    await outbox.append(event, aggregate=f"incident:{incident.code}")

@@ -112,10 +112,12 @@ async def report_incident(
             incident = await _create_incident(report)
             note = f"{report.source}: {report.title}"
             await _event(incident, at=report.occurred_at, actor=actor, action="reported", note=note)
+            # The duty notices and the event commit with the incident: a retry finds the incident and
+            # stops, so they must not be left for after the commit.
+            await _notify_duty(incident, duty_openids, now=report.occurred_at)
+            await events.announce(incident, name=events.INCIDENT_REPORTED, revision="reported")
     except IntegrityError:
         return await Incident.get(source_ref=report.source_ref), False
-    await _notify_duty(incident, duty_openids, now=report.occurred_at)
-    await events.announce(bus, incident, name=events.INCIDENT_REPORTED, revision="reported")
     who = mask_openid(report.reporter_openid) or actor
     log.info("incident %s reported via %s by %s", incident.code, report.source, who)
     return incident, True
@@ -201,7 +203,7 @@ async def update_incident(
             incident.grade = int(new_grade)
         await incident.save()
         await _event(incident, at=now, actor=actor, action="updated", note=note)
-    await events.announce(bus, incident, name=events.INCIDENT_UPDATED, revision=f"updated:{now.isoformat()}")
+        await events.announce(incident, name=events.INCIDENT_UPDATED, revision=f"updated:{now.isoformat()}")
     return incident
 
 
@@ -322,9 +324,10 @@ async def close_incident(
     incident = await get_incident(code)
     incident.status = next_status(incident.status, IncidentStatus.CLOSED)
     incident.summary, incident.closed_at = summary, now
-    await incident.save()
-    await _event(incident, at=now, actor=actor, action="closed", note=summary[:500])
-    await events.announce(bus, incident, name=events.INCIDENT_UPDATED, revision="closed")
+    async with in_transaction():
+        await incident.save()
+        await _event(incident, at=now, actor=actor, action="closed", note=summary[:500])
+        await events.announce(incident, name=events.INCIDENT_UPDATED, revision="closed")
     return incident
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pypdf import PdfWriter
 
-from adapters.media_store import MediaStore
+from adapters.media_store import LocalMediaStore
 from adapters.memory import MemoryEventBus
 from adapters.uploads import sniff_type
 from config.settings import REPO_ROOT
@@ -45,7 +45,7 @@ def make_env(tmp_path: Path, *, max_file_bytes: int = 10 * MB) -> ApprovalsEnv:
     return ApprovalsEnv(
         catalogue=load_catalogue(REPO_ROOT / "config" / "approvals.yml"),
         calendar=WorkingCalendar(),
-        media=MediaStore(tmp_path / "media"),
+        media=LocalMediaStore(tmp_path / "media"),
         bus=MemoryEventBus(),
         max_file_bytes=max_file_bytes,
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.infrastructure import Infrastructure
-from adapters.media_store import MediaStore
+from adapters.media_store import LocalMediaStore, MediaStore
 from adapters.memory import MemoryCache, MemoryDedupStore, MemoryEventBus, MemoryGeoIndex, MemoryLock
 from bot.dialogue.engine import DialogueEngine, UserInput
 from bot.dialogue.registry import IntentTable
@@ -30,7 +30,7 @@ STAFF = Principal(subject="1", role=Role.STAFF, department="housing")
 
 @pytest.fixture
 def media(tmp_path: Path) -> MediaStore:
-    return MediaStore(tmp_path / "media")
+    return LocalMediaStore(tmp_path / "media")
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from domain.notifications.models import OutboxMessage
 from domain.permits.rules import PermitWindow
 from domain.permits.services import active_night_permit, register_permit, revoke_permit
 from tests.integration.test_complaints_api import NEAR_A, seed_sites
+from tests.outbox_helpers import relay_all
 
 SH = ZoneInfo("Asia/Shanghai")
 STAFF = Principal(subject="1", role=Role.STAFF, department="housing")
@@ -86,7 +87,8 @@ async def test_uphold_emits_complaint_upheld_with_the_contract_payload(database:
     ticket = await intake.submit(report(), now=now)
     await services.staff_act(ticket.ticket_no, Action.ACCEPT, principal=STAFF, now=now)
     for _ in range(2):
-        await services.uphold(ticket.ticket_no, principal=STAFF, bus=bus, now=now)
+        await services.uphold(ticket.ticket_no, principal=STAFF, now=now)
+    assert await relay_all(bus) == 1  # the event outbox, published by the relay
     messages = await bus.read("events.ComplaintUpheld", "credit", "c1", count=10)
     assert len(messages) == 1
     payload = json.loads(messages[0].fields["payload"])

@@ -27,7 +27,16 @@ def production_settings(tmp_path: Path, stub: WeChatStub, **overrides: Any) -> A
     mqtt_url = os.environ.get("MQTT_URL", "")
     if not (database_url and redis_url and mqtt_url):
         pytest.skip("DATABASE_URL, REDIS_URL and MQTT_URL are needed for the production doctor run")
+    s3 = os.environ.get("MEDIA_S3_ENDPOINT", "")
+    media: dict[str, Any] = {"media_allow_local_in_production": True}
+    if s3:  # CI runs SeaweedFS: the doctor writes its probe there, as in production
+        media = {
+            "media_s3_endpoint": s3,
+            "media_s3_access_key": os.environ.get("MEDIA_S3_ACCESS_KEY", ""),
+            "media_s3_secret_key": os.environ.get("MEDIA_S3_SECRET_KEY", ""),
+        }
     values = {
+        **media,
         "app_mode": "production",
         "database_url": database_url,
         "redis_url": redis_url,
@@ -48,7 +57,15 @@ async def test_production_checks_pass_on_the_real_services(tmp_path: Path, wecha
     # The shipped template catalogue holds placeholders until a city enters its own ids.
     assert failed == [next(f.line() for f in findings if f.check == "template ids")]
     checks = by_check(findings)
-    for name in ("database", "redis", "mqtt", "clock", "WeChat official account", "WeChat mini-program"):
+    for name in (
+        "database",
+        "redis",
+        "mqtt",
+        "clock",
+        "media store",
+        "WeChat official account",
+        "WeChat mini-program",
+    ):
         assert checks[name].verdict is Verdict.OK, checks[name].line()
 
 

@@ -23,6 +23,7 @@ from domain.emergency.rules import IncidentReport, IncidentType
 from domain.geo import haversine_m
 from domain.notifications.models import OutboxMessage
 from tests.conftest import make_settings
+from tests.outbox_helpers import relay_all
 
 NOW = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC)
 
@@ -228,6 +229,7 @@ async def test_incident_changes_are_announced_without_personal_data(database: st
     await emergency.update_incident(
         incident.code or "", actor="staff:1", now=NOW, changes={"deaths": 3}, bus=bus
     )
+    assert await relay_all(bus) == 2  # the event outbox, published by the relay
     reported = await bus.read("events.IncidentReported", "city", "c", count=10)
     updated = await bus.read("events.IncidentUpdated", "city", "c", count=10)
     assert len(reported) == 1 and len(updated) == 1

@@ -18,6 +18,7 @@ from domain.alerts.rules import Severity
 from domain.errors import Conflict, Forbidden
 from domain.events import stream_of
 from tests.integration.iot_helpers import T0, EnqueueRecorder, make_site
+from tests.outbox_helpers import relay_all
 
 MANAGER = "oManager000000000001"
 
@@ -135,6 +136,7 @@ async def test_resolve_needs_note_and_photo_and_confirm_emits_one_event(
     assert detail["state"] == "resolved" and detail["resolution_note"] == "洒水降尘"
     for _ in range(2):
         await services.confirm_violation(alarm_id, bus=bus, staff="staff:1", at=T0)
+    await relay_all(bus)  # the event outbox, published by the relay
     messages = await bus.read(stream_of("ViolationConfirmed"), "credit", "c1", count=10)
     assert len(messages) == 1
     payload = json.loads(messages[0].fields["payload"])

@@ -19,6 +19,7 @@ from config.app import create_app
 from domain.conversations.models import StaffConversation
 from domain.notifications.models import OutboxMessage
 from tests.conftest import make_settings
+from tests.outbox_helpers import relay_all
 from tests.wechat_inbound import APPID, TOKEN, WeChatSender, new_aes_key, post, serving, sha1_sorted
 
 AES_KEY = new_aes_key()
@@ -217,6 +218,7 @@ async def test_human_agent_queue_and_unsubscribe_erasure(app: Any, sender: WeCha
     status, reply, text = await post(app, sender, sender.event("unsubscribe"))
     assert (status, text) == (200, "success")
     assert await StaffConversation.filter(openid=sender.openid).count() == 0
+    assert await relay_all(bus) == 1  # the event outbox, published by the relay
     events = await bus.read("events.UserUnsubscribed", "test", "c1")
     assert [message.fields["payload"] for message in events] == [f'{{"openid": "{sender.openid}"}}']
     _, reply, _ = await post(app, sender, sender.text("附近的工地"))

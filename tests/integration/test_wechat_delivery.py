@@ -83,7 +83,7 @@ async def test_photo_is_fetched_into_the_media_store_as_evidence(app: Any, wecha
     assert reply["Content"] == messages.IMAGE_RECEIVED_FOR_DIALOGUE
     state = await load_state(app.ctx.infra.cache, sender.openid)
     assert len(state.evidence) == 1
-    assert app.ctx.media.path(state.evidence[0]).read_bytes() == buffer.getvalue()
+    assert await app.ctx.media.get(state.evidence[0]) == buffer.getvalue()
     _, reply, _ = await post(app, sender, sender.image("no-such-media"))
     assert reply["Content"] == messages.IMAGE_FAILED
 

@@ -28,6 +28,7 @@ def test_defaults_are_embedded_mode() -> None:
         ({"secret_key": DEFAULT_SECRET}, "SECRET_KEY"),
         ({"secret_key": "short"}, "SECRET_KEY"),
         ({"wechat_token": "embedded-demo-token"}, "WECHAT_TOKEN"),
+        ({"media_s3_endpoint": ""}, "MEDIA_S3_ENDPOINT"),
     ],
 )
 def test_production_refuses_unsafe_settings(overrides: dict[str, object], problem: str) -> None:
@@ -38,6 +39,7 @@ def test_production_refuses_unsafe_settings(overrides: dict[str, object], proble
         "mqtt_url": "mqtt://broker:1883",
         "secret_key": "x" * 40,
         "wechat_token": "a-real-token",
+        "media_s3_endpoint": "http://seaweedfs:8333",
     }
     Settings(**good).validate_for_production()  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match=problem):
@@ -63,3 +65,16 @@ def test_generated_documentation_is_current() -> None:
     assert readme_table() in (REPO / "README.md").read_text(encoding="utf-8"), (
         "run `python -m config.settings_doc`"
     )
+
+
+def test_production_accepts_local_media_only_when_allowed_explicitly() -> None:
+    single_host: dict[str, object] = {
+        "app_mode": "production",
+        "database_url": "postgres://app@db/wenling",
+        "redis_url": "redis://cache:6379/0",
+        "mqtt_url": "mqtt://broker:1883",
+        "secret_key": "x" * 40,
+        "wechat_token": "a-real-token",
+        "media_allow_local_in_production": True,
+    }
+    Settings(**single_host).validate_for_production()  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from adapters.media_store import MediaStore
+from adapters.media_store import LocalMediaStore
 from adapters.uploads import sniff_type, validate_image
 from domain.errors import ValidationFailed
 
@@ -71,7 +71,7 @@ def test_sniffing_ignores_names_and_finds_cad_formats() -> None:
 
 
 async def test_media_store_is_content_addressed(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    store = MediaStore(tmp_path)
+    store = LocalMediaStore(tmp_path)
     first = await store.put(b"evidence", content_type="image/jpeg")
     second = await store.put(b"evidence", content_type="image/jpeg")
     assert first == second and first.endswith(".jpg")

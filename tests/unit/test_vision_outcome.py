@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from adapters.media_store import MediaStore
+from adapters.media_store import LocalMediaStore, MediaStore
 from adapters.memory import MemoryDedupStore, MemoryEventBus
 from domain.alerts import services as alerts_services
 from domain.vision.rules import Detection, Violation
@@ -56,7 +56,7 @@ async def fire(outcome: AlarmOutcome) -> int | None:
 async def test_alarm_carries_camera_source_type_and_stored_evidence(
     alerts: FakeAlerts, tmp_path: Path
 ) -> None:
-    media = MediaStore(tmp_path)
+    media = LocalMediaStore(tmp_path)
     assert await fire(make(MemoryDedupStore(), media)) == 1
     (call,) = alerts.calls
     assert call["source"] == "camera:CAM-0031-1" and call["alarm_type"] == "no_hardhat"
@@ -66,14 +66,14 @@ async def test_alarm_carries_camera_source_type_and_stored_evidence(
 
 
 async def test_two_workers_sharing_the_dedup_store_raise_once(alerts: FakeAlerts, tmp_path: Path) -> None:
-    dedup, media = MemoryDedupStore(), MediaStore(tmp_path)
+    dedup, media = MemoryDedupStore(), LocalMediaStore(tmp_path)
     results = await asyncio.gather(fire(make(dedup, media)), fire(make(dedup, media)))
     assert sorted(results, key=lambda r: r is None) == [1, None]
     assert len(alerts.calls) == 1
 
 
 async def test_a_failed_alarm_does_not_start_the_cooldown(alerts: FakeAlerts, tmp_path: Path) -> None:
-    outcome = make(MemoryDedupStore(), MediaStore(tmp_path))
+    outcome = make(MemoryDedupStore(), LocalMediaStore(tmp_path))
     alerts.fail_with = RuntimeError("database down")
     with pytest.raises(RuntimeError):
         await fire(outcome)
@@ -82,7 +82,7 @@ async def test_a_failed_alarm_does_not_start_the_cooldown(alerts: FakeAlerts, tm
 
 
 async def test_a_cancelled_alarm_keeps_the_cooldown(alerts: FakeAlerts, tmp_path: Path) -> None:
-    outcome = make(MemoryDedupStore(), MediaStore(tmp_path))
+    outcome = make(MemoryDedupStore(), LocalMediaStore(tmp_path))
     alerts.fail_with = asyncio.CancelledError()
     with pytest.raises(asyncio.CancelledError):
         await fire(outcome)
