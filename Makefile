@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 .PHONY: run test lint bench venv unit integration migrate seed serve clean rasa system-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
+	@echo "installing the pinned Python packages of requirements-dev.txt into $(VENV)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -17,7 +18,8 @@ venv: $(STAMP)
 # A CJK font for PNG charts and evidence overlays (no tofu boxes); wrk for the HTTP benchmarks.
 # Installed from Debian's packages when missing (needs root, as on CI); otherwise a warning.
 system-deps:
-	@fc-list :lang=zh 2>/dev/null | grep -q . || { apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1 || \
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { echo "installing fonts-noto-cjk (Debian): a CJK font for charts and evidence overlays"; \
+	  apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1 || \
 	  { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1; } || \
 	  echo "warning: could not install fonts-noto-cjk; charts and overlays will lack Chinese glyphs"; }
 
