@@ -99,6 +99,20 @@ class Settings(BaseSettings):
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     alert_escalation_minutes: int = Field(default=15, ge=1)
     open311_api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    outbox_retry_horizon_s: float = Field(
+        default=86_400.0,
+        ge=60,
+        description="how long a notification is retried after its first transient WeChat failure",
+    )
+    outbox_backoff_cap_s: float = Field(
+        default=600.0, ge=1, description="longest wait between two retries of one notification"
+    )
+    wechat_account_id: str = Field(
+        default="",
+        max_length=64,
+        description="the official account's original id (gh_...): callbacks to another ToUserName are "
+        "refused; empty accepts any",
+    )
 
     @field_validator("admin_alert_openids", "open311_api_keys", mode="before")
     @classmethod

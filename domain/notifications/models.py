@@ -34,6 +34,15 @@ class OutboxMessage(Model):
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
+    first_failure_at = fields.DatetimeField(null=True, description="start of the retry horizon")
+    claim_owner = fields.CharField(max_length=64, default="", description="dispatcher holding the lease")
+    parts_attempted = fields.IntField(
+        default=0, description="custom-message chunks handed to the platform (> parts_sent: unknown fate)"
+    )
+    unconfirmed = fields.BooleanField(
+        default=False, description="a custom chunk may or may not have arrived: never resent"
+    )
+    alerted_at = fields.DatetimeField(null=True, description="when the admins were told it failed")
 
     class Meta:
         table = "notification_outbox"

@@ -22,7 +22,12 @@ class DeliveryRejected(Exception):
 
 
 class DeliveryTransient(Exception):
-    """A timeout, a connection error or an HTTP 5xx: the platform may or may not have acted."""
+    """A connection error or an HTTP 5xx: the platform did not take the message; try again later."""
+
+
+class DeliveryUnconfirmed(DeliveryTransient):
+    """The request went out but no answer came back in time (a read timeout): the platform may have
+    delivered it. Retrying is safe only where the platform deduplicates (template ``client_msg_id``)."""
 
 
 class Sender(Protocol):

@@ -21,9 +21,9 @@ from domain.errors import ValidationFailed
 
 CUSTOM_WINDOW = dt.timedelta(hours=48)
 CUSTOM_MAX_PER_INTERACTION = 5
-MAX_ATTEMPTS = 6  # transient failures only; the sixth one fails the message
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 600.0
+RETRY_HORIZON = dt.timedelta(hours=24)  # transient failures are retried this long after the first one
 CUSTOM_TEXT_MAX_BYTES = 2048
 ELLIPSIS = "…"
 
@@ -174,14 +174,37 @@ def classify_error(errcode: int | None) -> ErrorAction:
     return ERRCODE_ACTIONS.get(errcode, ErrorAction.FAIL)
 
 
-def backoff_delay_s(attempt: int, *, jitter: Callable[[], float]) -> float:
+def backoff_delay_s(attempt: int, *, jitter: Callable[[], float], cap_s: float = BACKOFF_CAP_S) -> float:
     """Exponential backoff with full jitter: ``jitter()`` returns a fraction in [0, 1)."""
-    ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * float(2 ** max(0, attempt - 1)))
+    exponent = min(max(0, attempt - 1), 30)  # 2**30 * 2 s is past any cap: no float overflow
+    ceiling = min(cap_s, BACKOFF_BASE_S * float(2**exponent))
     return ceiling / 2 + ceiling / 2 * jitter()
 
 
-def attempts_exhausted(attempts: int) -> bool:
-    return attempts >= MAX_ATTEMPTS
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long transient failures (timeouts, HTTP 5xx, errcode -1) are retried, and how far apart.
+
+    The horizon is counted from the message's first failure, so a WeChat outage of minutes or hours is
+    ridden out; the cap keeps the retries of a long outage frequent enough to deliver soon after it.
+    """
+
+    horizon: dt.timedelta = RETRY_HORIZON
+    backoff_cap_s: float = BACKOFF_CAP_S
+
+
+def next_retry_at(
+    policy: RetryPolicy, *, attempt: int, first_failure_at: dt.datetime, now: dt.datetime, jitter: float
+) -> dt.datetime | None:
+    """When to try again after failed attempt number ``attempt``; None means give up for good.
+
+    The last retry is placed at the horizon itself, so the message gets a try at the very end of it.
+    """
+    deadline = first_failure_at + policy.horizon
+    if now >= deadline:
+        return None
+    delay = backoff_delay_s(attempt, jitter=lambda: jitter, cap_s=policy.backoff_cap_s)
+    return min(now + dt.timedelta(seconds=delay), deadline)
 
 
 # --- value limits ------------------------------------------------------------------------------
