@@ -113,6 +113,29 @@ class Settings(BaseSettings):
         description="the official account's original id (gh_...): callbacks to another ToUserName are "
         "refused; empty accepts any",
     )
+    sms_provider: str = Field(
+        default="recording",
+        pattern=r"^(recording|aliyun)$",
+        description="recording (embedded: kept and logged) or aliyun (Aliyun SMS SendSms)",
+    )
+    sms_aliyun_access_key_id: str = Field(default="", description="Aliyun AccessKeyId for SendSms")
+    sms_aliyun_access_key_secret: SecretStr = Field(
+        default=SecretStr(""), description="Aliyun AccessKey secret for SendSms"
+    )
+    sms_aliyun_endpoint: str = Field(
+        default="https://dysmsapi.aliyuncs.com", description="Aliyun SMS API endpoint (tests: a stub)"
+    )
+    sms_sign_name: str = Field(default="", description="the approved SMS signature (签名), e.g. 温岭住建")
+    sms_escalation_template_code: str = Field(
+        default="", description="SMS template code (SMS_...) for escalations, variables site and alarm"
+    )
+    sms_timeout_s: float = Field(default=5.0, gt=0, le=30, description="SMS provider request timeout")
+    escalation_delivery_deadline_s: float = Field(
+        default=600.0,
+        ge=30,
+        description="an escalation not delivered by WeChat within this time alerts the admins and "
+        "goes out by SMS",
+    )
 
     @field_validator("admin_alert_openids", "open311_api_keys", mode="before")
     @classmethod

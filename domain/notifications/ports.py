@@ -42,3 +42,24 @@ class Sender(Protocol):
     async def send_subscribe(
         self, openid: str, *, app: SubscribeApp, template_id: str, data: Mapping[str, str], page: str
     ) -> None: ...
+
+
+class SmsRejected(Exception):
+    """The SMS provider refused the message with its own error code (``isv.MOBILE_NUMBER_ILLEGAL``...)."""
+
+    def __init__(self, code: str, message: str, *, retryable: bool = False) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+
+
+class SmsSender(Protocol):
+    """The SMS port: a recording adapter in embedded mode, a provider adapter in production."""
+
+    async def send(self, phone: str, *, template_code: str, params: Mapping[str, str], out_id: str) -> str:
+        """Send one templated SMS; returns the provider's id for it (Aliyun ``BizId``).
+
+        Raises ``SmsRejected`` for a refusal, ``DeliveryTransient`` for a timeout or connection error.
+        """
+        ...
