@@ -16,10 +16,12 @@ from collections.abc import Callable
 from typing import Protocol
 
 from adapters.infrastructure import Infrastructure
+from adapters.sms.factory import sms_from_settings
 from adapters.wechat.client import client_from_settings
 from config.settings import Settings
 from domain.notifications import services
 from domain.notifications.delivery import DeliveryContext, deliver
+from domain.notifications.escalation import Fallback, settle_due
 from domain.notifications.models import OutboxMessage
 from domain.notifications.rules import RetryPolicy
 
@@ -57,8 +59,10 @@ class Dispatcher:
         poll_interval_s: float,
         owner: str | None = None,
         clock: Callable[[], dt.datetime] = _utcnow,
+        escalation_fallback: Fallback | None = None,
     ) -> None:
         self._infra = infra
+        self._fallback = escalation_fallback
         self._context = context
         self._poll_s = poll_interval_s
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
@@ -85,6 +89,8 @@ class Dispatcher:
         """Claim and deliver one batch; returns how many messages were handled."""
         if not await self._hold_leadership():
             return 0
+        if self._fallback is not None:
+            await settle_due(self._fallback, now=self._clock())
         messages = await services.claim_due(
             now=self._clock(), limit=BATCH_SIZE, lease_s=CLAIM_LEASE_S, owner=self.owner
         )
@@ -157,8 +163,18 @@ async def build_dispatcher(runtime: DispatcherRuntime, *, owner: str | None = No
             backoff_cap_s=settings.outbox_backoff_cap_s,
         ),
     )
+    fallback = Fallback(
+        sms=sms_from_settings(settings),
+        sms_template_code=settings.sms_escalation_template_code,
+        admin_openids=tuple(settings.admin_alert_openids),
+        deadline=dt.timedelta(seconds=settings.escalation_delivery_deadline_s),
+    )
     return Dispatcher(
-        infra=runtime.infra, context=context, poll_interval_s=settings.outbox_poll_interval_s, owner=owner
+        infra=runtime.infra,
+        context=context,
+        poll_interval_s=settings.outbox_poll_interval_s,
+        owner=owner,
+        escalation_fallback=fallback,
     )
 
 

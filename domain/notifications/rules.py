@@ -343,3 +343,54 @@ def split_text(text: str, *, max_bytes: int = CUSTOM_TEXT_MAX_BYTES) -> list[str
     if rest or not chunks:
         chunks.append(rest)
     return chunks
+
+
+# --- escalation and the duty roster --------------------------------------------------------------
+
+DEFAULT_ROSTER = "default"  # the roster used for a department that has none of its own
+ESCALATION_DEADLINE = dt.timedelta(minutes=10)
+
+
+class EscalationState(StrEnum):
+    PENDING = "pending"  # sent to the roster through WeChat, not yet known to be delivered
+    DELIVERED = "delivered"  # at least one roster member got it
+    FALLBACK = "fallback"  # nobody got it before the deadline: admins alerted, SMS sent
+
+
+ESCALATION_TRANSITIONS: Mapping[EscalationState, frozenset[EscalationState]] = {
+    EscalationState.PENDING: frozenset({EscalationState.DELIVERED, EscalationState.FALLBACK}),
+    EscalationState.DELIVERED: frozenset(),
+    EscalationState.FALLBACK: frozenset(),
+}
+DELIVERED_STATUSES = frozenset({OutboxStatus.SENT, OutboxStatus.RECORDED})
+
+
+def roster_department(department: str, *, departments_with_roster: frozenset[str]) -> str:
+    """Whose roster takes an escalation for ``department``: its own when it has one, else the default."""
+    return department if department in departments_with_roster else DEFAULT_ROSTER
+
+
+def escalation_outcome(
+    statuses: list[OutboxStatus], *, created_at: dt.datetime, now: dt.datetime, deadline: dt.timedelta
+) -> EscalationState | None:
+    """Delivered as soon as one message is; past the deadline (or with nothing to deliver) the
+    fallback; None while it may still arrive."""
+    if any(status in DELIVERED_STATUSES for status in statuses):
+        return EscalationState.DELIVERED
+    if not statuses or now >= created_at + deadline:
+        return EscalationState.FALLBACK
+    return None
+
+
+# Which department's roster answers an escalated alarm. Site safety (cranes, hard hats, night work)
+# and dust/noise on building sites are the housing-and-construction bureau's (住建); anything not
+# listed goes to it too. A city that splits dust to 生态环境 edits this table.
+ALARM_DEPARTMENTS: Mapping[str, str] = {}
+DEFAULT_ALARM_DEPARTMENT = "housing"
+
+
+def responsible_department(alarm_type: str, *, table: Mapping[str, str] = ALARM_DEPARTMENTS) -> str:
+    for prefix, department in table.items():
+        if alarm_type.startswith(prefix):
+            return department
+    return DEFAULT_ALARM_DEPARTMENT
