@@ -19,10 +19,12 @@ from adapters.infrastructure import Infrastructure
 from adapters.sms.factory import sms_from_settings
 from adapters.wechat.client import client_from_settings
 from config.settings import Settings
+from domain.alerts.messages import ALARM_TYPE_LABELS
 from domain.notifications import services
 from domain.notifications.delivery import DeliveryContext, deliver
 from domain.notifications.escalation import Fallback, settle_due
 from domain.notifications.models import OutboxMessage
+from domain.notifications.policy import flush_digests
 from domain.notifications.rules import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,7 @@ class Dispatcher:
             return 0
         if self._fallback is not None:
             await settle_due(self._fallback, now=self._clock())
+            await flush_digests(now=self._clock(), labels=ALARM_TYPE_LABELS)
         messages = await services.claim_due(
             now=self._clock(), limit=BATCH_SIZE, lease_s=CLAIM_LEASE_S, owner=self.owner
         )

@@ -13,7 +13,7 @@ from domain.alerts import messages
 from domain.alerts.models import Alarm, AlarmEvent, SiteBinding
 from domain.alerts.rules import AlarmState, Severity, escalation_due, notification_due
 from domain.notifications import escalation
-from domain.notifications import services as notifications
+from domain.notifications import policy as notice_policy
 from domain.notifications.rules import TemplateContent, responsible_department
 
 log = logging.getLogger(__name__)
@@ -58,15 +58,18 @@ async def notify_managers(alarm: Alarm, *, created: bool, severity_rose: bool, n
         return
     text, template = _compose(alarm, pending=pending, digest=decision.digest)
     for openid in recipients:
-        await notifications.enqueue(
+        # The per-recipient policy (notifications context) may hold it back for a digest.
+        sent = await notice_policy.enqueue_alarm_notice(
             recipient_openid=openid,
+            site_code=alarm.site_code,
+            rule=alarm.alarm_type,
+            major=alarm.severity in (Severity.MAJOR, Severity.CRITICAL),
             text=text,
             template=template,
-            category="alarm",
             now=now,
             idempotency_key=f"alarm:{alarm.id}:{alarm.update_count}:{openid}",
         )
-        log.info("alarm %s notified to %s", alarm.id, mask_openid(openid))
+        log.info("alarm %s to %s: %s", alarm.id, mask_openid(openid), "queued" if sent else "held back")
     await AlarmEvent.create(
         alarm_id=alarm.id, kind="notified", at=now, note="digest" if decision.digest else ""
     )

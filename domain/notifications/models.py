@@ -108,3 +108,19 @@ class Escalation(Model):
 
     class Meta:
         table = "notification_escalation"
+
+
+class NoticeThrottle(Model):
+    """Per recipient, site and rule: when the last alarm notice went out and how many were held back."""
+
+    id = fields.IntField(primary_key=True)
+    recipient_openid = fields.CharField(max_length=64)
+    site_code = fields.CharField(max_length=24)
+    rule = fields.CharField(max_length=48)
+    last_sent_at = fields.DatetimeField(null=True)
+    last_major = fields.BooleanField(default=False)
+    suppressed = fields.IntField(default=0, db_index=True)
+
+    class Meta:
+        table = "notification_throttle"
+        unique_together = (("recipient_openid", "site_code", "rule"),)

@@ -394,3 +394,47 @@ def responsible_department(alarm_type: str, *, table: Mapping[str, str] = ALARM_
         if alarm_type.startswith(prefix):
             return department
     return DEFAULT_ALARM_DEPARTMENT
+
+
+# --- per-recipient alarm notice policy -----------------------------------------------------------
+
+THROTTLE_WINDOW = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleState:
+    """What one recipient last got about one rule at one site."""
+
+    last_sent_at: dt.datetime | None = None
+    last_major: bool = False
+    suppressed: int = 0  # notices held back since then
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeDecision:
+    send: bool
+    carried: int = 0  # held-back notices this message reports
+
+
+def decide_notice(
+    state: ThrottleState, *, major: bool, now: dt.datetime, window: dt.timedelta = THROTTLE_WINDOW
+) -> NoticeDecision:
+    """At most one message per recipient, site and rule per ``window``, carrying the count of the ones
+    held back. A major goes at once unless a major for the same rule and site just went out: a rise
+    from warning to major is never held back; further warnings wait for the digest."""
+    if state.last_sent_at is None or now - state.last_sent_at >= window:
+        return NoticeDecision(send=True, carried=state.suppressed)
+    if major and not state.last_major:
+        return NoticeDecision(send=True, carried=state.suppressed)
+    return NoticeDecision(send=False)
+
+
+def digest_due(state: ThrottleState, *, now: dt.datetime, window: dt.timedelta = THROTTLE_WINDOW) -> bool:
+    """Held-back notices go out as a digest once the window after the last message has passed."""
+    return state.suppressed > 0 and (state.last_sent_at is None or now - state.last_sent_at >= window)
+
+
+def digest_summary(counts: Mapping[str, int], *, labels: Mapping[str, str]) -> str:
+    """``扬尘超标 3 条，噪声超标 1 条`` for the held-back notices of one site, by rule."""
+    parts = [f"{labels.get(rule, rule)} {count} 条" for rule, count in sorted(counts.items()) if count]
+    return "，".join(parts)
