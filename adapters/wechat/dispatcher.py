@@ -91,9 +91,7 @@ class Dispatcher:
         """Claim and deliver one batch; returns how many messages were handled."""
         if not await self._hold_leadership():
             return 0
-        if self._fallback is not None:
-            await settle_due(self._fallback, now=self._clock())
-            await flush_digests(now=self._clock(), labels=ALARM_TYPE_LABELS)
+        await self._housekeeping()
         messages = await services.claim_due(
             now=self._clock(), limit=BATCH_SIZE, lease_s=CLAIM_LEASE_S, owner=self.owner
         )
@@ -119,6 +117,16 @@ class Dispatcher:
             renewer.cancel()
             await asyncio.gather(renewer, return_exceptions=True)
         return len(messages)
+
+    async def _housekeeping(self) -> None:
+        """Escalation deadlines and notice digests; a fault here must never stop delivery."""
+        if self._fallback is None:
+            return
+        try:
+            await settle_due(self._fallback, now=self._clock())
+            await flush_digests(now=self._clock(), labels=ALARM_TYPE_LABELS)
+        except Exception:
+            log.exception("escalation or digest housekeeping failed; retried next poll")
 
     async def _renew(self, message_ids: list[int]) -> None:
         """Keep this batch's leases (and the leadership) alive while it is being delivered."""

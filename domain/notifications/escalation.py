@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -32,6 +33,7 @@ from domain.notifications.rules import (
 
 log = logging.getLogger(__name__)
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 ESCALATION_CATEGORY = "alarm_escalation"
 ESCALATION_TEMPLATE = "alarm_escalation"
 ROSTER_DEPARTMENTS = frozenset({DEFAULT_ROSTER, *(department.value for department in Department)})
@@ -196,9 +198,34 @@ async def settle_due(fallback: Fallback, *, now: dt.datetime) -> list[int]:
     return settled
 
 
+async def enqueue_admin_alert(
+    admin_openids: Sequence[str], *, text: str, key: str, now: dt.datetime
+) -> list[int]:
+    """A plain alert to each admin through the ``admin_alert`` template (a configured channel)."""
+    template = TemplateContent(
+        "admin_alert",
+        {
+            "thing1": text[:19] + "…" if len(text) > 20 else text,
+            "character_string2": key.rsplit(":", 1)[-1][:32],
+            "time3": now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+        },
+    )
+    return [
+        await services.enqueue(
+            recipient_openid=openid,
+            text=text,
+            idempotency_key=f"admin:{key}:{openid}"[:200],
+            category="admin_alert",
+            template=template,
+            now=now,
+        )
+        for openid in admin_openids
+    ]
+
+
 async def _fall_back(record: Escalation, fallback: Fallback, *, now: dt.datetime) -> None:
     log.error("escalation %s not delivered by its deadline: alerting admins, SMS", record.key)
-    await services.enqueue_admin_alert(
+    await enqueue_admin_alert(
         fallback.admin_openids,
         text=f"告警升级未能通过微信送达（{record.key}），已改用短信通知值班人员。",
         key=f"escalation-undelivered:{record.id}",

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Mapping
+from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -30,6 +31,7 @@ from domain.notifications.rules import (
 
 log = logging.getLogger(__name__)
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 DIGEST_CATEGORY = "alarm_digest"
 DIGEST_TEMPLATE = "alarm_digest"
 CARRIED_NOTE = "（另有 {count} 条同类告警未单独推送）"
@@ -107,7 +109,7 @@ async def flush_digests(
             groups[(row.recipient_openid, row.site_code)][row.rule] = row.suppressed
     for (openid, site_code), counts in groups.items():
         summary = digest_summary(counts, labels=labels)
-        local = now.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+        local = now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
         await services.enqueue(
             recipient_openid=openid,
             text=f"【告警汇总】{site_code}：{summary}，未单独推送，请在小程序中查看。",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,31 +150,6 @@ async def _insert(
         return winner.id
     log.info("outbox %s queued for %s (%s)", message.id, mask_openid(recipient_openid), category)
     return message.id
-
-
-async def enqueue_admin_alert(
-    admin_openids: Sequence[str], *, text: str, key: str, now: dt.datetime
-) -> list[int]:
-    """A plain alert to each admin through the ``admin_alert`` template (a configured channel)."""
-    template = TemplateContent(
-        "admin_alert",
-        {
-            "thing1": text[:19] + "…" if len(text) > 20 else text,
-            "character_string2": key.rsplit(":", 1)[-1][:32],
-            "time3": now.strftime("%Y-%m-%d %H:%M"),
-        },
-    )
-    return [
-        await enqueue(
-            recipient_openid=openid,
-            text=text,
-            idempotency_key=f"admin:{key}:{openid}"[:200],
-            category="admin_alert",
-            template=template,
-            now=now,
-        )
-        for openid in admin_openids
-    ]
 
 
 async def record_interaction(openid: str, *, now: dt.datetime) -> None:
