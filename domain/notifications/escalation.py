@@ -39,6 +39,7 @@ ESCALATION_TEMPLATE = "alarm_escalation"
 ROSTER_DEPARTMENTS = frozenset({DEFAULT_ROSTER, *(department.value for department in Department)})
 MAX_ROSTER = 20
 _PHONE = re.compile(r"^1\d{10}$")
+_OPENID = re.compile(r"^[A-Za-z0-9_-]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +56,10 @@ def _check_roster(department: str, members: Sequence[RosterMember]) -> None:
     if len(members) > MAX_ROSTER:
         problems.append(f"at most {MAX_ROSTER} people per roster")
     for index, member in enumerate(members):
-        if not member.name.strip() or len(member.name) > 64:
-            problems.append(f"entries[{index}].name must be 1-64 characters")
-        if len(member.openid) > 64:
-            problems.append(f"entries[{index}].openid must be at most 64 characters")
+        if not member.name.strip() or len(member.name) > 64 or not member.name.isprintable():
+            problems.append(f"entries[{index}].name must be 1-64 printable characters")
+        if len(member.openid) > 64 or not _OPENID.match(member.openid):
+            problems.append(f"entries[{index}].openid must be at most 64 letters, digits, - or _")
         if member.phone and not _PHONE.match(member.phone):
             problems.append(f"entries[{index}].phone must be an 11-digit mainland mobile number")
         if not member.openid and not member.phone:

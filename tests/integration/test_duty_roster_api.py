@@ -51,6 +51,8 @@ async def test_staff_edit_their_own_department_and_admins_any(client: Any) -> No
         {"entries": [{"name": "无联系方式"}]},
         {"entries": "nope"},
         {"entries": [ENTRY | {"name": 5}]},
+        {"entries": [ENTRY | {"name": "王\x00"}]},
+        {"entries": [ENTRY | {"openid": "o<script>"}]},
     ],
 )
 async def test_bad_rosters_are_400(client: Any, body: dict[str, Any]) -> None:
