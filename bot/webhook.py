@@ -2,12 +2,15 @@
 
 GET answers WeChat's URL verification with ``echostr``. POST checks the timestamp (±
 ``wechat_max_clock_skew_s``), the signature (constant time), refuses a replayed nonce and bodies over
-64 KB, decrypts safe-mode messages, then hands the message to the responder (dedup, deadline). Anything
-refused gets a 4xx and a log line with the reason; nothing a client sends causes a 5xx.
+64 KB, refuses plaintext bodies when safe mode is configured, decrypts safe-mode messages, checks
+``ToUserName`` against ``WECHAT_ACCOUNT_ID`` when it is set, then hands the message to the responder
+(dedup, deadline). Anything refused gets a 4xx and a log line with the reason; nothing a client sends
+causes a 5xx.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from dataclasses import dataclass
@@ -158,10 +161,24 @@ async def _check_replay(bot: WeChatBot, *, timestamp: str, nonce: str, dedup_key
         raise Rejected(403, "replayed_nonce")
 
 
+def _check_account(bot: WeChatBot, to_user: str) -> None:
+    """A message for another official account (a misrouted or replayed body) is not ours to answer.
+
+    With ``WECHAT_ACCOUNT_ID`` unset any ToUserName is accepted (see docs/notifications.md)."""
+    expected = bot.settings.wechat_account_id
+    if expected and not hmac.compare_digest(to_user.encode(), expected.encode()):
+        raise Rejected(403, "wrong_account")
+
+
 async def _receive(bot: WeChatBot, request: Request, started: float) -> HTTPResponse:
     timestamp, nonce = _authenticate(bot, request)
-    fields = parse_fields(await _read_capped(request))
+    body = await _read_capped(request)
     encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
+    if bot.crypto.safe_mode and not encrypted:
+        # The plaintext body is not covered by the URL signature: in safe mode only the encrypted
+        # (authenticated) envelope is trusted, so a forged body cannot pass as WeChat's.
+        raise Rejected(403, "plaintext_refused")
+    fields = parse_fields(body)
     key_index = 0
     if encrypted:
         envelope = fields.get("Encrypt", "")
@@ -173,6 +190,7 @@ async def _receive(bot: WeChatBot, request: Request, started: float) -> HTTPResp
         key_index = decrypted.key_index
         fields = parse_fields(decrypted.xml.encode())
     message = to_message(fields)
+    _check_account(bot, message.to_user)
     await _check_replay(bot, timestamp=timestamp, nonce=nonce, dedup_key=message.dedup_key)
     answer = await bot.responder.respond(message, started=started)
     if not answer:
@@ -197,7 +215,11 @@ async def _receive(bot: WeChatBot, request: Request, started: float) -> HTTPResp
 @openapi.body({"application/xml": str})
 @openapi.response(200, {"application/xml": str}, "a passive reply, or the text 'success'")
 @openapi.response(400, {"text/plain": str}, "malformed or hostile XML, missing parameter")
-@openapi.response(403, {"text/plain": str}, "bad signature, stale timestamp or replayed nonce")
+@openapi.response(
+    403,
+    {"text/plain": str},
+    "bad signature, stale timestamp, replayed nonce, plaintext in safe mode or another account",
+)
 @openapi.response(413, {"text/plain": str}, "body over 64 KB")
 async def receive(request: Request) -> HTTPResponse:
     started = time.monotonic()

@@ -28,6 +28,7 @@ from miniprogram_api.auth import auth
 from miniprogram_api.cameras_api import cameras
 from miniprogram_api.complaints_api import complaints
 from miniprogram_api.credit_api import credit
+from miniprogram_api.duty_roster import duty_roster
 from miniprogram_api.emergency_api import emergency_bp
 from miniprogram_api.errors import install_error_handlers
 from miniprogram_api.exchange_api import exchange
@@ -79,7 +80,7 @@ def create_app(settings: Settings, *, name: str | None = None, run_workers: bool
 BLUEPRINTS = (
     health, auth, wxa_login, projects, wechat_callback, nlu_api, staff_conversations, admin_outbox,
     complaints, open311, permits, approvals, credit, alerts, environment, cameras, emergency_bp,
-    reports, transparency, report_static, exchange, registry_api,
+    reports, transparency, report_static, exchange, registry_api, duty_roster,
 )  # fmt: skip
 
 

@@ -118,6 +118,43 @@ class Settings(BaseSettings):
     media_s3_prefix: str = "media/"
     # Production keeps media in the object store, shared by every host; local disk only on one host.
     media_allow_local_in_production: bool = False
+    outbox_retry_horizon_s: float = Field(
+        default=86_400.0,
+        ge=60,
+        description="how long a notification is retried after its first transient WeChat failure",
+    )
+    outbox_backoff_cap_s: float = Field(
+        default=600.0, ge=1, description="longest wait between two retries of one notification"
+    )
+    wechat_account_id: str = Field(
+        default="",
+        max_length=64,
+        description="the official account's original id (gh_...): callbacks to another ToUserName are "
+        "refused; empty accepts any",
+    )
+    sms_provider: str = Field(
+        default="recording",
+        pattern=r"^(recording|aliyun)$",
+        description="recording (embedded: kept and logged) or aliyun (Aliyun SMS SendSms)",
+    )
+    sms_aliyun_access_key_id: str = Field(default="", description="Aliyun AccessKeyId for SendSms")
+    sms_aliyun_access_key_secret: SecretStr = Field(
+        default=SecretStr(""), description="Aliyun AccessKey secret for SendSms"
+    )
+    sms_aliyun_endpoint: str = Field(
+        default="https://dysmsapi.aliyuncs.com", description="Aliyun SMS API endpoint (tests: a stub)"
+    )
+    sms_sign_name: str = Field(default="", description="the approved SMS signature (签名), e.g. 温岭住建")
+    sms_escalation_template_code: str = Field(
+        default="", description="SMS template code (SMS_...) for escalations, variables site and alarm"
+    )
+    sms_timeout_s: float = Field(default=5.0, gt=0, le=30, description="SMS provider request timeout")
+    escalation_delivery_deadline_s: float = Field(
+        default=600.0,
+        ge=30,
+        description="an escalation not delivered by WeChat within this time alerts the admins and "
+        "goes out by SMS",
+    )
 
     @field_validator("admin_alert_openids", "open311_api_keys", mode="before")
     @classmethod

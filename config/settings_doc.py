@@ -63,6 +63,19 @@ DESCRIPTIONS: dict[str, str] = {
     "outbox_poll_interval_s": "how often the outbox dispatcher looks for due messages",
     "alert_escalation_minutes": "a major alarm unacknowledged this long escalates to duty staff",
     "open311_api_keys": "comma-separated API keys allowed to POST Open311 requests",
+    "outbox_retry_horizon_s": "how long a notification is retried after its first transient WeChat failure",
+    "outbox_backoff_cap_s": "longest wait between two retries of one notification",
+    "wechat_account_id": "the official account's original id (gh_...); callbacks for another ToUserName "
+    "are refused (empty: any)",
+    "sms_provider": "recording (embedded: kept and logged) or aliyun (Aliyun SMS SendSms)",
+    "sms_aliyun_access_key_id": "Aliyun AccessKeyId for SendSms",
+    "sms_aliyun_access_key_secret": "Aliyun AccessKey secret for SendSms",
+    "sms_aliyun_endpoint": "Aliyun SMS API endpoint",
+    "sms_sign_name": "the approved SMS signature (签名)",
+    "sms_escalation_template_code": "SMS template code (SMS_...) for escalations, variables site and alarm",
+    "sms_timeout_s": "SMS provider request timeout in seconds",
+    "escalation_delivery_deadline_s": "an escalation WeChat has not delivered within this time alerts the "
+    "admins and goes out by SMS",
 }
 
 SECRETS = {
@@ -74,6 +87,7 @@ SECRETS = {
     "wxa_secret",
     "rasa_token",
     "open311_api_keys",
+    "sms_aliyun_access_key_secret",
 }
 PRODUCTION_VALUES = {
     "app_mode": "production",

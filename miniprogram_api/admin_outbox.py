@@ -41,7 +41,11 @@ def _status(request: Request) -> OutboxStatus | None:
 @openapi.parameter("category", str, "query", description="e.g. alarm, complaint_reply, admin_alert")
 @openapi.parameter("page", int, "query")
 @openapi.parameter("page_size", int, "query", description="1..100")
-@openapi.response(200, {"application/json": {"items": list, "total": int, "page": int, "page_size": int}})
+@openapi.response(
+    200,
+    {"application/json": {"items": list, "total": int, "page": int, "page_size": int, "counters": dict}},
+    "counters: failed, failed_alerted (final failures the admins were told about), unconfirmed",
+)
 @error_responses(400, 401, 403)
 @require(Role.ADMIN)
 async def list_outbox(request: Request) -> HTTPResponse:
@@ -50,4 +54,13 @@ async def list_outbox(request: Request) -> HTTPResponse:
     page = int_arg(request, "page", default=1, low=1, high=100_000)
     page_size = int_arg(request, "page_size", default=20, low=1, high=MAX_PAGE_SIZE)
     result = await services.list_outbox(status=status, category=category, page=page, page_size=page_size)
-    return json({"items": result.items, "total": result.total, "page": page, "page_size": page_size})
+    counters = await services.outbox_counters()
+    return json(
+        {
+            "items": result.items,
+            "total": result.total,
+            "page": page,
+            "page_size": page_size,
+            "counters": counters,
+        }
+    )

@@ -9,7 +9,7 @@ What this wrapper adds to wechatpy (see DOMAIN.md "WeChat official account"):
 - a rejected token (40001/40014/42001) is refreshed once and the call retried once, never more;
 - template messages are posted by hand, because wechatpy's ``send_template`` has no ``client_msg_id``;
 - failures are typed: ``WeChatApiError(errcode, errmsg)`` or ``WeChatTransientError`` (timeouts,
-  connection errors, HTTP 5xx).
+  connection errors, HTTP 5xx), and ``WeChatUnconfirmedError`` when a sent request's answer timed out.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from wechatpy.exceptions import WeChatClientException
 
 from adapters.wechat.tokens import TokenStore, TokenUnavailable
 from config.settings import Settings
-from domain.notifications.ports import DeliveryRejected, DeliveryTransient
+from domain.notifications.ports import DeliveryRejected, DeliveryTransient, DeliveryUnconfirmed
 from domain.notifications.rules import NOT_CONFIGURED, TOKEN_ERRCODES, SubscribeApp
 from domain.ports import Cache, Lock
 
@@ -40,7 +40,11 @@ class WeChatApiError(DeliveryRejected):
 
 
 class WeChatTransientError(DeliveryTransient):
-    """A timeout, a connection error or an HTTP 5xx: worth retrying later."""
+    """A connection error or an HTTP 5xx: worth retrying later."""
+
+
+class WeChatUnconfirmedError(WeChatTransientError, DeliveryUnconfirmed):
+    """The request was sent and the answer timed out: WeChat may have acted on it."""
 
 
 class WeChatNotConfigured(DeliveryRejected):
@@ -137,7 +141,9 @@ class WeChatClient:
             if status is None or status >= 500:
                 raise WeChatTransientError(f"HTTP {status} from {path}") from error
             raise WeChatApiError(int(status), f"HTTP {status}") from error
-        except requests.RequestException as error:  # timeouts, refused connections, broken bodies
+        except requests.ReadTimeout as error:  # sent, unanswered: the platform may have acted
+            raise WeChatUnconfirmedError(f"no answer in {self.timeout_s}s from {path}") from error
+        except requests.RequestException as error:  # connect timeouts, refused connections, broken bodies
             raise WeChatTransientError(f"{type(error).__name__} calling {path}") from error
 
     async def _request(

@@ -16,17 +16,26 @@ from collections.abc import Callable
 from typing import Protocol
 
 from adapters.infrastructure import Infrastructure
+from adapters.sms.factory import sms_from_settings
 from adapters.wechat.client import client_from_settings
 from config.settings import Settings
+from domain.alerts.messages import ALARM_TYPE_LABELS
 from domain.notifications import services
 from domain.notifications.delivery import DeliveryContext, deliver
+from domain.notifications.escalation import Fallback, settle_due
 from domain.notifications.models import OutboxMessage
+from domain.notifications.policy import flush_digests
+from domain.notifications.rules import RetryPolicy
 
 log = logging.getLogger(__name__)
 
 LEADER_LOCK = "outbox:dispatcher"
-LEADER_TTL_S = 15.0
-CLAIM_LEASE_S = 120.0  # longer than any one delivery: a message still SENDING after it was orphaned
+# A dead leader is replaced within LEADER_TTL_S, and its claimed messages are claimed again within
+# CLAIM_LEASE_S: both well inside a minute. The lease stays short because a live dispatcher renews it
+# (and its leadership) every RENEW_EVERY_S while a batch is in flight.
+LEADER_TTL_S = 10.0
+CLAIM_LEASE_S = 20.0
+RENEW_EVERY_S = 5.0
 BATCH_SIZE = 50
 CONCURRENCY = 8
 DRAIN_TIMEOUT_S = 30.0
@@ -52,8 +61,10 @@ class Dispatcher:
         poll_interval_s: float,
         owner: str | None = None,
         clock: Callable[[], dt.datetime] = _utcnow,
+        escalation_fallback: Fallback | None = None,
     ) -> None:
         self._infra = infra
+        self._fallback = escalation_fallback
         self._context = context
         self._poll_s = poll_interval_s
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
@@ -80,7 +91,10 @@ class Dispatcher:
         """Claim and deliver one batch; returns how many messages were handled."""
         if not await self._hold_leadership():
             return 0
-        messages = await services.claim_due(now=self._clock(), limit=BATCH_SIZE, lease_s=CLAIM_LEASE_S)
+        await self._housekeeping()
+        messages = await services.claim_due(
+            now=self._clock(), limit=BATCH_SIZE, lease_s=CLAIM_LEASE_S, owner=self.owner
+        )
         if not messages:
             return 0
         limit = asyncio.Semaphore(CONCURRENCY)
@@ -94,10 +108,33 @@ class Dispatcher:
                     # out and it is claimed again.
                     log.exception("outbox %s: delivery crashed", message.id)
 
-        async with asyncio.TaskGroup() as group:
-            for message in messages:
-                group.create_task(one(message))
+        renewer = asyncio.create_task(self._renew([message.id for message in messages]))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for message in messages:
+                    group.create_task(one(message))
+        finally:
+            renewer.cancel()
+            await asyncio.gather(renewer, return_exceptions=True)
         return len(messages)
+
+    async def _housekeeping(self) -> None:
+        """Escalation deadlines and notice digests; a fault here must never stop delivery."""
+        if self._fallback is None:
+            return
+        try:
+            await settle_due(self._fallback, now=self._clock())
+            await flush_digests(now=self._clock(), labels=ALARM_TYPE_LABELS)
+        except Exception:
+            log.exception("escalation or digest housekeeping failed; retried next poll")
+
+    async def _renew(self, message_ids: list[int]) -> None:
+        """Keep this batch's leases (and the leadership) alive while it is being delivered."""
+        while True:
+            await asyncio.sleep(RENEW_EVERY_S)
+            until = self._clock() + dt.timedelta(seconds=CLAIM_LEASE_S)
+            await services.renew_claims(message_ids, owner=self.owner, until=until)
+            await self._hold_leadership()
 
     async def run(self) -> None:
         """Poll until cancelled; busy batches are followed at once, idle ones after the poll interval."""
@@ -129,10 +166,26 @@ async def build_dispatcher(runtime: DispatcherRuntime, *, owner: str | None = No
     if sender is None:
         log.warning("WeChat credentials not configured: the outbox records messages instead of sending them")
     context = DeliveryContext(
-        sender=sender, catalog=catalog, admin_openids=tuple(settings.admin_alert_openids)
+        sender=sender,
+        catalog=catalog,
+        admin_openids=tuple(settings.admin_alert_openids),
+        retry=RetryPolicy(
+            horizon=dt.timedelta(seconds=settings.outbox_retry_horizon_s),
+            backoff_cap_s=settings.outbox_backoff_cap_s,
+        ),
+    )
+    fallback = Fallback(
+        sms=sms_from_settings(settings),
+        sms_template_code=settings.sms_escalation_template_code,
+        admin_openids=tuple(settings.admin_alert_openids),
+        deadline=dt.timedelta(seconds=settings.escalation_delivery_deadline_s),
     )
     return Dispatcher(
-        infra=runtime.infra, context=context, poll_interval_s=settings.outbox_poll_interval_s, owner=owner
+        infra=runtime.infra,
+        context=context,
+        poll_interval_s=settings.outbox_poll_interval_s,
+        owner=owner,
+        escalation_fallback=fallback,
     )
 
 

@@ -8,13 +8,13 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
-from domain.accounts.models import Account
-from domain.accounts.rules import Role, mask_openid
+from domain.accounts.rules import mask_openid
 from domain.alerts import messages
 from domain.alerts.models import Alarm, AlarmEvent, SiteBinding
 from domain.alerts.rules import AlarmState, Severity, escalation_due, notification_due
-from domain.notifications import services as notifications
-from domain.notifications.rules import TemplateContent
+from domain.notifications import escalation
+from domain.notifications import policy as notice_policy
+from domain.notifications.rules import TemplateContent, responsible_department
 
 log = logging.getLogger(__name__)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -58,15 +58,18 @@ async def notify_managers(alarm: Alarm, *, created: bool, severity_rose: bool, n
         return
     text, template = _compose(alarm, pending=pending, digest=decision.digest)
     for openid in recipients:
-        await notifications.enqueue(
+        # The per-recipient policy (notifications context) may hold it back for a digest.
+        sent = await notice_policy.enqueue_alarm_notice(
             recipient_openid=openid,
+            site_code=alarm.site_code,
+            rule=alarm.alarm_type,
+            major=alarm.severity in (Severity.MAJOR, Severity.CRITICAL),
             text=text,
             template=template,
-            category="alarm",
             now=now,
             idempotency_key=f"alarm:{alarm.id}:{alarm.update_count}:{openid}",
         )
-        log.info("alarm %s notified to %s", alarm.id, mask_openid(openid))
+        log.info("alarm %s to %s: %s", alarm.id, mask_openid(openid), "queued" if sent else "held back")
     await AlarmEvent.create(
         alarm_id=alarm.id, kind="notified", at=now, note="digest" if decision.digest else ""
     )
@@ -100,18 +103,14 @@ def _compose(alarm: Alarm, *, pending: int, digest: bool) -> tuple[str, Template
 
 
 async def duty_openids(configured: list[str]) -> list[str]:
-    """The bureau's duty staff: the configured openids, else every active staff account with a WeChat
-    openid (an empty list means escalations are only marked on the alarm)."""
-    if configured:
-        return list(configured)
-    rows = await Account.filter(
-        role__in=[Role.STAFF, Role.ADMIN], active=True, openid__isnull=False
-    ).values_list("openid", flat=True)
-    return [str(row) for row in rows if row]
+    """Who stands in while no duty roster exists: the configured admins only. Escalations go to the
+    responsible department's roster (``domain.notifications.escalation``), never to every staff
+    account (police, health and fire included)."""
+    return list(configured)
 
 
 async def escalate_due(*, now: dt.datetime, after: dt.timedelta, duty_openids: list[str]) -> list[int]:
-    """Send unacknowledged major alarms to the duty staff; each alarm escalates once."""
+    """Escalate unacknowledged major alarms to the responsible department's duty roster, once each."""
     candidates = await Alarm.filter(
         state=AlarmState.RAISED,
         escalated_at__isnull=True,
@@ -131,22 +130,28 @@ async def escalate_due(*, now: dt.datetime, after: dt.timedelta, duty_openids: l
             continue
         if not await Alarm.filter(id=alarm.id, escalated_at__isnull=True).update(escalated_at=now):
             continue
-        text = messages.ESCALATION_TEXT.format(
-            site=alarm.site_code,
-            label=messages.label_of(alarm.alarm_type),
-            minutes=int(after.total_seconds() // 60),
-            alarm_id=alarm.id,
-        )
-        for openid in duty_openids:
-            await notifications.enqueue(
-                recipient_openid=openid,
-                text=text,
-                category="alarm_escalation",
-                idempotency_key=f"alarm-escalation:{alarm.id}:{openid}",
-                now=now,
-            )
-        await AlarmEvent.create(
-            alarm_id=alarm.id, kind="escalated", at=now, note=f"{len(duty_openids)} recipients"
-        )
+        request = _escalation_request(alarm, minutes=int(after.total_seconds() // 60))
+        await escalation.escalate(request, now=now, fallback_openids=duty_openids)
+        await AlarmEvent.create(alarm_id=alarm.id, kind="escalated", at=now, note=request.department)
         escalated.append(alarm.id)
     return escalated
+
+
+def _escalation_request(alarm: Alarm, *, minutes: int) -> escalation.EscalationRequest:
+    label = messages.label_of(alarm.alarm_type)
+    text = messages.ESCALATION_TEXT.format(
+        site=alarm.site_code, label=label, minutes=minutes, alarm_id=alarm.id
+    )
+    data = {
+        "site": alarm.site_code,
+        "alarm_type": label,
+        "alarm_id": str(alarm.id),
+        "time": _local_time(alarm.raised_at),
+    }
+    return escalation.EscalationRequest(
+        key=f"alarm-escalation:{alarm.id}",
+        department=responsible_department(alarm.alarm_type),
+        text=text,
+        template=TemplateContent("alarm_escalation", data, url=f"/pages/alerts/detail?id={alarm.id}"),
+        sms_params={"site": alarm.site_code, "alarm": label},
+    )

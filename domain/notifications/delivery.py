@@ -19,7 +19,7 @@ from domain.accounts.rules import mask_openid
 from domain.errors import ValidationFailed
 from domain.notifications import services
 from domain.notifications.models import OutboxMessage
-from domain.notifications.ports import DeliveryRejected, DeliveryTransient, Sender
+from domain.notifications.ports import DeliveryRejected, DeliveryTransient, DeliveryUnconfirmed, Sender
 from domain.notifications.rules import (
     CHANNEL_ORDER,
     TOKEN_ERRCODES,
@@ -27,13 +27,13 @@ from domain.notifications.rules import (
     ChannelOptions,
     ErrorAction,
     OutboxStatus,
+    RetryPolicy,
     SubscribeApp,
     TemplateContent,
     TemplateSpec,
-    attempts_exhausted,
-    backoff_delay_s,
     choose_channel,
     classify_error,
+    next_retry_at,
     render_values,
     split_text,
 )
@@ -53,6 +53,7 @@ class DeliveryContext:
     catalog: Mapping[str, TemplateSpec]
     admin_openids: Sequence[str] = ()
     jitter: Callable[[], float] = field(default=random.random)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 class _Refused(Exception):
@@ -187,19 +188,38 @@ async def _send(
 
 
 async def _send_custom(message: OutboxMessage, sender: Sender, *, now: dt.datetime) -> None:
-    """The parts not yet sent, each counted against the user's window as it goes out."""
+    """The parts not yet sent, each counted against the user's window as it goes out.
+
+    custom/send has no deduplication key, so a part whose fate is unknown (our answer timed out, or a
+    dispatcher died after handing it over) is never sent again: at most once, flagged ``unconfirmed``.
+    """
     openid = message.recipient_openid
+    if message.parts_attempted > message.parts_sent:  # a dead dispatcher's part in flight
+        log.warning("outbox %s: part %s of unknown fate, not resent", message.id, message.parts_attempted)
+        await services.mark_parts(
+            message, attempted=message.parts_attempted, sent=message.parts_attempted, unconfirmed=True
+        )
     parts = split_text(message.text)[message.parts_sent :]
+    if not parts:
+        return
     if not await services.use_custom_slots(openid, len(parts), now=now):
         raise _Refused
     for index, part in enumerate(parts):
+        sent = message.parts_sent
+        await services.mark_parts(message, attempted=sent + 1, sent=sent, unconfirmed=False)
         try:
             await sender.send_custom_text(openid, part)
-        except DeliveryTransient:
+        except DeliveryUnconfirmed:
+            log.warning("outbox %s: custom part %s unanswered, counted as sent", message.id, sent + 1)
+            await services.mark_parts(message, attempted=sent + 1, sent=sent + 1, unconfirmed=True)
+            continue
+        except (DeliveryTransient, DeliveryRejected):
+            # Not taken by the platform (an errcode or a refused connection): the window slots of this
+            # part and the ones after it are given back, and the part is not in flight any more.
             await services.return_custom_slots(openid, len(parts) - index)
+            await services.mark_parts(message, attempted=sent, sent=sent, unconfirmed=False)
             raise
-        message.parts_sent += 1
-        await OutboxMessage.filter(id=message.id).update(parts_sent=message.parts_sent)
+        await services.mark_parts(message, attempted=sent + 1, sent=sent + 1, unconfirmed=False)
 
 
 async def _send_subscribe(
@@ -266,17 +286,22 @@ async def _retry_later(
     channel: Channel,
 ) -> OutboxStatus:
     attempts = message.attempts + 1
-    if attempts_exhausted(attempts):
+    first_failure_at = message.first_failure_at or now
+    retry_at = next_retry_at(
+        ctx.retry, attempt=attempts, first_failure_at=first_failure_at, now=now, jitter=ctx.jitter()
+    )
+    if retry_at is None:
+        # The whole horizon went by without one success: somebody has to know.
         return await _fail(
-            message, ctx, now=now, errcode=errcode, errmsg=errmsg, alert=False, attempts=attempts
+            message, ctx, now=now, errcode=errcode, errmsg=errmsg, alert=True, attempts=attempts
         )
-    delay = backoff_delay_s(attempts, jitter=ctx.jitter)
     await services.finish(
         message,
         OutboxStatus.PENDING,
         now=now,
         attempts=attempts,
-        next_attempt_at=now + dt.timedelta(seconds=delay),
+        first_failure_at=first_failure_at,
+        next_attempt_at=retry_at,
         last_errcode=errcode,
         last_errmsg=errmsg[:300],
         channel=channel.value,
@@ -297,9 +322,19 @@ async def _fail(
     changes: dict[str, object] = {"last_errcode": errcode, "last_errmsg": errmsg[:300]}
     if attempts is not None:
         changes["attempts"] = attempts
-    await services.finish(message, OutboxStatus.FAILED, now=now, **changes)
-    log.error("outbox %s failed for good: %s %s", message.id, errcode, errmsg[:120])
-    if alert and message.category != ADMIN_ALERT_CATEGORY:
+    alert = alert and message.category != ADMIN_ALERT_CATEGORY
+    if alert:
+        changes["alerted_at"] = now
+    if not await services.finish(message, OutboxStatus.FAILED, now=now, **changes):
+        return OutboxStatus.FAILED
+    log.error(
+        "outbox %s failed for good after %s attempt(s): %s %s",
+        message.id,
+        message.attempts,
+        errcode,
+        errmsg[:120],
+    )
+    if alert:
         await alert_admins(ctx.admin_openids, failed=message, errcode=errcode, now=now)
     return OutboxStatus.FAILED
 
@@ -309,14 +344,12 @@ async def alert_admins(
 ) -> list[int]:
     """One alert per admin, per errcode, per hour: a quota outage must not flood the admins too."""
     hour = now.strftime("%Y%m%d%H")
-    text = (
-        f"消息发送失败（错误码 {errcode}），消息编号 {failed.id}，类别 {failed.category}。"
-        "请检查公众号配置或配额。"
-    )
+    reason = f"错误码 {errcode}" if errcode is not None else "微信接口超时或不可用"
+    text = f"消息发送失败（{reason}），消息编号 {failed.id}，类别 {failed.category}。请检查公众号配置或配额。"
     template = TemplateContent(
         ADMIN_ALERT_TEMPLATE,
         {
-            "thing1": f"消息发送失败 {errcode}",
+            "thing1": f"消息发送失败 {errcode if errcode is not None else '超时'}",
             "character_string2": str(failed.id),
             "time3": now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
         },

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-from domain.notifications.rules import OutboxStatus
+from domain.notifications.rules import EscalationState, OutboxStatus
 
 
 class OutboxMessage(Model):
@@ -34,6 +34,15 @@ class OutboxMessage(Model):
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
+    first_failure_at = fields.DatetimeField(null=True, description="start of the retry horizon")
+    claim_owner = fields.CharField(max_length=64, default="", description="dispatcher holding the lease")
+    parts_attempted = fields.IntField(
+        default=0, description="custom-message chunks handed to the platform (> parts_sent: unknown fate)"
+    )
+    unconfirmed = fields.BooleanField(
+        default=False, description="a custom chunk may or may not have arrived: never resent"
+    )
+    alerted_at = fields.DatetimeField(null=True, description="when the admins were told it failed")
 
     class Meta:
         table = "notification_outbox"
@@ -63,3 +72,55 @@ class SubscribeCredit(Model):
     class Meta:
         table = "notification_subscribe_credit"
         unique_together = (("openid", "template_key", "app"),)
+
+
+class DutyRosterEntry(Model):
+    """One person on duty for a department (``default``: whoever covers a department without its own)."""
+
+    id = fields.IntField(primary_key=True)
+    department = fields.CharField(max_length=32, db_index=True)
+    name = fields.CharField(max_length=64)
+    openid = fields.CharField(max_length=64, default="", description="official-account openid")
+    phone = fields.CharField(max_length=20, default="", description="mobile number for the SMS fallback")
+    updated_by = fields.CharField(max_length=64, default="")
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "notification_duty_roster"
+
+
+class Escalation(Model):
+    """An escalation sent to a roster, watched until one message is delivered or its deadline passes."""
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=200, unique=True)
+    department = fields.CharField(max_length=32)
+    state = fields.CharEnumField(
+        EscalationState, max_length=16, default=EscalationState.PENDING, db_index=True
+    )
+    outbox_ids: fields.JSONField[list[int]] = fields.JSONField(default=list)
+    phones: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    sms_params: fields.JSONField[dict[str, str]] = fields.JSONField(default=dict)
+    sms_sent = fields.IntField(default=0)
+    note = fields.CharField(max_length=300, default="")
+    created_at = fields.DatetimeField()
+    settled_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "notification_escalation"
+
+
+class NoticeThrottle(Model):
+    """Per recipient, site and rule: when the last alarm notice went out and how many were held back."""
+
+    id = fields.IntField(primary_key=True)
+    recipient_openid = fields.CharField(max_length=64)
+    site_code = fields.CharField(max_length=24)
+    rule = fields.CharField(max_length=48)
+    last_sent_at = fields.DatetimeField(null=True)
+    last_major = fields.BooleanField(default=False)
+    suppressed = fields.IntField(default=0, db_index=True)
+
+    class Meta:
+        table = "notification_throttle"
+        unique_together = (("recipient_openid", "site_code", "rule"),)

@@ -21,9 +21,9 @@ from domain.errors import ValidationFailed
 
 CUSTOM_WINDOW = dt.timedelta(hours=48)
 CUSTOM_MAX_PER_INTERACTION = 5
-MAX_ATTEMPTS = 6  # transient failures only; the sixth one fails the message
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 600.0
+RETRY_HORIZON = dt.timedelta(hours=24)  # transient failures are retried this long after the first one
 CUSTOM_TEXT_MAX_BYTES = 2048
 ELLIPSIS = "…"
 
@@ -174,14 +174,37 @@ def classify_error(errcode: int | None) -> ErrorAction:
     return ERRCODE_ACTIONS.get(errcode, ErrorAction.FAIL)
 
 
-def backoff_delay_s(attempt: int, *, jitter: Callable[[], float]) -> float:
+def backoff_delay_s(attempt: int, *, jitter: Callable[[], float], cap_s: float = BACKOFF_CAP_S) -> float:
     """Exponential backoff with full jitter: ``jitter()`` returns a fraction in [0, 1)."""
-    ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * float(2 ** max(0, attempt - 1)))
+    exponent = min(max(0, attempt - 1), 30)  # 2**30 * 2 s is past any cap: no float overflow
+    ceiling = min(cap_s, BACKOFF_BASE_S * float(2**exponent))
     return ceiling / 2 + ceiling / 2 * jitter()
 
 
-def attempts_exhausted(attempts: int) -> bool:
-    return attempts >= MAX_ATTEMPTS
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long transient failures (timeouts, HTTP 5xx, errcode -1) are retried, and how far apart.
+
+    The horizon is counted from the message's first failure, so a WeChat outage of minutes or hours is
+    ridden out; the cap keeps the retries of a long outage frequent enough to deliver soon after it.
+    """
+
+    horizon: dt.timedelta = RETRY_HORIZON
+    backoff_cap_s: float = BACKOFF_CAP_S
+
+
+def next_retry_at(
+    policy: RetryPolicy, *, attempt: int, first_failure_at: dt.datetime, now: dt.datetime, jitter: float
+) -> dt.datetime | None:
+    """When to try again after failed attempt number ``attempt``; None means give up for good.
+
+    The last retry is placed at the horizon itself, so the message gets a try at the very end of it.
+    """
+    deadline = first_failure_at + policy.horizon
+    if now >= deadline:
+        return None
+    delay = backoff_delay_s(attempt, jitter=lambda: jitter, cap_s=policy.backoff_cap_s)
+    return min(now + dt.timedelta(seconds=delay), deadline)
 
 
 # --- value limits ------------------------------------------------------------------------------
@@ -320,3 +343,98 @@ def split_text(text: str, *, max_bytes: int = CUSTOM_TEXT_MAX_BYTES) -> list[str
     if rest or not chunks:
         chunks.append(rest)
     return chunks
+
+
+# --- escalation and the duty roster --------------------------------------------------------------
+
+DEFAULT_ROSTER = "default"  # the roster used for a department that has none of its own
+ESCALATION_DEADLINE = dt.timedelta(minutes=10)
+
+
+class EscalationState(StrEnum):
+    PENDING = "pending"  # sent to the roster through WeChat, not yet known to be delivered
+    DELIVERED = "delivered"  # at least one roster member got it
+    FALLBACK = "fallback"  # nobody got it before the deadline: admins alerted, SMS sent
+
+
+ESCALATION_TRANSITIONS: Mapping[EscalationState, frozenset[EscalationState]] = {
+    EscalationState.PENDING: frozenset({EscalationState.DELIVERED, EscalationState.FALLBACK}),
+    EscalationState.DELIVERED: frozenset(),
+    EscalationState.FALLBACK: frozenset(),
+}
+DELIVERED_STATUSES = frozenset({OutboxStatus.SENT, OutboxStatus.RECORDED})
+
+
+def roster_department(department: str, *, departments_with_roster: frozenset[str]) -> str:
+    """Whose roster takes an escalation for ``department``: its own when it has one, else the default."""
+    return department if department in departments_with_roster else DEFAULT_ROSTER
+
+
+def escalation_outcome(
+    statuses: list[OutboxStatus], *, created_at: dt.datetime, now: dt.datetime, deadline: dt.timedelta
+) -> EscalationState | None:
+    """Delivered as soon as one message is; past the deadline (or with nothing to deliver) the
+    fallback; None while it may still arrive."""
+    if any(status in DELIVERED_STATUSES for status in statuses):
+        return EscalationState.DELIVERED
+    if not statuses or now >= created_at + deadline:
+        return EscalationState.FALLBACK
+    return None
+
+
+# Which department's roster answers an escalated alarm. Site safety (cranes, hard hats, night work)
+# and dust/noise on building sites are the housing-and-construction bureau's (住建); anything not
+# listed goes to it too. A city that splits dust to 生态环境 edits this table.
+ALARM_DEPARTMENTS: Mapping[str, str] = {}
+DEFAULT_ALARM_DEPARTMENT = "housing"
+
+
+def responsible_department(alarm_type: str, *, table: Mapping[str, str] = ALARM_DEPARTMENTS) -> str:
+    for prefix, department in table.items():
+        if alarm_type.startswith(prefix):
+            return department
+    return DEFAULT_ALARM_DEPARTMENT
+
+
+# --- per-recipient alarm notice policy -----------------------------------------------------------
+
+THROTTLE_WINDOW = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleState:
+    """What one recipient last got about one rule at one site."""
+
+    last_sent_at: dt.datetime | None = None
+    last_major: bool = False
+    suppressed: int = 0  # notices held back since then
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeDecision:
+    send: bool
+    carried: int = 0  # held-back notices this message reports
+
+
+def decide_notice(
+    state: ThrottleState, *, major: bool, now: dt.datetime, window: dt.timedelta = THROTTLE_WINDOW
+) -> NoticeDecision:
+    """At most one message per recipient, site and rule per ``window``, carrying the count of the ones
+    held back. A major goes at once unless a major for the same rule and site just went out: a rise
+    from warning to major is never held back; further warnings wait for the digest."""
+    if state.last_sent_at is None or now - state.last_sent_at >= window:
+        return NoticeDecision(send=True, carried=state.suppressed)
+    if major and not state.last_major:
+        return NoticeDecision(send=True, carried=state.suppressed)
+    return NoticeDecision(send=False)
+
+
+def digest_due(state: ThrottleState, *, now: dt.datetime, window: dt.timedelta = THROTTLE_WINDOW) -> bool:
+    """Held-back notices go out as a digest once the window after the last message has passed."""
+    return state.suppressed > 0 and (state.last_sent_at is None or now - state.last_sent_at >= window)
+
+
+def digest_summary(counts: Mapping[str, int], *, labels: Mapping[str, str]) -> str:
+    """``扬尘超标 3 条，噪声超标 1 条`` for the held-back notices of one site, by rule."""
+    parts = [f"{labels.get(rule, rule)} {count} 条" for rule, count in sorted(counts.items()) if count]
+    return "，".join(parts)

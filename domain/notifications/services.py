@@ -178,8 +178,10 @@ async def forget_user(openid: str) -> int:
 # --- claiming -------------------------------------------------------------------------------------
 
 
-async def claim_due(*, now: dt.datetime, limit: int, lease_s: float) -> list[OutboxMessage]:
-    """Messages due now, each claimed (PENDING -> SENDING) by exactly one caller.
+async def claim_due(
+    *, now: dt.datetime, limit: int, lease_s: float, owner: str = "dispatcher"
+) -> list[OutboxMessage]:
+    """Messages due now, each claimed (PENDING -> SENDING) by exactly one caller, ``owner``.
 
     A SENDING message whose lease ran out (its dispatcher died) is claimed again.
     """
@@ -198,23 +200,52 @@ async def claim_due(*, now: dt.datetime, limit: int, lease_s: float) -> list[Out
         query = OutboxMessage.filter(id=message_id, status=status)
         if status == OutboxStatus.SENDING:
             query = query.filter(claimed_until=claimed_until)
-        if await query.update(status=OutboxStatus.SENDING, claimed_until=lease_until, updated_at=now):
+            log.warning("outbox %s: lease of a dead dispatcher ran out, claiming it again", message_id)
+        values = {"claimed_until": lease_until, "claim_owner": owner[:64], "updated_at": now}
+        if await query.update(status=OutboxStatus.SENDING, **values):
             claimed_ids.append(message_id)
     if not claimed_ids:
         return []
     return await OutboxMessage.filter(id__in=claimed_ids).order_by("next_attempt_at", "id")
 
 
+async def renew_claims(message_ids: list[int], *, owner: str, until: dt.datetime) -> int:
+    """Extend this owner's leases while it is still delivering, so a short lease never expires under a
+    live dispatcher (and only a dead one's messages are claimed again)."""
+    if not message_ids:
+        return 0
+    return await OutboxMessage.filter(
+        id__in=message_ids, status=OutboxStatus.SENDING, claim_owner=owner[:64]
+    ).update(claimed_until=until)
+
+
 async def finish(
     message: OutboxMessage, status: OutboxStatus, *, now: dt.datetime, **changes: object
-) -> None:
-    """Record the outcome of one claimed message (only while it is still ours: SENDING)."""
+) -> bool:
+    """Record the outcome of one claimed message, only while it is still ours (SENDING, our lease).
+
+    False means another dispatcher took it over after our lease ran out: its outcome wins.
+    """
     values: dict[str, object] = {"status": status, "claimed_until": None, "updated_at": now, **changes}
     if status in (OutboxStatus.SENT, OutboxStatus.RECORDED):
         values["sent_at"] = now
-    await OutboxMessage.filter(id=message.id, status=OutboxStatus.SENDING).update(**values)
+    updated = await OutboxMessage.filter(
+        id=message.id, status=OutboxStatus.SENDING, claim_owner=message.claim_owner
+    ).update(**values)
     for name, value in values.items():
         setattr(message, name, value)
+    if not updated:
+        log.warning("outbox %s: taken over by another dispatcher, outcome %s dropped", message.id, status)
+    return bool(updated)
+
+
+async def mark_parts(message: OutboxMessage, *, attempted: int, sent: int, unconfirmed: bool) -> None:
+    """Where a custom message stands: chunks handed to the platform, confirmed, and any of unknown fate."""
+    message.parts_attempted, message.parts_sent = attempted, sent
+    message.unconfirmed = message.unconfirmed or unconfirmed
+    await OutboxMessage.filter(id=message.id).update(
+        parts_attempted=attempted, parts_sent=sent, unconfirmed=message.unconfirmed
+    )
 
 
 # --- windows and credits -----------------------------------------------------------------------
@@ -341,6 +372,8 @@ def _view(message: OutboxMessage) -> dict[str, object]:
         "receipt_status": message.receipt_status,
         "created_at": message.created_at.isoformat(),
         "sent_at": message.sent_at.isoformat() if message.sent_at else None,
+        "unconfirmed": message.unconfirmed,
+        "alerted_at": message.alerted_at.isoformat() if message.alerted_at else None,
     }
 
 
@@ -355,3 +388,16 @@ async def list_outbox(
     total = await query.count()
     rows = await query.order_by("-id").offset((page - 1) * page_size).limit(page_size)
     return OutboxPage(total=total, items=[_view(row) for row in rows])
+
+
+async def outbox_counters() -> dict[str, int]:
+    """Durable counters for the admin listing: what failed for good, what the admins were alerted
+    about, and custom messages of unknown fate (a timeout after sending; never resent)."""
+    return {
+        "failed": await OutboxMessage.filter(status=OutboxStatus.FAILED).count(),
+        "failed_alerted": await OutboxMessage.filter(alerted_at__isnull=False).count(),
+        "unconfirmed": await OutboxMessage.filter(unconfirmed=True).count(),
+        "waiting_for_interaction": await OutboxMessage.filter(
+            status=OutboxStatus.WAITING_FOR_INTERACTION
+        ).count(),
+    }

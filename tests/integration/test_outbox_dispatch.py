@@ -20,7 +20,6 @@ from domain.notifications import services
 from domain.notifications.delivery import ADMIN_ALERT_CATEGORY, DeliveryContext
 from domain.notifications.models import OutboxMessage, SubscribeCredit
 from domain.notifications.rules import (
-    MAX_ATTEMPTS,
     OutboxStatus,
     SubscribeApp,
     TemplateContent,
@@ -259,15 +258,46 @@ async def test_slow_answer_times_out_and_the_retry_is_deduplicated(
     assert len(wechat_stub.sent) == 1, "client_msg_id = outbox id: the user gets it once"
 
 
-async def test_attempts_are_bounded(env: Env) -> None:
-    env.stub.inject("template", -1, times=50)
-    message_id = await env.enqueue("k1")
-    for _ in range(MAX_ATTEMPTS + 2):
+async def _ride(env: Env, message_id: int, *, until: dt.datetime) -> int:
+    """Run the dispatcher at each retry time the message asks for, up to ``until``; returns the runs."""
+    runs = 0
+    while env.clock.now <= until:
         await env.dispatcher.run_once()
-        env.clock.advance(3600)
+        runs += 1
+        message = await env.message(message_id)
+        if message.status is not OutboxStatus.PENDING:
+            break
+        env.clock.now = max(message.next_attempt_at, env.clock.now)
+    return runs
+
+
+@pytest.mark.parametrize("errcode", [-1, 500])
+async def test_an_outage_of_minutes_is_ridden_out(env: Env, errcode: int) -> None:
+    """Issue 14, fault 5: WeChat answering -1 / HTTP 500 for ten minutes must not fail the message."""
+    env.stub.inject("template", errcode, times=12)
+    message_id = await env.enqueue("k1")
+    start = env.clock.now
+    await _ride(env, message_id, until=start + dt.timedelta(hours=2))
     message = await env.message(message_id)
-    assert message.status is OutboxStatus.FAILED and message.attempts == MAX_ATTEMPTS
-    assert env.stub.calls_to("template") == MAX_ATTEMPTS
+    assert message.status is OutboxStatus.SENT and message.attempts == 12
+    assert env.clock.now - start > dt.timedelta(minutes=10), "the retries spanned the outage"
+    assert [m["api"] for m in env.stub.sent] == ["template"]
+    assert await OutboxMessage.filter(category=ADMIN_ALERT_CATEGORY).count() == 0
+
+
+async def test_a_day_long_outage_fails_once_and_alerts_the_admins(env: Env) -> None:
+    env.stub.inject("template", -1, times=10_000)
+    message_id = await env.enqueue("k1")
+    start = env.clock.now
+    await _ride(env, message_id, until=start + dt.timedelta(hours=25))
+    message = await env.message(message_id)
+    assert message.status is OutboxStatus.FAILED and message.alerted_at is not None
+    assert env.clock.now == start + dt.timedelta(hours=24), "the last try is at the end of the horizon"
+    alerts = await OutboxMessage.filter(category=ADMIN_ALERT_CATEGORY)
+    assert [alert.recipient_openid for alert in alerts] == [ADMIN]
+    assert str(message_id) in alerts[0].text
+    counters = await services.outbox_counters()
+    assert counters["failed"] == 1 and counters["failed_alerted"] == 1
 
 
 async def test_recorded_mode_without_credentials(database: str, wechat_stub: WeChatStub) -> None:

@@ -103,3 +103,22 @@ async def test_two_running_dispatchers_send_each_message_once(
     assert wechat_stub.calls_to("stable_token") == 1, "one token shared through Redis"
     # The leader released its lease on the way out.
     assert await redis_infra[0].lock.owner(LEADER_LOCK) is None
+
+
+async def test_a_dead_leader_is_replaced_within_its_ttl(
+    database: str, wechat_stub: WeChatStub, redis_infra: list[Infrastructure]
+) -> None:
+    """Issue 14, fault 6: a SIGKILLed leader never releases its lease; the other dispatcher must take
+    over (and send what is due) within LEADER_TTL_S, not minutes later."""
+    from adapters.wechat.dispatcher import LEADER_TTL_S  # noqa: PLC0415
+
+    assert await redis_infra[0].lock.acquire(LEADER_LOCK, "killed", LEADER_TTL_S)
+    await _enqueue_all(dt.datetime.now(dt.UTC))
+    heir = dispatcher_on(redis_infra[1], wechat_stub, "heir")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while await heir.run_once() == 0:
+        assert loop.time() - started < LEADER_TTL_S + 2, "the heir never took over"
+        await asyncio.sleep(0.5)
+    assert await redis_infra[1].lock.owner(LEADER_LOCK) == "heir"
+    assert Counter(message["openid"] for message in wechat_stub.sent) == Counter(USERS)

@@ -72,9 +72,10 @@ async def test_safe_mode_round_trip(app: Any, sender: WeChatSender) -> None:
     assert reply["_encrypted"] == "yes"
     assert reply["Content"] == "答复]]><injected/>"
     assert (reply["ToUserName"], reply["MsgType"]) == (sender.openid, "text")
-    plain = WeChatSender(openid=sender.openid)  # compatible mode: plaintext in, plaintext out
-    status, reply, _ = await post(app, plain, plain.text("你好"))
-    assert status == 200 and "_encrypted" not in reply and reply["Content"] == "答复]]><injected/>"
+    # Issue 14, fault 8: with safe mode configured a plaintext body (unsigned) is refused.
+    plain = WeChatSender(openid=sender.openid)
+    status, _, text = await post(app, plain, plain.text("你好"))
+    assert (status, text) == (403, "plaintext_refused")
 
 
 async def test_previous_aes_key_keeps_working(db_url: str, tmp_path: Path) -> None:
@@ -145,7 +146,7 @@ async def test_hostile_xml_gets_4xx_never_5xx(app: Any, sender: WeChatSender) ->
     for body in HOSTILE:
         params, _ = plain.request("")
         response = await app.ctx.http.post("/wechat/callback", params=params, content=body)
-        assert response.status_code == 400, body
+        assert response.status_code == 403, body  # plaintext in safe mode: refused before parsing
         # The same hostile XML inside a correctly encrypted envelope is refused too.
         status, _, _ = await post(app, sender, body.decode("latin-1"))
         assert status == 400, body

@@ -11,19 +11,19 @@ from hypothesis import strategies as st
 from domain.errors import ValidationFailed
 from domain.notifications.rules import (
     CUSTOM_MAX_PER_INTERACTION,
-    MAX_ATTEMPTS,
     TRANSITIONS,
     Channel,
     ChannelOptions,
     ErrorAction,
     OutboxStatus,
+    RetryPolicy,
     WindowState,
-    attempts_exhausted,
     backoff_delay_s,
     can_transition,
     choose_channel,
     classify_error,
     custom_window_open,
+    next_retry_at,
     parse_template_catalog,
     render_values,
     split_text,
@@ -95,7 +95,28 @@ def test_backoff_grows_is_jittered_and_capped() -> None:
     assert low == sorted(low) and low[0] == 1.0
     assert all(lo < hi for lo, hi in zip(low, high, strict=True))
     assert backoff_delay_s(50, jitter=lambda: 0.999) <= 600
-    assert not attempts_exhausted(MAX_ATTEMPTS - 1) and attempts_exhausted(MAX_ATTEMPTS)
+    assert backoff_delay_s(5000, jitter=lambda: 0.999, cap_s=30) <= 30
+
+
+def test_retries_span_the_horizon_and_end_on_it() -> None:
+    """A WeChat outage of an hour (or a day less a minute) is ridden out; only past the horizon does
+    the message fail, and its last try falls on the horizon itself."""
+    policy = RetryPolicy(horizon=dt.timedelta(hours=24), backoff_cap_s=600)
+    start = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    now, attempt, gaps = start, 0, []
+    while True:
+        attempt += 1
+        retry_at = next_retry_at(policy, attempt=attempt, first_failure_at=start, now=now, jitter=0.5)
+        if retry_at is None:
+            break
+        gaps.append((retry_at - now).total_seconds())
+        now = retry_at
+    assert now == start + policy.horizon, "the last try is at the end of the horizon"
+    assert max(gaps) <= 600 and attempt > 100, "the cap keeps retries frequent through a long outage"
+    early = next_retry_at(
+        policy, attempt=6, first_failure_at=start, now=start + dt.timedelta(minutes=1), jitter=0
+    )
+    assert early is not None, "six failures in a minute are not the end"
 
 
 def test_transition_table_has_final_states() -> None:

@@ -1,0 +1,1 @@
+"""A local stand-in for Aliyun's SMS API (dysmsapi ``SendSms``) for integration tests."""
