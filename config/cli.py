@@ -91,6 +91,12 @@ def run_worker(settings: Settings, name: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["evidence"]:
+        # Offline verification must work on an auditor's machine: no settings, no database.
+        from config.evidence_cli import main as evidence_main  # noqa: PLC0415
+
+        return evidence_main(arguments[1:])
     parser = argparse.ArgumentParser(prog="python -m config")
     parser.add_argument("command", choices=["migrate", "makemigrations", "seed", "serve", "run", "worker"])
     parser.add_argument(

@@ -97,10 +97,8 @@ def canonical(document: Mapping[str, Any]) -> bytes:
     return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def leaf_document(
-    *, event_name: str, payload: Mapping[str, Any], files: list[dict[str, str]], salt: bytes
-) -> tuple[str, str, dict[str, Any]]:
-    """``(kind, ref, document)`` for an event, or ``ValidationFailed`` for one that is not logged."""
+def identify(event_name: str, payload: Mapping[str, Any]) -> tuple[str, str, str]:
+    """``(kind, ref, action)`` of an event, or ``ValidationFailed`` for one that is not logged."""
     rule = LEAF_RULES.get(event_name)
     if rule is None:
         raise ValidationFailed(f"{event_name} is not logged as evidence", code="not_evidence")
@@ -108,9 +106,16 @@ def leaf_document(
     if not ref:
         raise ValidationFailed(f"{event_name} has no {rule.ref_key}", code="invalid_event")
     action = rule.action or str(payload.get("state") or payload.get("status") or "updated")
-    document = {
+    return rule.kind, ref, action
+
+
+def leaf_document(
+    *, event_name: str, payload: Mapping[str, Any], files: list[dict[str, str]], salt: bytes
+) -> dict[str, Any]:
+    kind, ref, action = identify(event_name, payload)
+    return {
         "v": LEAF_VERSION,
-        "kind": rule.kind,
+        "kind": kind,
         "ref": ref,
         "action": action,
         "event": event_name,
@@ -118,7 +123,6 @@ def leaf_document(
         "record": scrub(payload, salt=salt),
         "files": sorted(files, key=lambda item: (item["name"], item["ref"])),
     }
-    return rule.kind, ref, document
 
 
 def parse_leaf(data: bytes) -> dict[str, Any]:

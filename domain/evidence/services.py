@@ -41,15 +41,15 @@ async def add_entry(*, event_id: str, kind: str, ref: str, action: str, data: by
         raise ValidationFailed("an evidence leaf is limited to 65535 bytes", code="leaf_too_large")
     existing = await EvidenceEntry.filter(event_id=event_id).first()
     if existing is not None:
-        return existing.id
+        return int(existing.id)
     try:
         entry = await EvidenceEntry.create(
             event_id=event_id, kind=kind, ref=ref, action=action, data=data, created_at=now
         )
     except IntegrityError:
         found = await EvidenceEntry.get(event_id=event_id)  # a concurrent delivery won
-        return found.id
-    return entry.id
+        return int(found.id)
+    return int(entry.id)
 
 
 async def stored_nodes(nodes: Iterable[Node]) -> dict[Node, bytes]:
@@ -195,5 +195,7 @@ async def entries_tile(*, index: int, width: int) -> bytes:
     start = index * TILE_WIDTH
     if start + width > size:
         raise NotFound("no such entry bundle yet", code="tile_not_found")
-    rows = await EvidenceEntry.filter(leaf_index__gte=start, leaf_index__lt=start + width).order_by("leaf_index")
+    rows = await EvidenceEntry.filter(leaf_index__gte=start, leaf_index__lt=start + width).order_by(
+        "leaf_index"
+    )
     return entry_bundle([bytes(row.data) for row in rows])

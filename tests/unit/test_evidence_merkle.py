@@ -55,8 +55,8 @@ def ref_path(m: int, leaves: list[bytes]) -> list[bytes]:
     while k * 2 < n:
         k *= 2
     if m < k:
-        return ref_path(m, leaves[:k]) + [ref_mth(leaves[k:])]
-    return ref_path(m - k, leaves[k:]) + [ref_mth(leaves[:k])]
+        return [*ref_path(m, leaves[:k]), ref_mth(leaves[k:])]
+    return [*ref_path(m - k, leaves[k:]), ref_mth(leaves[:k])]
 
 
 def ref_subproof(m: int, leaves: list[bytes], whole: bool) -> list[bytes]:
@@ -67,8 +67,8 @@ def ref_subproof(m: int, leaves: list[bytes], whole: bool) -> list[bytes]:
     while k * 2 < n:
         k *= 2
     if m <= k:
-        return ref_subproof(m, leaves[:k], whole) + [ref_mth(leaves[k:])]
-    return ref_subproof(m - k, leaves[k:], False) + [ref_mth(leaves[:k])]
+        return [*ref_subproof(m, leaves[:k], whole), ref_mth(leaves[k:])]
+    return [*ref_subproof(m - k, leaves[k:], False), ref_mth(leaves[:k])]
 
 
 def stored_tree(leaves: list[bytes]) -> tuple[merkle.Frontier, dict[merkle.Node, bytes]]:
@@ -148,7 +148,9 @@ def test_a_proof_for_a_smaller_tree_size_reads_only_stored_complete_nodes() -> N
     leaves=st.lists(st.binary(max_size=20), min_size=1, max_size=80),
     data=st.data(),
 )
-def test_random_logs_every_proof_verifies_and_a_changed_byte_fails(leaves: list[bytes], data: st.DataObject) -> None:
+def test_random_logs_every_proof_verifies_and_a_changed_byte_fails(
+    leaves: list[bytes], data: st.DataObject
+) -> None:
     frontier, stored = stored_tree(leaves)
     size = len(leaves)
     assert frontier.root() == ref_mth(leaves)
@@ -157,7 +159,9 @@ def test_random_logs_every_proof_verifies_and_a_changed_byte_fails(leaves: list[
     leaf = merkle.leaf_hash(leaves[index])
     assert merkle.verify_inclusion(index=index, size=size, leaf=leaf, proof=path, root=frontier.root())
     tampered_leaf = merkle.leaf_hash(leaves[index] + b"x")
-    assert not merkle.verify_inclusion(index=index, size=size, leaf=tampered_leaf, proof=path, root=frontier.root())
+    assert not merkle.verify_inclusion(
+        index=index, size=size, leaf=tampered_leaf, proof=path, root=frontier.root()
+    )
     if path:
         which = data.draw(st.integers(0, len(path) - 1))
         byte = data.draw(st.integers(0, 31))

@@ -28,6 +28,8 @@ def test_defaults_are_embedded_mode() -> None:
         ({"secret_key": DEFAULT_SECRET}, "SECRET_KEY"),
         ({"secret_key": "short"}, "SECRET_KEY"),
         ({"wechat_token": "embedded-demo-token"}, "WECHAT_TOKEN"),
+        ({"evidence_signing_key": ""}, "EVIDENCE_SIGNING_KEY"),
+        ({"evidence_hash_salt": "short"}, "EVIDENCE_HASH_SALT"),
     ],
 )
 def test_production_refuses_unsafe_settings(overrides: dict[str, object], problem: str) -> None:
@@ -38,6 +40,8 @@ def test_production_refuses_unsafe_settings(overrides: dict[str, object], proble
         "mqtt_url": "mqtt://broker:1883",
         "secret_key": "x" * 40,
         "wechat_token": "a-real-token",
+        "evidence_signing_key": "PRIVATE+KEY+log.example+00000000+AA==",
+        "evidence_hash_salt": "s" * 40,
     }
     Settings(**good).validate_for_production()  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match=problem):
