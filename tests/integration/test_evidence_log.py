@@ -15,7 +15,7 @@ from PIL import Image
 from adapters.media_store import MediaStore
 from adapters.memory import MemoryEventBus
 from domain.alerts import services as alerts
-from domain.events import consume_once
+from domain.events import DomainEvent, consume_once, publish
 from domain.evidence import events as evidence_events
 from domain.evidence import merkle, records, services
 from domain.evidence.models import EvidenceEntry, EvidenceSeen
@@ -38,8 +38,8 @@ def jpeg(colour: tuple[int, int, int]) -> bytes:
 
 
 async def drain(bus: EventBus, media: MediaStore) -> int:
-    async def handle(event: object) -> int | None:
-        return await evidence_events.handle_event(event, media=media, salt=SALT, now=NOW)  # type: ignore[arg-type]
+    async def handle(event: DomainEvent) -> int | None:
+        return await evidence_events.handle_event(event, media=media, salt=SALT, now=NOW)
 
     total = 0
     while handled := await consume_once(
@@ -117,9 +117,7 @@ async def test_a_camera_alarm_becomes_one_leaf_and_its_package_verifies_offline(
     assert verify_package(package, verifier=SIGNER.verifier).ok
 
 
-def _redelivery(event_id: str, alarm_id: int) -> object:
-    from domain.events import DomainEvent  # noqa: PLC0415
-
+def _redelivery(event_id: str, alarm_id: int) -> DomainEvent:
     payload = {"alarm_id": alarm_id, "site_code": "WL-2026-0031-S1", "alarm_type": "no_hardhat",
                "source": "CAM-0031-1", "severity": "major", "at": NOW.isoformat()}  # fmt: skip
     return DomainEvent("AlarmRaised", payload, event_id=event_id)
@@ -203,8 +201,6 @@ async def test_the_monitor_accepts_growth_and_alerts_on_a_forged_fork_and_a_roll
 
 
 async def test_leaves_hold_no_openid_in_clear(bus: EventBus, tmp_path: Path) -> None:
-    from domain.events import DomainEvent, publish  # noqa: PLC0415
-
     openid = "oCitizen0000000000000001"
     await publish(
         bus, DomainEvent("IncidentReported", {"code": "YJ-1", "actor": openid, "at": NOW.isoformat()})
