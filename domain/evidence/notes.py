@@ -82,13 +82,14 @@ class Signer:
 
 
 def _split_key(text: str, *, parts_expected: int) -> list[str]:
-    parts = text.strip().split("+")
+    # Only the first separators count: the base64 part may itself contain '+'.
+    parts = text.strip().split("+", parts_expected - 1)
     if len(parts) != parts_expected:
         raise _bad("a key must have the form name+keyid+base64")
     return parts
 
 
-def _decode_key_material(encoded: str, *, name: str, hex_id: str) -> bytes:
+def _decode_key_material(encoded: str, *, name: str) -> bytes:
     try:
         raw = base64.b64decode(encoded, validate=True)
     except binascii.Error as error:
@@ -101,7 +102,7 @@ def _decode_key_material(encoded: str, *, name: str, hex_id: str) -> bytes:
 
 def parse_vkey(text: str) -> Verifier:
     name, hex_id, encoded = _split_key(text, parts_expected=3)
-    verifier = Verifier(name, _decode_key_material(encoded, name=name, hex_id=hex_id))
+    verifier = Verifier(name, _decode_key_material(encoded, name=name))
     if verifier.key_id.hex() != hex_id.lower():
         raise _bad("the verifier key's id does not match its name and key")
     return verifier
@@ -111,7 +112,7 @@ def parse_private_key(text: str) -> Signer:
     if not text.strip().startswith(PRIVATE_PREFIX):
         raise _bad("a private key starts with PRIVATE+KEY+")
     _private, _key, name, hex_id, encoded = _split_key(text, parts_expected=5)
-    signer = Signer(name, _decode_key_material(encoded, name=name, hex_id=hex_id))
+    signer = Signer(name, _decode_key_material(encoded, name=name))
     if signer.verifier.key_id.hex() != hex_id.lower():
         raise _bad("the private key's id does not match its name and key")
     return signer
