@@ -243,7 +243,9 @@ async def _alarm_for(alarm_id: int, *, openid: str | None) -> Alarm:
     return alarm
 
 
-async def acknowledge(alarm_id: int, *, actor: str, openid: str | None, at: dt.datetime) -> dict[str, Any]:
+async def acknowledge(
+    alarm_id: int, *, actor: str, openid: str | None, at: dt.datetime, bus: EventBus | None = None
+) -> dict[str, Any]:
     alarm = await _alarm_for(alarm_id, openid=openid)
     state = next_state(alarm.state, AlarmAction.ACKNOWLEDGE)
     done = await Alarm.filter(id=alarm.id, state=alarm.state).update(
@@ -251,6 +253,11 @@ async def acknowledge(alarm_id: int, *, actor: str, openid: str | None, at: dt.d
     )
     if done:
         await AlarmEvent.create(alarm_id=alarm.id, kind="acknowledged", at=at, actor=actor)
+        if bus is not None:
+            await domain_events.publish(
+                bus,
+                events.alarm_acknowledged(alarm_id=alarm.id, site_code=alarm.site_code, actor=actor, at=at),
+            )
     return await alarm_detail(alarm_id)
 
 

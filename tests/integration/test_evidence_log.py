@@ -15,7 +15,7 @@ from PIL import Image
 from adapters.media_store import MediaStore
 from adapters.memory import MemoryEventBus
 from domain.alerts import services as alerts
-from domain.events import DomainEvent, consume_once, publish
+from domain.events import DomainEvent, consume_once
 from domain.evidence import events as evidence_events
 from domain.evidence import merkle, records, services
 from domain.evidence.models import EvidenceEntry, EvidenceSeen
@@ -200,13 +200,18 @@ async def test_the_monitor_accepts_growth_and_alerts_on_a_forged_fork_and_a_roll
     assert await EvidenceSeen.filter(verdict="fork").count() == 2
 
 
-async def test_leaves_hold_no_openid_in_clear(bus: EventBus, tmp_path: Path) -> None:
-    openid = "oCitizen0000000000000001"
-    await publish(
-        bus, DomainEvent("IncidentReported", {"code": "YJ-1", "actor": openid, "at": NOW.isoformat()})
-    )
-    await drain(bus, MediaStore(tmp_path))
+async def test_an_acknowledgement_is_logged_with_the_managers_openid_hashed(
+    bus: EventBus, tmp_path: Path
+) -> None:
+    media = MediaStore(tmp_path / "media")
+    alarm_id, _ref = await camera_alarm(bus, media)
+    openid = "oManager000000000000001"
+    await alerts.acknowledge(alarm_id, actor=openid, openid=None, at=NOW, bus=bus)
+    await alerts.acknowledge(alarm_id, actor=openid, openid=None, at=NOW, bus=bus)  # a retried tap
+    await drain(bus, media)
     await write()
-    data = bytes((await services.entry_at(0)).data)
-    assert openid.encode() not in data
-    assert base64.b64encode(openid.encode()) not in data
+    status = await services.record_status("alarm", str(alarm_id))
+    assert [entry["action"] for entry in status["entries"]] == ["raised", "acknowledged"]
+    data = bytes((await services.entry_at(1)).data)
+    assert openid.encode() not in data and base64.b64encode(openid.encode()) not in data
+    assert parse_leaf(data)["record"]["actor"].startswith("hmac:")
