@@ -63,6 +63,14 @@ DESCRIPTIONS: dict[str, str] = {
     "outbox_poll_interval_s": "how often the outbox dispatcher looks for due messages",
     "alert_escalation_minutes": "a major alarm unacknowledged this long escalates to duty staff",
     "open311_api_keys": "comma-separated API keys allowed to POST Open311 requests",
+    "evidence_signing_key": "the evidence log's Ed25519 key, `PRIVATE+KEY+<name>+<keyid>+<base64>` "
+    "(required in production; embedded mode derives a development key)",
+    "evidence_origin": "the evidence checkpoints' origin line (empty: the signing key's name)",
+    "evidence_hash_salt": "secret HMAC salt for openids and phones in evidence leaves (32+ characters)",
+    "evidence_batch_size": "leaves the evidence log sequences per transaction",
+    "evidence_sequence_interval_s": "how often the evidence log sequences waiting leaves",
+    "evidence_checkpoint_interval_s": "how often the evidence log signs a checkpoint (if it grew)",
+    "evidence_monitor_interval_s": "how often the evidence monitor checks the latest checkpoint",
 }
 
 SECRETS = {
@@ -74,6 +82,8 @@ SECRETS = {
     "wxa_secret",
     "rasa_token",
     "open311_api_keys",
+    "evidence_signing_key",
+    "evidence_hash_salt",
 }
 PRODUCTION_VALUES = {
     "app_mode": "production",

@@ -15,6 +15,7 @@ from PIL import Image
 from adapters.media_store import MediaStore
 from adapters.memory import MemoryEventBus
 from domain.alerts import services as alerts
+from domain.errors import Conflict
 from domain.events import DomainEvent, consume_once
 from domain.evidence import events as evidence_events
 from domain.evidence import merkle, records, services
@@ -207,7 +208,8 @@ async def test_an_acknowledgement_is_logged_with_the_managers_openid_hashed(
     alarm_id, _ref = await camera_alarm(bus, media)
     openid = "oManager000000000000001"
     await alerts.acknowledge(alarm_id, actor=openid, openid=None, at=NOW, bus=bus)
-    await alerts.acknowledge(alarm_id, actor=openid, openid=None, at=NOW, bus=bus)  # a retried tap
+    with pytest.raises(Conflict):  # a second tap changes nothing and logs nothing
+        await alerts.acknowledge(alarm_id, actor=openid, openid=None, at=NOW, bus=bus)
     await drain(bus, media)
     await write()
     status = await services.record_status("alarm", str(alarm_id))
