@@ -37,7 +37,7 @@ from domain.evidence.models import LEVEL_SHIFT, node_key
 from domain.evidence.notes import Signer
 
 LEAVES = int(os.environ.get("BENCH_LEAVES", "100000"))
-APPENDS = int(os.environ.get("BENCH_APPENDS", "2000"))
+APPENDS = int(os.environ.get("BENCH_APPENDS", "1000"))
 BATCH = int(os.environ.get("BENCH_BATCH", "256"))
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "300"))
 TABLES = ("evidence_entry", "evidence_node", "evidence_tree", "evidence_checkpoint", "evidence_seen")

@@ -4,6 +4,7 @@ and the monitor catches a forged checkpoint signed with the real key."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import io
@@ -217,3 +218,19 @@ async def test_an_acknowledgement_is_logged_with_the_managers_openid_hashed(
     data = bytes((await services.entry_at(1)).data)
     assert openid.encode() not in data and base64.b64encode(openid.encode()) not in data
     assert parse_leaf(data)["record"]["actor"].startswith("hmac:")
+
+
+async def test_concurrent_sequencers_never_give_two_leaves_one_index(database: str) -> None:
+    await _append(60)
+
+    async def sequence_all() -> None:
+        while await services.sequence_pending(batch_size=7, now=NOW):
+            pass
+
+    await asyncio.gather(*(sequence_all() for _ in range(4)))
+    indices = sorted(int(entry.leaf_index or -1) for entry in await EvidenceEntry.all())
+    assert indices == list(range(60))
+    frontier = merkle.Frontier()
+    for entry in await EvidenceEntry.all().order_by("leaf_index"):
+        frontier.append(merkle.leaf_hash(bytes(entry.data)))
+    assert await services.tree_head() == (60, frontier.root())
