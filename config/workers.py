@@ -67,7 +67,8 @@ async def run_evidence_consumer(runtime: Runtime) -> None:
 
 
 async def run_evidence_writer(runtime: Runtime) -> None:
-    """Sequences waiting leaves into the tree and signs checkpoints on an interval."""
+    """Sequences waiting leaves into the tree, signs checkpoints on an interval and publishes each new one
+    (``CheckpointSigned``) for the city feed."""
     config = evidence_config(runtime.settings)
     await evidence_events.run_log_writer(
         batch_size=config.batch_size,
@@ -75,6 +76,7 @@ async def run_evidence_writer(runtime: Runtime) -> None:
         origin=config.origin,
         sequence_interval_s=config.sequence_interval_s,
         checkpoint_interval_s=config.checkpoint_interval_s,
+        bus=runtime.infra.bus,
     )
 
 

@@ -9,19 +9,21 @@ of logging, so a file replaced later no longer matches its leaf.
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import logging
 from typing import Any, Protocol
 
 from domain.alerts import services as alerts
 from domain.errors import NotFound
-from domain.events import DomainEvent, run_consumer
+from domain.events import DomainEvent, publish, run_consumer
 from domain.evidence import rules, services
 from domain.evidence.notes import Signer
 from domain.ports import EventBus
 
 log = logging.getLogger(__name__)
 CONSUMER_GROUP = "evidence"
+CHECKPOINT_SIGNED = "CheckpointSigned"
 
 
 class MediaReader(Protocol):
@@ -92,18 +94,47 @@ async def run_evidence_consumer(bus: EventBus, *, consumer: str, media: MediaRea
     )
 
 
-async def write_once(*, batch_size: int, signer: Signer, origin: str, sign: bool, now: dt.datetime) -> int:
-    """Sequence everything waiting (batch by batch), then sign a checkpoint when asked to."""
+def checkpoint_signed(*, origin: str, tree_size: int, root: bytes, note: str) -> DomainEvent:
+    """Published for the city feed (and any witness listening): one event per tree size."""
+    payload = {
+        "origin": origin,
+        "tree_size": tree_size,
+        "root": base64.b64encode(root).decode(),
+        "note": note,
+    }
+    return DomainEvent(CHECKPOINT_SIGNED, payload, event_id=f"checkpoint-{origin}-{tree_size}")
+
+
+async def write_once(
+    *, batch_size: int, signer: Signer, origin: str, sign: bool, now: dt.datetime, bus: EventBus | None = None
+) -> int:
+    """Sequence everything waiting (batch by batch), then sign a checkpoint when asked to; a new
+    checkpoint is published as ``CheckpointSigned`` when a bus is given."""
     sequenced = 0
     while added := await services.sequence_pending(batch_size=batch_size, now=now):
         sequenced += added
     if sign:
-        await services.sign_checkpoint(signer=signer, origin=origin, now=now)
+        before, _root = await services.signed_head()
+        checkpoint = await services.sign_checkpoint(signer=signer, origin=origin, now=now)
+        if bus is not None and checkpoint.tree_size != before:
+            event = checkpoint_signed(
+                origin=origin,
+                tree_size=checkpoint.tree_size,
+                root=bytes(checkpoint.root),
+                note=checkpoint.note,
+            )
+            await publish(bus, event)
     return sequenced
 
 
 async def run_log_writer(
-    *, batch_size: int, signer: Signer, origin: str, sequence_interval_s: float, checkpoint_interval_s: float
+    *,
+    batch_size: int,
+    signer: Signer,
+    origin: str,
+    sequence_interval_s: float,
+    checkpoint_interval_s: float,
+    bus: EventBus | None = None,
 ) -> None:
     """Sequence every ``sequence_interval_s``; sign every ``checkpoint_interval_s`` (an entry waits at
     most about that long, plus one sequencing interval, before a checkpoint covers it)."""
@@ -113,7 +144,12 @@ async def run_log_writer(
         sign = loop.time() >= next_signing
         try:
             await write_once(
-                batch_size=batch_size, signer=signer, origin=origin, sign=sign, now=dt.datetime.now(dt.UTC)
+                batch_size=batch_size,
+                signer=signer,
+                origin=origin,
+                sign=sign,
+                now=dt.datetime.now(dt.UTC),
+                bus=bus,
             )
             if sign:
                 next_signing = loop.time() + checkpoint_interval_s

@@ -113,6 +113,12 @@ async def sign_checkpoint(*, signer: Signer, origin: str, now: dt.datetime) -> E
         return await EvidenceCheckpoint.get(tree_size=size)
 
 
+async def signed_head() -> tuple[int, bytes]:
+    """Size and root of the latest checkpoint (``(-1, b"")`` before the first one)."""
+    latest = await EvidenceCheckpoint.all().order_by("-tree_size").first()
+    return (latest.tree_size, bytes(latest.root)) if latest else (-1, b"")
+
+
 async def latest_checkpoint() -> EvidenceCheckpoint:
     latest = await EvidenceCheckpoint.all().order_by("-tree_size").first()
     if latest is None:

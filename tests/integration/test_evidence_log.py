@@ -165,6 +165,21 @@ async def test_stored_tree_proofs_and_tiles_match_a_tree_built_in_memory(databas
     assert bundle == b"\x00\x08leaf 256\x00\x08leaf 257"
 
 
+async def test_a_new_checkpoint_is_published_once_for_the_city_feed(database: str) -> None:
+    bus = MemoryEventBus()
+    await bus.ensure_group("events.CheckpointSigned", "feed")
+    await _append(3)
+    for _ in range(2):  # the second pass finds nothing new: no second event
+        await evidence_events.write_once(
+            batch_size=2, signer=SIGNER, origin=SIGNER.name, sign=True, now=NOW, bus=bus
+        )
+    messages = await bus.read("events.CheckpointSigned", "feed", "test", count=10, block_ms=0)
+    assert len(messages) == 1
+    event = DomainEvent.from_message(messages[0])
+    assert event.payload["tree_size"] == 3
+    assert event.payload["note"] == (await services.latest_checkpoint()).note
+
+
 async def test_the_monitor_accepts_growth_and_alerts_on_a_forged_fork_and_a_rollback(database: str) -> None:
     alerts_sent: list[str] = []
 
@@ -228,7 +243,7 @@ async def test_concurrent_sequencers_never_give_two_leaves_one_index(database: s
             pass
 
     await asyncio.gather(*(sequence_all() for _ in range(4)))
-    indices = sorted(int(entry.leaf_index or -1) for entry in await EvidenceEntry.all())
+    indices = sorted(-1 if e.leaf_index is None else e.leaf_index for e in await EvidenceEntry.all())
     assert indices == list(range(60))
     frontier = merkle.Frontier()
     for entry in await EvidenceEntry.all().order_by("leaf_index"):
