@@ -6,11 +6,13 @@ import base64
 import hashlib
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from config.cli import main as cli_main
 from domain.errors import ValidationFailed
 from domain.evidence import merkle, notes, rules
 from domain.evidence.package import build_package, verify_package
@@ -137,3 +139,16 @@ def test_a_package_verifies_offline_and_any_change_fails() -> None:
     assert not verify_package(package, verifier=stranger).ok
     with pytest.raises(ValidationFailed):
         verify_package(b"not a zip")
+
+
+def test_python_m_config_evidence_verify_checks_a_package_offline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good, bad = tmp_path / "good.zip", tmp_path / "bad.zip"
+    good.write_bytes(_package({"abc.jpg": b"photo"}))
+    bad.write_bytes(_package({"abc.jpg": b"swapped"}, listed={"abc.jpg": b"photo"}))
+    assert cli_main(["evidence", "verify", str(good), "--key", SIGNER.verifier.vkey]) == 0
+    assert "VERIFIED" in capsys.readouterr().out
+    assert cli_main(["evidence", "verify", str(bad), "--key", SIGNER.verifier.vkey]) == 1
+    assert "DIFFERS" in capsys.readouterr().out
+    assert cli_main(["evidence", "verify", str(tmp_path / "missing.zip")]) == 2
