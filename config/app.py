@@ -17,6 +17,7 @@ from bot.dialogues.alerts import bind_hook as alerts_bind_hook
 from bot.dialogues.complaints import rating_hook as complaint_rating_hook
 from bot.webhook import wechat as wechat_callback
 from config.container import Runtime, open_runtime, readiness
+from config.evidence import evidence_config
 from config.settings import Settings
 from config.workers import embedded_workers
 from domain.emergency import services as emergency
@@ -31,6 +32,7 @@ from miniprogram_api.credit_api import credit
 from miniprogram_api.duty_roster import duty_roster
 from miniprogram_api.emergency_api import emergency_bp
 from miniprogram_api.errors import install_error_handlers
+from miniprogram_api.evidence_api import evidence_log, evidence_staff
 from miniprogram_api.exchange_api import exchange
 from miniprogram_api.health import health
 from miniprogram_api.nlu_api import nlu_api
@@ -59,6 +61,7 @@ def create_app(settings: Settings, *, name: str | None = None, run_workers: bool
     )
     _configure(app)
     app.ctx.settings = settings
+    app.ctx.evidence = evidence_config(settings)
     app.ctx.services = {
         # A rating (满意/基本满意/不满意, 1/2/3) typed right after a staff reply; the inbound handler
         # may call it before the dialogue engine: async (openid, text, *, now) -> reply text or None.
@@ -80,7 +83,8 @@ def create_app(settings: Settings, *, name: str | None = None, run_workers: bool
 BLUEPRINTS = (
     health, auth, wxa_login, projects, wechat_callback, nlu_api, staff_conversations, admin_outbox,
     complaints, open311, permits, approvals, credit, alerts, environment, cameras, emergency_bp,
-    reports, transparency, report_static, exchange, registry_api, duty_roster,
+    reports, transparency, report_static, exchange, registry_api, duty_roster, evidence_log,
+    evidence_staff,
 )  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 """``python -m config <command>``: migrate, makemigrations, seed, serve, run (all of them), worker,
-doctor (the go-live checklist, see ``config/doctor.py``) and registry (``config/registry_cli.py``).
+doctor (the go-live checklist, ``config/doctor.py``), registry (``config/registry_cli.py``) and
+evidence (``config/evidence_cli.py``).
 
 ``run`` is what ``make run`` calls: migrate, seed the demo data (embedded mode only), print the demo
 accounts, and serve the whole system in one process.
@@ -155,25 +156,31 @@ def configure_logging(settings: Settings, *, demo: bool) -> Path | None:
     return log_file
 
 
+def run_tool(command: str, arguments: list[str]) -> int:
+    """The commands for people at a terminal: quiet logs, their own arguments."""
+    logging.basicConfig(level=logging.WARNING)
+    if command == "evidence":
+        # Offline verification must work on an auditor's machine: no settings, no database.
+        from config.evidence_cli import main as evidence_main  # noqa: PLC0415
+
+        return evidence_main(arguments)
+    if command == "doctor":
+        # The doctor reports unsafe production settings as findings instead of refusing to start.
+        return doctor(Settings())
+    return registry_main(load_settings(), arguments)
+
+
 def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] in (["evidence"], ["doctor"], ["registry"]):
+        return run_tool(arguments[0], arguments[1:])
     parser = argparse.ArgumentParser(prog="python -m config")
-    parser.add_argument(
-        "command",
-        choices=["migrate", "makemigrations", "seed", "serve", "run", "worker", "doctor", "registry"],
-    )
+    parser.add_argument("command", choices=["migrate", "makemigrations", "seed", "serve", "run", "worker"])
     parser.add_argument(
         "name", nargs="?", help="for `worker`: which worker to run alone (see config/workers.py)"
     )
     args, extra = parser.parse_known_args(argv)
-    if args.command == "doctor":
-        # The doctor reports unsafe production settings as findings instead of refusing to start.
-        settings = Settings()
-        logging.basicConfig(level=logging.WARNING)
-        return doctor(settings)
     settings = load_settings()
-    if args.command == "registry":
-        logging.basicConfig(level=logging.WARNING)
-        return registry_main(settings, [*([args.name] if args.name else []), *extra])
     log_file = configure_logging(settings, demo=args.command == "run")
     if args.command == "makemigrations":
         return makemigrations(settings, extra)

@@ -23,6 +23,7 @@ CONTEXT_APPS: dict[str, str] = {
     "exchange": "domain.exchange",
     "audit": "domain.audit",
     "outbox": "domain.outbox",
+    "evidence": "domain.evidence",
 }
 
 

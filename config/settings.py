@@ -155,6 +155,16 @@ class Settings(BaseSettings):
         description="an escalation not delivered by WeChat within this time alerts the admins and "
         "goes out by SMS",
     )
+    # --- evidence log (区块链存证: a signed, append-only Merkle log) ------------------------------
+    # A C2SP/Go-note private key "PRIVATE+KEY+<name>+<keyid>+<base64>"; empty in embedded mode
+    # derives a development key from SECRET_KEY, production refuses to start without one.
+    evidence_signing_key: SecretStr = SecretStr("")
+    evidence_origin: str = ""  # the checkpoint's origin line; empty means the signing key's name
+    evidence_hash_salt: SecretStr = SecretStr("")  # HMAC salt for openids/phones in leaves
+    evidence_batch_size: int = Field(default=256, ge=1, le=10_000)  # leaves sequenced per pass
+    evidence_sequence_interval_s: float = Field(default=1.0, gt=0)
+    evidence_checkpoint_interval_s: float = Field(default=10.0, gt=0)  # an entry's wait for a checkpoint
+    evidence_monitor_interval_s: float = Field(default=60.0, gt=0)
 
     @field_validator("admin_alert_openids", "open311_api_keys", mode="before")
     @classmethod
@@ -200,6 +210,10 @@ class Settings(BaseSettings):
                 "other hosts cannot see one machine's disk (MEDIA_ALLOW_LOCAL_IN_PRODUCTION=true only "
                 "when every process runs on a single host)"
             )
+        if not self.evidence_signing_key.get_secret_value():
+            problems.append("EVIDENCE_SIGNING_KEY must hold the evidence log's Ed25519 private key")
+        if len(self.evidence_hash_salt.get_secret_value()) < 32:
+            problems.append("EVIDENCE_HASH_SALT must be set to a random value of at least 32 characters")
         if problems:
             raise ConfigurationError("; ".join(problems))
 

@@ -76,6 +76,14 @@ DESCRIPTIONS: dict[str, str] = {
     "sms_timeout_s": "SMS provider request timeout in seconds",
     "escalation_delivery_deadline_s": "an escalation WeChat has not delivered within this time alerts the "
     "admins and goes out by SMS",
+    "evidence_signing_key": "the evidence log's Ed25519 key, `PRIVATE+KEY+<name>+<keyid>+<base64>` "
+    "(required in production; embedded mode derives a development key)",
+    "evidence_origin": "the evidence checkpoints' origin line (empty: the signing key's name)",
+    "evidence_hash_salt": "secret HMAC salt for openids and phones in evidence leaves (32+ characters)",
+    "evidence_batch_size": "leaves the evidence log sequences per transaction",
+    "evidence_sequence_interval_s": "how often the evidence log sequences waiting leaves",
+    "evidence_checkpoint_interval_s": "how often the evidence log signs a checkpoint (if it grew)",
+    "evidence_monitor_interval_s": "how often the evidence monitor checks the latest checkpoint",
 }
 
 SECRETS = {
@@ -88,6 +96,8 @@ SECRETS = {
     "rasa_token",
     "open311_api_keys",
     "sms_aliyun_access_key_secret",
+    "evidence_signing_key",
+    "evidence_hash_salt",
 }
 PRODUCTION_VALUES = {
     "app_mode": "production",

@@ -15,12 +15,15 @@ from typing import Any
 
 from adapters.wechat.dispatcher import run_dispatcher
 from config.container import Runtime
+from config.evidence import evidence_config
 from config.settings import REPO_ROOT
 from domain.approvals.reminders import run_reminders as run_approval_reminder_pass
 from domain.complaints.reminders import run_sla_reminders
 from domain.credit.events import run_credit_consumer
 from domain.emergency import services as emergency
 from domain.emergency.intake import run_alarm_intake, run_reporting_reminders
+from domain.evidence import events as evidence_events
+from domain.evidence import monitor as evidence_monitor
 from domain.outbox.relay import EventRelay, RelayOptions
 from iot_bridge.bridge import run_bridge
 from miniprogram_api.exchange_outbound import run_city_feed
@@ -69,6 +72,42 @@ async def run_event_relay(runtime: Runtime) -> None:
     await EventRelay(runtime.infra.bus, runtime.infra.lock, options).run()
 
 
+async def run_evidence_consumer(runtime: Runtime) -> None:
+    """Logged domain events become evidence leaves (once per event id)."""
+    config = evidence_config(runtime.settings)
+    await evidence_events.run_evidence_consumer(
+        runtime.infra.bus, consumer=_consumer_name(), media=runtime.media, salt=config.salt
+    )
+
+
+async def run_evidence_writer(runtime: Runtime) -> None:
+    """Sequences waiting leaves into the tree, signs checkpoints on an interval and publishes each new one
+    (``CheckpointSigned``) for the city feed."""
+    config = evidence_config(runtime.settings)
+    await evidence_events.run_log_writer(
+        batch_size=config.batch_size,
+        signer=config.signer,
+        origin=config.origin,
+        sequence_interval_s=config.sequence_interval_s,
+        checkpoint_interval_s=config.checkpoint_interval_s,
+        bus=runtime.infra.bus,
+    )
+
+
+async def run_evidence_monitor(runtime: Runtime) -> None:
+    """Checks each new checkpoint against the last one; alerts the admins on a fork or rollback."""
+    config = evidence_config(runtime.settings)
+    alert = evidence_monitor.admin_alert(
+        runtime.settings.admin_alert_openids, now=lambda: dt.datetime.now(dt.UTC)
+    )
+    await evidence_monitor.run_monitor(
+        verifier=config.signer.verifier,
+        origin=config.origin,
+        interval_s=config.monitor_interval_s,
+        alert=alert,
+    )
+
+
 def embedded_workers() -> list[tuple[str, Worker]]:
     """The workers ``make run`` starts in-process, by name."""
     return [
@@ -82,4 +121,7 @@ def embedded_workers() -> list[tuple[str, Worker]]:
         ("approval-reminders", run_approval_reminders),
         ("complaint-sla-reminders", run_complaint_sla_reminders),
         ("city-feed", run_city_feed),
+        ("evidence-consumer", run_evidence_consumer),
+        ("evidence-writer", run_evidence_writer),
+        ("evidence-monitor", run_evidence_monitor),
     ]

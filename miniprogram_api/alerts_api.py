@@ -122,7 +122,10 @@ async def alarm_detail(request: Request, alarm_id: int) -> HTTPResponse:
 async def acknowledge(request: Request, alarm_id: int) -> HTTPResponse:
     principal = current(request)
     detail = await services.acknowledge(
-        alarm_id, actor=_actor(principal), openid=_manager_openid(principal), at=_now()
+        alarm_id,
+        actor=_actor(principal),
+        openid=_manager_openid(principal),
+        at=_now(),
     )
     return json(detail)
 

@@ -8,6 +8,7 @@ from domain.events import DomainEvent
 
 ALARM_RAISED = "AlarmRaised"
 ALARM_CLOSED = "AlarmClosed"
+ALARM_ACKNOWLEDGED = "AlarmAcknowledged"
 VIOLATION_CONFIRMED = "ViolationConfirmed"
 
 
@@ -33,6 +34,15 @@ def alarm_closed(*, alarm_id: int, site_code: str, state: str, at: dt.datetime) 
         ALARM_CLOSED,
         {"alarm_id": alarm_id, "site_code": site_code, "state": state, "at": at.isoformat()},
         event_id=f"alarm-closed-{alarm_id}",
+    )
+
+
+def alarm_acknowledged(*, alarm_id: int, site_code: str, actor: str, at: dt.datetime) -> DomainEvent:
+    # One acknowledgement per alarm (the state machine allows it once), hence the stable id.
+    return DomainEvent(
+        ALARM_ACKNOWLEDGED,
+        {"alarm_id": alarm_id, "site_code": site_code, "actor": actor, "at": at.isoformat()},
+        event_id=f"alarm-acknowledged-{alarm_id}",
     )
 
 

@@ -255,11 +255,16 @@ async def _alarm_for(alarm_id: int, *, openid: str | None) -> Alarm:
 async def acknowledge(alarm_id: int, *, actor: str, openid: str | None, at: dt.datetime) -> dict[str, Any]:
     alarm = await _alarm_for(alarm_id, openid=openid)
     state = next_state(alarm.state, AlarmAction.ACKNOWLEDGE)
-    done = await Alarm.filter(id=alarm.id, state=alarm.state).update(
-        state=state, acknowledged_at=at, acknowledged_by=actor
-    )
-    if done:
-        await AlarmEvent.create(alarm_id=alarm.id, kind="acknowledged", at=at, actor=actor)
+    async with in_transaction():
+        done = await Alarm.filter(id=alarm.id, state=alarm.state).update(
+            state=state, acknowledged_at=at, acknowledged_by=actor
+        )
+        if done:
+            await AlarmEvent.create(alarm_id=alarm.id, kind="acknowledged", at=at, actor=actor)
+            event = events.alarm_acknowledged(
+                alarm_id=alarm.id, site_code=alarm.site_code, actor=actor, at=at
+            )
+            await outbox.append(event, aggregate=f"alarm:{alarm.id}", now=at)
     return await alarm_detail(alarm_id)
 
 

@@ -29,6 +29,8 @@ def test_defaults_are_embedded_mode() -> None:
         ({"secret_key": "short"}, "SECRET_KEY"),
         ({"wechat_token": "embedded-demo-token"}, "WECHAT_TOKEN"),
         ({"media_s3_endpoint": ""}, "MEDIA_S3_ENDPOINT"),
+        ({"evidence_signing_key": ""}, "EVIDENCE_SIGNING_KEY"),
+        ({"evidence_hash_salt": "short"}, "EVIDENCE_HASH_SALT"),
     ],
 )
 def test_production_refuses_unsafe_settings(overrides: dict[str, object], problem: str) -> None:
@@ -40,6 +42,8 @@ def test_production_refuses_unsafe_settings(overrides: dict[str, object], proble
         "secret_key": "x" * 40,
         "wechat_token": "a-real-token",
         "media_s3_endpoint": "http://seaweedfs:8333",
+        "evidence_signing_key": "PRIVATE+KEY+log.example+00000000+AA==",
+        "evidence_hash_salt": "s" * 40,
     }
     Settings(**good).validate_for_production()  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match=problem):
