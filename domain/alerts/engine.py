@@ -210,7 +210,10 @@ def _crane(ctx: EvalContext) -> list[Outcome]:
     if not live:
         return out
     for metric, spec in rules.crane_specs.items():
-        out += _track(state, spec, reading.valid(metric), now)
+        value = reading.valid(metric)
+        if metric == "tilt_deg" and value is not None:
+            value = abs(value)  # a tower leaning either way leans
+        out += _track(state, spec, value, now)
     return out
 
 

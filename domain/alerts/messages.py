@@ -62,9 +62,10 @@ def format_number(value: float | None) -> str:
 
 
 def _number(value: float) -> str:
-    """182.0 -> "182", 10.85 -> "10.9": no trailing zeros."""
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
+    """182.0 -> "182", 57.43 -> "57.4", 0.23 -> "0.23": no trailing zeros, small values keep two
+    decimals (a crane's tilt limit is 0.23 degrees)."""
+    text = f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def describe(

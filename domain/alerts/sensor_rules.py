@@ -85,7 +85,8 @@ class SiteRules:
     def crane_specs(self) -> dict[str, ThresholdSpec]:
         return {
             m: self.spec("crane", m, f"crane_{m.split('_')[0]}")
-            for m in ("moment_pct", "load_pct", "wind_mps")
+            for m in ("moment_pct", "load_pct", "wind_mps", "tilt_deg")
+            if m in self.raw["crane"]
         }
 
     @cached_property
