@@ -15,6 +15,9 @@ from typing import Any
 from adapters.wechat.dispatcher import run_dispatcher
 from config.container import Runtime
 from config.settings import REPO_ROOT
+from domain.alerts.camera import run_camera_housekeeping
+from domain.alerts.rules import CameraClearPolicy
+from domain.alerts.sensor_rules import load_rule_config
 from domain.approvals.reminders import run_reminders as run_approval_reminder_pass
 from domain.complaints.reminders import run_sla_reminders
 from domain.credit.events import run_credit_consumer
@@ -54,6 +57,14 @@ async def run_complaint_sla_reminders(runtime: Runtime) -> None:
     await run_sla_reminders()
 
 
+async def run_alarm_housekeeping(runtime: Runtime) -> None:
+    """Camera alarms that no camera has reported for a while clear by themselves (``camera:`` in
+    config/alert_rules.yml)."""
+    rules = load_rule_config(REPO_ROOT / "config" / "alert_rules.yml")
+    policy = CameraClearPolicy.from_config(rules.raw.get("camera") or {})
+    await run_camera_housekeeping(bus=runtime.infra.bus, policy=policy)
+
+
 def embedded_workers() -> list[tuple[str, Worker]]:
     """The workers ``make run`` starts in-process, by name."""
     return [
@@ -66,4 +77,5 @@ def embedded_workers() -> list[tuple[str, Worker]]:
         ("approval-reminders", run_approval_reminders),
         ("complaint-sla-reminders", run_complaint_sla_reminders),
         ("city-feed", run_city_feed),
+        ("alarm-housekeeping", run_alarm_housekeeping),
     ]

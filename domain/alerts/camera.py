@@ -4,7 +4,9 @@ run periodically). N and T come from the ``camera:`` section of config/alert_rul
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 
 from tortoise.expressions import F
 
@@ -12,6 +14,8 @@ from domain.alerts import messages, services
 from domain.alerts.models import Alarm
 from domain.alerts.rules import AlarmAction, CameraClearPolicy, active_key, camera_clear_due
 from domain.ports import EventBus
+
+log = logging.getLogger(__name__)
 
 
 async def report_clean(
@@ -49,3 +53,19 @@ async def clear_quiet_camera_alarms(
         )
         for alarm in quiet
     ]
+
+
+async def run_camera_housekeeping(
+    *, bus: EventBus, policy: CameraClearPolicy, interval_s: float = 30.0
+) -> None:
+    """The periodic half of the self-clear: returns only when cancelled."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            cleared = await clear_quiet_camera_alarms(bus=bus, now=dt.datetime.now(dt.UTC), policy=policy)
+        except Exception:
+            # A database hiccup: the next pass tries again; the error is logged with its stack.
+            log.exception("clearing quiet camera alarms failed")
+            continue
+        if cleared:
+            log.info("camera alarms cleared after %s without a report: %s", policy.quiet, cleared)
