@@ -1,5 +1,5 @@
-"""The device life cycle (helper alarms): first and last report per device, and
-the count of clean camera inferences, and the alarm's situation in at most 20 characters for template messages."""
+"""Helper alarms: the device life cycle (first and last report per device), the count of clean
+camera inferences, and the alarm's situation in at most 20 characters for template messages."""
 
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
@@ -28,6 +28,14 @@ class Migration(migrations.Migration):
                 ("first_seen_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ("last_seen_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={"table": "alert_device_health", "app": "alerts", "pk_attr": "id"},
+            options={
+                "table": "alert_device_health",
+                "app": "alerts",
+                "pk_attr": "id",
+                "table_description": (
+                    "When a device first and last reported (minute resolution, written with the minute"
+                    " aggregates)."
+                ),
+            },
         ),
     ]
