@@ -86,9 +86,8 @@ class RuleEngine:
     def _last_report(self, code: str, persisted: float | None) -> float | None:
         state = self.states.get(code)
         heard = None if state is None else state.last_heard or state.last_seen
-        if heard is None or persisted is None:
-            return heard if persisted is None else persisted
-        return max(heard, persisted)
+        known = [t for t in (heard, persisted) if t is not None]
+        return max(known) if known else None
 
 
 def _track(
