@@ -327,3 +327,30 @@ def test_the_brief_always_fits_a_template_field(
     alarm_type: str, value: float, limit: float, people: int
 ) -> None:
     assert 0 < len(messages.brief(alarm_type, value=value, limit=limit, people=people)) <= 20
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=86_400), min_size=1, max_size=30),
+    st.dictionaries(
+        st.sampled_from([f"D{n}" for n in range(8)]),
+        st.tuples(st.sampled_from([SITE, OTHER]), st.sampled_from([10, 30, 60]), st.booleans()),
+        min_size=1,
+    ),
+)
+def test_offline_checks_alarm_only_commissioned_devices_and_once_per_site(
+    checks: list[int], fleet: dict[str, tuple[str, int, bool]]
+) -> None:
+    engine = RuleEngine(load_rule_config(CONFIG))
+    start = local(10).timestamp()
+    devices = {
+        code: MonitoredDevice(site, interval, start - 3600 if reported else None)
+        for code, (site, interval, reported) in fleet.items()
+    }
+    commissioned = {code for code, (_s, _i, reported) in fleet.items() if reported}
+    for offset in sorted(checks):
+        out = engine.check_offline(devices, now=start + offset)
+        assert len({o.site_code for o in out}) == len(out)  # at most one outcome per site
+        for o in out:
+            if o.outcome.kind == "raise":
+                assert set(o.outcome.extra["devices"].split(",")) <= commissioned
