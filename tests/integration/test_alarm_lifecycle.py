@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from domain.alerts.models import Alarm
 from domain.alerts.readings import AggregateRow
 from domain.alerts.rules import CameraClearPolicy
 from domain.alerts.sensor_rules import load_rule_config
-from domain.alerts.telemetry import make_reading
+from domain.alerts.telemetry import Reading, make_reading
 from iot_bridge.pipeline import Pipeline
 from iot_bridge.storage import RingRawSink
 from tests.integration.iot_helpers import RULES, EnqueueRecorder, fast_rules, make_site
@@ -81,8 +82,8 @@ async def test_a_device_that_reported_and_went_silent_makes_one_site_alarm(
     assert "3 台监测设备" in alarms[0].message and DUST in alarms[0].message
 
 
-def _raise(bus: MemoryEventBus, source: str, at: dt.datetime) -> object:
-    return services.raise_alarm(
+async def _raise(bus: MemoryEventBus, source: str, at: dt.datetime) -> int:
+    return await services.raise_alarm(
         bus=bus,
         source=source,
         alarm_type="dust_pm10_1h",
@@ -122,22 +123,22 @@ async def test_a_late_backlog_never_closes_a_live_alarm(
     await make_site()
     now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
 
-    def reading(at: dt.datetime, pm10: float) -> object:
+    def reading(at: dt.datetime, pm10: float) -> Reading:
         return make_reading(
             device_code=DUST, site_code=SITE, device_type="dust", at=at, raw={"pm10": (pm10, "N")}
         )
 
     async with pipeline_of(infra, fast_rules(tmp_path)) as pipeline:
         for m in range(5):
-            await pipeline.submit(reading(now - dt.timedelta(minutes=5 - m), 400))  # type: ignore[arg-type]
+            await pipeline.submit(reading(now - dt.timedelta(minutes=5 - m), 400))
         await pipeline.drain()
         live = await Alarm.get(source=DUST, alarm_type="dust_pm10_15m")
         for m in range(12):
-            await pipeline.submit(reading(now - dt.timedelta(minutes=65 - m), 20))  # type: ignore[arg-type]
+            await pipeline.submit(reading(now - dt.timedelta(minutes=65 - m), 20))
         await pipeline.drain()
         await live.refresh_from_db()
         assert live.state.value == "raised" and live.closed_at is None
-        await pipeline.submit(reading(now, 400))  # type: ignore[arg-type]
+        await pipeline.submit(reading(now, 400))
         await pipeline.drain()
     assert await Alarm.filter(source=DUST, alarm_type="dust_pm10_15m").count() == 1
     assert all(a.closed_at is None or a.closed_at >= a.raised_at for a in await Alarm.all())
@@ -194,13 +195,15 @@ async def test_camera_alarm_clears_after_clean_inferences_or_quiet_time(
     policy = CameraClearPolicy(clean_inferences=3, quiet=dt.timedelta(minutes=10))
     t0 = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC)
     first = await _camera_alarm(bus, t0)
-    args = {"bus": bus, "source": "camera:CAM003101", "alarm_type": "no_hardhat", "policy": policy}
+    clean = functools.partial(
+        camera.report_clean, bus=bus, source="camera:CAM003101", alarm_type="no_hardhat", policy=policy
+    )
     for s in range(2):
-        assert await camera.report_clean(at=t0 + dt.timedelta(seconds=10 * (s + 1)), **args) is None
+        assert await clean(at=t0 + dt.timedelta(seconds=10 * (s + 1))) is None
     await _camera_alarm(bus, t0 + dt.timedelta(seconds=30))  # seen again: the count starts over
     for s in range(2):
-        assert await camera.report_clean(at=t0 + dt.timedelta(seconds=40 + 10 * s), **args) is None
-    assert await camera.report_clean(at=t0 + dt.timedelta(seconds=60), **args) == first
+        assert await clean(at=t0 + dt.timedelta(seconds=40 + 10 * s)) is None
+    assert await clean(at=t0 + dt.timedelta(seconds=60)) == first
     assert (await Alarm.get(id=first)).state.value == "cleared"
 
     second = await _camera_alarm(bus, t0 + dt.timedelta(hours=1))
