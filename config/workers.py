@@ -17,6 +17,9 @@ from adapters.wechat.dispatcher import run_dispatcher
 from config.container import Runtime
 from config.evidence import evidence_config
 from config.settings import REPO_ROOT
+from domain.alerts.camera import run_camera_housekeeping
+from domain.alerts.rules import CameraClearPolicy
+from domain.alerts.sensor_rules import load_rule_config
 from domain.approvals.reminders import run_reminders as run_approval_reminder_pass
 from domain.complaints.reminders import run_sla_reminders
 from domain.credit.events import run_credit_consumer
@@ -108,6 +111,14 @@ async def run_evidence_monitor(runtime: Runtime) -> None:
     )
 
 
+async def run_alarm_housekeeping(runtime: Runtime) -> None:
+    """Camera alarms that no camera has reported for a while clear by themselves (``camera:`` in
+    config/alert_rules.yml)."""
+    rules = load_rule_config(REPO_ROOT / "config" / "alert_rules.yml")
+    policy = CameraClearPolicy.from_config(rules.raw.get("camera") or {})
+    await run_camera_housekeeping(bus=runtime.infra.bus, policy=policy)
+
+
 def embedded_workers() -> list[tuple[str, Worker]]:
     """The workers ``make run`` starts in-process, by name."""
     return [
@@ -124,4 +135,5 @@ def embedded_workers() -> list[tuple[str, Worker]]:
         ("evidence-consumer", run_evidence_consumer),
         ("evidence-writer", run_evidence_writer),
         ("evidence-monitor", run_evidence_monitor),
+        ("alarm-housekeeping", run_alarm_housekeeping),
     ]

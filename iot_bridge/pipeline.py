@@ -20,6 +20,7 @@ from typing import Any
 from domain.alerts import readings as readings_service
 from domain.alerts import services as alarms
 from domain.alerts.engine import RuleEngine
+from domain.alerts.offline import MonitoredDevice
 from domain.alerts.readings import DeviceInfo
 from domain.alerts.sensor_rules import is_night
 from domain.alerts.telemetry import Reading
@@ -104,11 +105,13 @@ class Pipeline:
         for code in devices:
             if code not in self._loaded:
                 await self._load_state(code)
+        reported = await readings_service.last_reports()
         due = self.engine.check_offline(
-            {c: (d.site_code, d.interval_s) for c, d in devices.items()}, now=now.timestamp()
+            {c: MonitoredDevice(d.site_code, d.interval_s, reported.get(c)) for c, d in devices.items()},
+            now=now.timestamp(),
         )
-        for item in due:
-            await self._enqueue(AlarmJob(item.device_code, item.site_code, item.outcome, None))
+        for item in due:  # one per site: its source is the site, not a device
+            await self._enqueue(AlarmJob(item.source, item.site_code, item.outcome, None))
         return len(due)
 
     async def _enqueue(self, job: AlarmJob) -> None:

@@ -15,6 +15,7 @@ from sanic_ext import openapi
 from adapters.uploads import validate_image
 from domain.accounts.rules import Principal, Role
 from domain.alerts import bindings, queries, readings, services
+from domain.alerts import device_health as device_health_service
 from domain.alerts.rules import parse_severity
 from domain.errors import Forbidden, ValidationFailed
 from miniprogram_api.auth import current, json_body, require
@@ -210,6 +211,24 @@ async def device_readings(request: Request, device_code: str) -> HTTPResponse:
     if openid is not None and series["site_code"] not in await bindings.sites_of(openid):
         raise Forbidden("you are not bound to this device's site", code="site_not_bound")
     return json(series)
+
+
+@alerts.get("/device-health")
+@openapi.summary("Every device's life cycle: not commissioned (never reported), online or offline (staff)")
+@openapi.parameter("site_code", str, "query", description="one site")
+@openapi.parameter("status", str, "query", description="not_commissioned|online|offline")
+@openapi.response(200, {"application/json": {"items": list, "counts": dict, "as_of": str}})
+@error_responses(400)
+@require(Role.STAFF)
+async def device_health(request: Request) -> HTTPResponse:
+    status = text_arg(request, "status", max_length=20)
+    return json(
+        await device_health_service.device_health(
+            now=_now(),
+            site_code=text_arg(request, "site_code", max_length=24).upper(),
+            status=device_health_service.parse_status(status) if status else None,
+        )
+    )
 
 
 # --- bindings ---------------------------------------------------------------------------------------

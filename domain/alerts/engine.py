@@ -5,22 +5,14 @@ JSON so the caller can persist it (see ``iot_bridge.pipeline``)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
+from domain.alerts.offline import MonitoredDevice, OfflineMonitor, OfflinePolicy, SiteOutcome
 from domain.alerts.rules import Severity
 from domain.alerts.sensor_rules import DeviceState, RuleConfig, SiteRules, energy, is_night, leq_of
 from domain.alerts.telemetry import Reading
 from domain.alerts.thresholds import NOT_APPLICABLE, Outcome, ThresholdSpec, step
-
-OFFLINE_TYPE = "device_offline"
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceOutcome:
-    device_code: str
-    site_code: str
-    outcome: Outcome
 
 
 class EvalContext(NamedTuple):
@@ -30,6 +22,7 @@ class EvalContext(NamedTuple):
     reading: Reading
     now: float
     permit: bool
+    live: bool  # False: a late or backfilled reading, which only feeds the windows
 
 
 @dataclass
@@ -38,6 +31,10 @@ class RuleEngine:
     states: dict[str, DeviceState] = field(default_factory=dict)
     dirty: set[str] = field(default_factory=set)
     county_pm10: dict[str, float] = field(default_factory=dict)  # site_code -> county station PM10
+    offline: OfflineMonitor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.offline = OfflineMonitor(OfflinePolicy.from_config(self.config.raw["offline"]))
 
     def state_of(self, device_code: str) -> DeviceState:
         return self.states.setdefault(device_code, DeviceState())
@@ -50,50 +47,47 @@ class RuleEngine:
         self.dirty.clear()
         return exported
 
-    def evaluate(self, reading: Reading, *, night_permit: bool = False) -> list[Outcome]:
+    def evaluate(
+        self, reading: Reading, *, night_permit: bool = False, received_at: float | None = None
+    ) -> list[Outcome]:
+        """Event time with a watermark: a reading behind the device's latest evaluated reading (or,
+        with ``received_at``, older than the backfill limit) only feeds the windows. It never steps a
+        tracker, so it can neither clear nor re-raise what later data decided, the hold clock never
+        runs backwards, and a catch-up burst raises nothing by itself."""
         state = self.state_of(reading.device_code)
         self.dirty.add(reading.device_code)
         rules = self.config.for_site(reading.site_code)
         now = reading.at.timestamp()
-        outcomes: list[Outcome] = []
-        offline = state.trackers.get(OFFLINE_TYPE)
-        if offline is not None and offline.active:
-            offline.active, offline.severity = False, ""
-            outcomes.append(Outcome("clear", OFFLINE_TYPE))
-        if state.last_seen is None or now >= state.last_seen:
+        heard = now if received_at is None else received_at
+        state.last_heard = heard if state.last_heard is None else max(state.last_heard, heard)
+        live = (state.last_seen is None or now >= state.last_seen) and not self._backfill(now, received_at)
+        if live:
             state.last_seen = now
+        else:
+            state.late += 1
         evaluate = _EVALUATORS.get(reading.device_type)
-        if evaluate is not None:
-            outcomes += evaluate(EvalContext(self, rules, state, reading, now, night_permit))
-        return outcomes
+        if evaluate is None:
+            return []
+        return evaluate(EvalContext(self, rules, state, reading, now, night_permit, live))
 
-    def check_offline(self, devices: Mapping[str, tuple[str, int]], *, now: float) -> list[DeviceOutcome]:
-        """``devices``: code -> (site_code, interval_s). A device never heard from since the engine
-        (re)started counts from its first check, so a restart does not flag everything at once."""
-        factor = float(self.config.raw["offline"]["factor"])
-        severity = Severity(self.config.raw["offline"]["severity"])
-        out: list[DeviceOutcome] = []
-        for code, (site_code, interval_s) in devices.items():
-            state = self.state_of(code)
-            if state.last_seen is None:
-                state.last_seen = now
-                self.dirty.add(code)
-                continue
-            silent = now - state.last_seen
-            tracker = state.tracker(OFFLINE_TYPE)
-            if silent >= factor * interval_s and not tracker.active:
-                tracker.active, tracker.severity = True, severity.value
-                self.dirty.add(code)
-                outcome = Outcome(
-                    "raise",
-                    OFFLINE_TYPE,
-                    severity,
-                    round(silent, 1),
-                    factor * interval_s,
-                    note=f"no data for {int(silent)} s",
-                )
-                out.append(DeviceOutcome(code, site_code, outcome))
-        return out
+    def _backfill(self, event_at: float, received_at: float | None) -> bool:
+        limit = (self.config.raw.get("watermark") or {}).get("backfill_after_s")
+        return received_at is not None and limit is not None and received_at - event_at > float(limit)
+
+    def check_offline(self, devices: Mapping[str, MonitoredDevice], *, now: float) -> list[SiteOutcome]:
+        """One outcome per site whose set of offline devices changed (see ``domain.alerts.offline``).
+        What this engine heard is combined with the persisted last report of each device."""
+        known = {
+            code: replace(device, last_report=self._last_report(code, device.last_report))
+            for code, device in devices.items()
+        }
+        return self.offline.check(known, now=now)
+
+    def _last_report(self, code: str, persisted: float | None) -> float | None:
+        state = self.states.get(code)
+        heard = None if state is None else state.last_heard or state.last_seen
+        known = [t for t in (heard, persisted) if t is not None]
+        return max(known) if known else None
 
 
 def _track(
@@ -106,13 +100,15 @@ def _track(
 
 
 def _dust(ctx: EvalContext) -> list[Outcome]:
-    engine, rules, state, reading, now, _permit = ctx
+    engine, rules, state, reading, now, _permit, _live = ctx
     dust = rules.raw["dust"]
     minute = int(now // 60)
     for metric in ("pm10", "pm25"):
         value = reading.valid(metric)
         if value is not None:
             state.add(metric, value, minute)
+    if not ctx.live:
+        return []
     out: list[Outcome] = []
     for metric in ("pm10", "pm25"):
         if reading.valid(metric) is None:
@@ -168,7 +164,7 @@ def _daily_exceedance(rules: SiteRules, state: DeviceState, reading: Reading, mi
 
 
 def _noise(ctx: EvalContext) -> list[Outcome]:
-    _engine, rules, state, reading, now, permit = ctx
+    _engine, rules, state, reading, now, permit, _live = ctx
     noise = rules.raw["noise"]
     minute = int(now // 60)
     leq = reading.valid("leq_db")
@@ -176,6 +172,8 @@ def _noise(ctx: EvalContext) -> list[Outcome]:
         leq = reading.valid("la_db")
     if leq is not None:
         state.add("leq_energy", energy(leq), minute)
+    if not ctx.live:
+        return []
     window_leq = leq_of(state.mean("leq_energy", minute=minute, window_min=int(noise["window_min"])))
     window_leq = None if window_leq is None else round(window_leq, 1)
     start, end, tz = rules.night_window
@@ -206,10 +204,15 @@ def _noise(ctx: EvalContext) -> list[Outcome]:
 
 
 def _crane(ctx: EvalContext) -> list[Outcome]:
-    _engine, rules, state, reading, now, _permit = ctx
+    _engine, rules, state, reading, now, _permit, live = ctx
     out: list[Outcome] = []
+    if not live:
+        return out
     for metric, spec in rules.crane_specs.items():
-        out += _track(state, spec, reading.valid(metric), now)
+        value = reading.valid(metric)
+        if metric == "tilt_deg" and value is not None:
+            value = abs(value)  # a tower leaning either way leans
+        out += _track(state, spec, value, now)
     return out
 
 

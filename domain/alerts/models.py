@@ -27,8 +27,10 @@ class Alarm(Model):
     limit = fields.FloatField(null=True)
     peak_value = fields.FloatField(null=True)
     message = fields.CharField(max_length=300, default="")
+    brief = fields.CharField(max_length=20, default="", description="the situation in <= 20 characters")
     evidence_ref = fields.CharField(max_length=100, null=True)
     update_count = fields.IntField(default=0)
+    clean_count = fields.IntField(default=0, description="clean camera inferences since the last report")
     raised_at = fields.DatetimeField()
     last_seen_at = fields.DatetimeField()
     acknowledged_at = fields.DatetimeField(null=True)
@@ -113,3 +115,18 @@ class MinuteAggregate(Model):
     class Meta:
         table = "alert_minute_aggregate"
         indexes = (("device_code", "minute"), ("site_code", "minute"))
+
+
+class DeviceHealth(Model):
+    """When a device first and last reported (minute resolution, written with the minute aggregates).
+    No row means the device never reported: it is not commissioned and is never alarmed as offline.
+    The offline checker reads it so a restarted bridge still knows which devices had reported."""
+
+    id = fields.IntField(primary_key=True)
+    device_code = fields.CharField(max_length=40, unique=True)
+    site_code = fields.CharField(max_length=24, db_index=True)
+    first_seen_at = fields.DatetimeField()
+    last_seen_at = fields.DatetimeField()
+
+    class Meta:
+        table = "alert_device_health"

@@ -83,6 +83,7 @@ def _compose(alarm: Alarm, *, pending: int, digest: bool) -> tuple[str, Template
         "label": messages.label_of(alarm.alarm_type),
         "value": messages.format_number(alarm.value),
         "limit": messages.format_number(alarm.limit),
+        "detail": alarm.message,  # plain Chinese, written by ``services.raise_alarm``
         "time": _local_time(alarm.last_seen_at),
         "count": str(pending),
     }
@@ -94,6 +95,7 @@ def _compose(alarm: Alarm, *, pending: int, digest: bool) -> tuple[str, Template
             "alarm_type": fields["label"],
             "value": fields["value"],
             "limit": fields["limit"],
+            "detail": alarm.brief or fields["label"],
             "time": fields["time"],
             "severity": fields["severity"],
         },

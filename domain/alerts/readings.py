@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from domain.alerts.models import MinuteAggregate
+from domain.alerts.models import DeviceHealth, MinuteAggregate
 from domain.alerts.queries import exceedances_today
 from domain.errors import NotFound, ValidationFailed
 from domain.projects.models import Device, Site
@@ -56,12 +56,48 @@ async def registered_devices() -> dict[str, DeviceInfo]:
 
 
 async def store_aggregates(rows: Iterable[AggregateRow]) -> int:
+    rows = list(rows)
     models = [
         MinuteAggregate(**{name: getattr(row, name) for name in AggregateRow.__slots__}) for row in rows
     ]
     if models:
         await MinuteAggregate.bulk_create(models, batch_size=1000)
+        await _note_reports(rows)
     return len(models)
+
+
+async def _note_reports(rows: list[AggregateRow]) -> None:
+    """First and last report per device (the device life cycle): one insert-or-ignore for the batch
+    and one conditional update per distinct minute (a flush holds one or two), never per device."""
+    latest: dict[str, AggregateRow] = {}
+    for row in rows:
+        seen = latest.get(row.device_code)
+        if seen is None or row.minute > seen.minute:
+            latest[row.device_code] = row
+    await DeviceHealth.bulk_create(
+        [
+            DeviceHealth(
+                device_code=r.device_code,
+                site_code=r.site_code,
+                first_seen_at=r.minute,
+                last_seen_at=r.minute,
+            )
+            for r in latest.values()
+        ],
+        ignore_conflicts=True,
+    )
+    by_minute: dict[dt.datetime, list[str]] = defaultdict(list)
+    for row in latest.values():
+        by_minute[row.minute].append(row.device_code)
+    for minute, codes in by_minute.items():
+        # Only forwards: a late batch for an earlier minute never moves the last report back.
+        await DeviceHealth.filter(device_code__in=codes, last_seen_at__lt=minute).update(last_seen_at=minute)
+
+
+async def last_reports() -> dict[str, float]:
+    """Device code -> its last report (epoch seconds) for every device that ever reported."""
+    rows = await DeviceHealth.all().values_list("device_code", "last_seen_at")
+    return {str(code): at.timestamp() for code, at in rows}
 
 
 async def purge_aggregates(*, older_than: dt.datetime) -> int:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from domain.errors import Conflict, ValidationFailed
 
@@ -143,5 +145,61 @@ def hash_binding_code(code: str) -> str:
 
 
 def repeated_violation(count_in_window: int, *, threshold: int) -> bool:
-    """The same kind of alarm on one site ``threshold`` times within the window is itself an alarm."""
+    """The same rule on the same device (or camera) ``threshold`` times within the window is itself an
+    alarm. The caller counts per (source, alarm_type): three different devices are not a repeat."""
     return count_in_window >= threshold
+
+
+# Not violations: a device going silent is a maintenance matter, and a repeat of a repeat is noise.
+NOT_REPEATABLE = frozenset({"device_offline", "repeated_violation"})
+
+
+def counts_as_repeatable(alarm_type: str) -> bool:
+    return alarm_type not in NOT_REPEATABLE
+
+
+class DeviceStatus(StrEnum):
+    """A device's life cycle as staff see it. Only a commissioned device (one that has reported at
+    least once) can be offline; one that never reported is waiting to be installed, not broken."""
+
+    NOT_COMMISSIONED = "not_commissioned"
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+def device_status(*, last_report: float | None, interval_s: float, factor: float, now: float) -> DeviceStatus:
+    """``last_report`` and ``now`` are epoch seconds. Offline: silent for ``factor`` x its own
+    reporting interval (DOMAIN.md: 3 x by default)."""
+    if last_report is None:
+        return DeviceStatus.NOT_COMMISSIONED
+    if now - last_report >= factor * max(1.0, interval_s):
+        return DeviceStatus.OFFLINE
+    return DeviceStatus.ONLINE
+
+
+def closing_time(*, at: dt.datetime, raised_at: dt.datetime) -> dt.datetime:
+    """An alarm never closes before it was raised, whatever clock the closing report carries."""
+    return max(at, raised_at)
+
+
+@dataclass(frozen=True, slots=True)
+class CameraClearPolicy:
+    """A camera alarm clears by itself after ``clean_inferences`` inferences in a row that no longer
+    see the violation, or when no camera has reported it for ``quiet`` (configurable, ``camera:``
+    in alert_rules.yml)."""
+
+    clean_inferences: int = 5
+    quiet: dt.timedelta = dt.timedelta(minutes=10)
+
+    @classmethod
+    def from_config(cls, raw: Mapping[str, Any]) -> CameraClearPolicy:
+        return cls(
+            clean_inferences=max(1, int(raw.get("clear_after_clean_inferences", 5))),
+            quiet=dt.timedelta(minutes=float(raw.get("clear_after_quiet_min", 10))),
+        )
+
+
+def camera_clear_due(
+    *, clean_count: int, last_seen_at: dt.datetime, now: dt.datetime, policy: CameraClearPolicy
+) -> bool:
+    return clean_count >= policy.clean_inferences or now - last_seen_at >= policy.quiet

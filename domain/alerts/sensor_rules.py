@@ -85,7 +85,8 @@ class SiteRules:
     def crane_specs(self) -> dict[str, ThresholdSpec]:
         return {
             m: self.spec("crane", m, f"crane_{m.split('_')[0]}")
-            for m in ("moment_pct", "load_pct", "wind_mps")
+            for m in ("moment_pct", "load_pct", "wind_mps", "tilt_deg")
+            if m in self.raw["crane"]
         }
 
     @cached_property
@@ -110,11 +111,15 @@ class RuleConfig:
 @dataclass
 class DeviceState:
     """Per device: minute buckets {metric: {minute: [sum, count]}} of valid values, trackers, the
-    last reading time and the local day's exceedance hours."""
+    watermark (``last_seen``: the event time of the latest evaluated reading), when it was last heard
+    from (``last_heard``: arrival time when known), late readings counted, and the local day's
+    exceedance hours."""
 
     buckets: dict[str, dict[int, list[float]]] = field(default_factory=dict)
     trackers: dict[str, TrackerState] = field(default_factory=dict)
     last_seen: float | None = None
+    last_heard: float | None = None
+    late: int = 0
     day: str = ""
     exceed_hours: int = 0
     last_hour: int = -1
@@ -148,6 +153,8 @@ class DeviceState:
                 "b": {k: {str(m): v for m, v in b.items()} for k, b in self.buckets.items()},
                 "t": {k: t.to_dict() for k, t in self.trackers.items()},
                 "l": self.last_seen,
+                "r": self.last_heard,
+                "late": self.late,
                 "d": self.day,
                 "x": self.exceed_hours,
                 "h": self.last_hour,
@@ -162,6 +169,8 @@ class DeviceState:
             buckets={k: {int(m): v for m, v in b.items()} for k, b in raw.get("b", {}).items()},
             trackers={k: TrackerState.from_dict(t) for k, t in raw.get("t", {}).items()},
             last_seen=raw.get("l"),
+            last_heard=raw.get("r"),
+            late=int(raw.get("late", 0)),
             day=raw.get("d", ""),
             exceed_hours=int(raw.get("x", 0)),
             last_hour=int(raw.get("h", -1)),

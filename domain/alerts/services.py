@@ -23,6 +23,8 @@ from domain.alerts.rules import (
     AlarmAction,
     Severity,
     active_key,
+    closing_time,
+    counts_as_repeatable,
     higher,
     next_state,
     parse_severity,
@@ -59,6 +61,7 @@ class _Report:
     value: float | None
     limit: float | None
     message: str
+    brief: str
     at: dt.datetime
     evidence_ref: str | None
 
@@ -75,8 +78,14 @@ async def raise_alarm(
     message: str,
     at: dt.datetime,
     evidence_ref: str | None = None,
+    people: int | None = None,
 ) -> int:
     """Create THE active alarm for (source, alarm_type), or update it; returns its id.
+
+    The stored message is written here, in plain Chinese, from the type, value and limit (units and
+    limits for sensors; people and confidence for cameras, given as ``people`` and ``value``);
+    ``message`` is the caller's detail (an offline alarm's device list) or the whole text for a type
+    the catalog does not know.
 
     Atomic without locks: the insert races on the unique ``active_key``; the loser updates the
     winner's row instead.
@@ -84,7 +93,9 @@ async def raise_alarm(
     level = parse_severity(severity)
     if not source or not alarm_type or not site_code:
         raise ValidationFailed("source, alarm_type and site_code are required", code="invalid_alarm")
-    report = _Report(level, value, limit, message, at, evidence_ref)
+    text = messages.describe(alarm_type, value=value, limit=limit, detail=message, people=people)
+    brief = messages.brief(alarm_type, value=value, limit=limit, people=people)
+    report = _Report(level, value, limit, text, brief, at, evidence_ref)
     key = active_key(source, alarm_type)
     for _attempt in range(MAX_ATTEMPTS):
         existing = await Alarm.filter(active_key=key).first()
@@ -120,6 +131,7 @@ async def _create(key: str, *, source: str, alarm_type: str, site_code: str, rep
                 limit=report.limit,
                 peak_value=report.value,
                 message=report.message[:300],
+                brief=report.brief,
                 evidence_ref=report.evidence_ref,
                 raised_at=report.at,
                 last_seen_at=report.at,
@@ -144,7 +156,7 @@ async def _announce_raised(bus: EventBus, alarm: Alarm, report: _Report) -> None
     )
     await outbox.append(raised, aggregate=f"alarm:{alarm.id}", now=at)
     await notify.notify_managers(alarm, created=True, severity_rose=False, now=at)
-    if alarm.alarm_type != REPEATED_TYPE:
+    if counts_as_repeatable(alarm.alarm_type):
         await _check_repeated(bus, alarm, at=at)
 
 
@@ -156,8 +168,12 @@ async def _update(alarm: Alarm, report: _Report) -> int:
         "value": report.value,
         "limit": report.limit,
         "message": report.message[:300],
-        "last_seen_at": report.at,
+        "brief": report.brief,
+        # A report stamped earlier than one already seen (a late reading, a camera's slow upload)
+        # never moves the alarm's clock back.
+        "last_seen_at": max(report.at, alarm.last_seen_at),
         "update_count": F("update_count") + 1,
+        "clean_count": 0,
     }
     if report.evidence_ref:
         changes["evidence_ref"] = report.evidence_ref
@@ -184,19 +200,20 @@ async def _update(alarm: Alarm, report: _Report) -> int:
 
 
 async def _check_repeated(bus: EventBus, alarm: Alarm, *, at: dt.datetime) -> None:
+    """The same rule on the same device (or camera), never the same type on different devices."""
     count = await Alarm.filter(
-        site_code=alarm.site_code, alarm_type=alarm.alarm_type, raised_at__gte=at - REPEATED_WINDOW
+        source=alarm.source, alarm_type=alarm.alarm_type, raised_at__gte=at - REPEATED_WINDOW
     ).count()
     if repeated_violation(count, threshold=REPEATED_THRESHOLD):
         await raise_alarm(
             bus=bus,
-            source=f"{alarm.site_code}:{alarm.alarm_type}",
+            source=f"{alarm.source}:{alarm.alarm_type}"[:64],
             alarm_type=REPEATED_TYPE,
             severity=Severity.MAJOR.value,
             site_code=alarm.site_code,
             value=float(count),
             limit=float(REPEATED_THRESHOLD),
-            message=f"{alarm.alarm_type} x{count} in 24h",
+            message=messages.repeated_detail(source=alarm.source, alarm_type=alarm.alarm_type, count=count),
             at=at,
         )
 
@@ -211,10 +228,10 @@ async def clear_alarm(*, bus: EventBus, source: str, alarm_type: str, at: dt.dat
     alarm = await Alarm.filter(active_key=active_key(source, alarm_type)).first()
     if alarm is None:
         return None
-    return await _close(bus, alarm, action=AlarmAction.CLEAR, actor="system", at=at)
+    return await close(bus, alarm, action=AlarmAction.CLEAR, actor="system", at=at)
 
 
-async def _close(
+async def close(
     bus: EventBus,
     alarm: Alarm,
     *,
@@ -225,6 +242,7 @@ async def _close(
     photo_ref: str = "",
 ) -> int:
     state = next_state(alarm.state, action)
+    at = closing_time(at=at, raised_at=alarm.raised_at)
     changes: dict[str, object] = {"state": state, "active_key": None, "closed_at": at}
     if action is AlarmAction.RESOLVE:
         changes |= {"resolution_note": note, "resolution_photo_ref": photo_ref}
@@ -283,7 +301,7 @@ async def resolve(
     if not photo_ref or len(photo_ref) > 100:
         raise ValidationFailed("a photo of the fix is required", code="photo_required")
     alarm = await _alarm_for(alarm_id, openid=openid)
-    await _close(
+    await close(
         bus, alarm, action=AlarmAction.RESOLVE, actor=actor, at=at, note=note.strip(), photo_ref=photo_ref
     )
     return await alarm_detail(alarm_id)
@@ -326,6 +344,7 @@ def _row(alarm: Alarm) -> dict[str, Any]:
         "limit": alarm.limit,
         "peak_value": alarm.peak_value,
         "message": alarm.message,
+        "brief": alarm.brief,
         "evidence_ref": alarm.evidence_ref,
         "update_count": alarm.update_count,
         "raised_at": alarm.raised_at.isoformat(),

@@ -193,3 +193,30 @@ async def test_enterprise_may_issue_codes_only_for_its_own_sites(client: Any) ->
         "/api/v1/alerts/binding-codes", json={"site_code": "WL-2026-0032-S1"}, headers=builder
     )
     assert foreign.status == 403
+
+
+async def test_staff_see_the_device_life_cycle(client: Any) -> None:
+    _, listed = await client.get("/api/v1/alerts/device-health", params={"site_code": SITE}, headers=STAFF)
+    assert listed.status == 200, listed.text
+    status = {item["device_code"]: item["status"] for item in listed.json["items"]}
+    # Dust and noise reported five minutes ago (3 x their 60 s interval has passed); the crane never did.
+    assert status == {
+        "WLDUST003101": "offline",
+        "WLNOISE003101": "offline",
+        "WLCRANE003101": "not_commissioned",
+    }
+    _, only = await client.get(
+        "/api/v1/alerts/device-health", params={"status": "not_commissioned"}, headers=STAFF
+    )
+    assert {item["device_code"] for item in only.json["items"]} == {
+        "WLCRANE003101",
+        "WLDUST003201",
+        "WLNOISE003201",
+        "WLCRANE003201",
+    }
+    assert only.json["counts"] == {"not_commissioned": 4, "online": 0, "offline": 2}
+    _, bad = await client.get("/api/v1/alerts/device-health", params={"status": "broken"}, headers=STAFF)
+    assert bad.status == 400 and bad.json["code"] == "invalid_parameter"
+    manager = token(Role.CITIZEN, openid=MANAGER)
+    _, forbidden = await client.get("/api/v1/alerts/device-health", headers=manager)
+    assert forbidden.status == 403

@@ -35,6 +35,7 @@ ALARM_DATA = {
     "alarm_type": "扬尘超标",
     "value": "0.32",
     "limit": "0.08",
+    "detail": "0.32mg/m³,限值0.08",
     "time": "2026-05-01 16:00",
     "severity": "严重",
 }
@@ -139,7 +140,7 @@ async def test_template_outside_the_window_with_client_msg_id_and_receipt(env: E
     sent = env.stub.sent[0]
     assert sent["api"] == "template" and sent["body"]["client_msg_id"] == str(message_id)
     assert sent["content"]["thing1"] == {"value": "WL-2026-0031-S1"}
-    assert sent["content"]["thing3"] == {"value": "0.32（限值 0.08）"}
+    assert sent["content"]["thing3"] == {"value": "0.32mg/m³,限值0.08"}
     assert sent["body"]["miniprogram"]["pagepath"] == "pages/alerts/detail?id=1"
     assert await handle_template_send_job_finish(message.msgid, "success", now=env.clock.now)
     assert (await env.message(message_id)).receipt_status == "success"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from domain.alerts.engine import RuleEngine
+from domain.alerts.offline import MonitoredDevice
 from domain.alerts.rules import Severity
 from domain.alerts.sensor_rules import RuleConfig, is_night, load_rule_config
 from domain.alerts.telemetry import Reading, make_reading
@@ -257,15 +258,22 @@ def test_crane_load_from_rated_load_and_wind_bands(engine: RuleEngine) -> None:
 
 
 def test_offline_after_three_intervals_and_back_online(engine: RuleEngine) -> None:
-    devices = {"D1": (SITE, 60)}
     t0 = local(10)
     engine.evaluate(dust(t0, 50))
+    grace = engine.offline.policy.start_grace_s
+    start = t0.timestamp() - grace  # the checker started a grace period before the reading
+    devices = {"D1": MonitoredDevice(SITE, 60, None)}
+    assert engine.check_offline(devices, now=start) == []
+    engine.check_offline(devices, now=t0.timestamp())  # the first check after the grace: a sweep
     assert engine.check_offline(devices, now=t0.timestamp() + 179) == []
     raised = engine.check_offline(devices, now=t0.timestamp() + 180)
-    assert [d.outcome.alarm_type for d in raised] == ["device_offline"]
+    assert [(d.source, d.outcome.kind, d.outcome.alarm_type) for d in raised] == [
+        (f"site:{SITE}", "raise", "device_offline")
+    ]
     assert engine.check_offline(devices, now=t0.timestamp() + 240) == []  # once, not every check
-    back = engine.evaluate(dust(t0 + dt.timedelta(minutes=5), 50))
-    assert ("clear", "device_offline", "") in kinds(back)
+    engine.evaluate(dust(t0 + dt.timedelta(minutes=5), 50))
+    back = engine.check_offline(devices, now=t0.timestamp() + 301)
+    assert [(d.outcome.kind, d.outcome.alarm_type) for d in back] == [("clear", "device_offline")]
 
 
 def test_state_survives_a_restart(engine: RuleEngine) -> None:
