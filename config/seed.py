@@ -29,6 +29,8 @@ from domain.approvals.demo import seed_demo_applications
 from domain.calendar.rules import load_calendar
 from domain.credit.demo import seed_demo_credit
 from domain.emergency.models import EmergencyResource
+from domain.notifications.escalation import RosterMember, replace_roster
+from domain.notifications.rules import DEFAULT_ROSTER
 from domain.projects.models import Camera, Device, Enterprise, Milestone, Person, Project, Site
 from domain.projects.rules import DeviceType, PersonRole, ProjectStage
 
@@ -335,6 +337,18 @@ def _approvals_env(data_dir: Path) -> ApprovalsEnv:
     )
 
 
+async def _duty_rosters() -> None:
+    """Escalations of site alarms go to the housing bureau's duty roster; the default roster covers
+    departments without their own. Demo numbers are reserved test numbers; SMS is only recorded."""
+    now = dt.datetime.now(dt.UTC)
+    rosters = {
+        "housing": [RosterMember(name="住建局值班员", openid="demo-openid-housing", phone="13800000001")],
+        DEFAULT_ROSTER: [RosterMember(name="总值班室", openid="demo-openid-admin", phone="13800000000")],
+    }
+    for department, members in rosters.items():
+        await replace_roster(department, members, actor="demo-seed", now=now)
+
+
 async def seed_demo_data(data_dir: Path) -> list[tuple[str, str, str]]:
     """Load the demo data set; returns (username, password, role) of the demo accounts."""
     rng = random.Random(DEMO_SEED)
@@ -343,6 +357,7 @@ async def seed_demo_data(data_dir: Path) -> list[tuple[str, str, str]]:
         await _projects(rng, enterprises)
         await _emergency_resources(random.Random(DEMO_SEED + 1))
     await _bind_demo_site_manager()
+    await _duty_rosters()
     await seed_demo_credit([(e.uscc, e.name) for e in enterprises], now=dt.datetime.now(dt.UTC))
     await seed_demo_applications(
         _approvals_env(data_dir), enterprise_uscc=enterprises[0].uscc, project_code="WL-2026-0031"
