@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     alert_escalation_minutes: int = Field(default=15, ge=1)
     open311_api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    iot_hj212_host: str = ""  # empty: HOST; production sets the address the site networks reach
+    iot_hj212_max_connections: int = Field(default=5000, ge=1)
+    iot_hj212_max_per_source: int = Field(default=50, ge=1)  # connections from one IP address
+    iot_hj212_first_frame_timeout_s: float = Field(default=30.0, gt=0)  # until a stored frame, then 600 s
 
     @field_validator("admin_alert_openids", "open311_api_keys", mode="before")
     @classmethod

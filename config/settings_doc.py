@@ -63,6 +63,14 @@ DESCRIPTIONS: dict[str, str] = {
     "outbox_poll_interval_s": "how often the outbox dispatcher looks for due messages",
     "alert_escalation_minutes": "a major alarm unacknowledged this long escalates to duty staff",
     "open311_api_keys": "comma-separated API keys allowed to POST Open311 requests",
+    "iot_hj212_host": "address the HJ 212 listener binds (empty = `HOST`); the one the site networks reach",
+    "iot_hj212_max_connections": (
+        "HJ 212 connections in all; when full, the oldest one without a stored frame yields"
+    ),
+    "iot_hj212_max_per_source": "HJ 212 connections from one IP address",
+    "iot_hj212_first_frame_timeout_s": (
+        "an HJ 212 connection without a stored frame is closed after this long"
+    ),
 }
 
 SECRETS = {

@@ -2,12 +2,15 @@
 
 ``submit`` does the cheap synchronous work inline (rules and aggregation are in-memory) and hands
 alarm changes to a few partitioned worker queues (bounded: a slow database slows intake instead of
-growing memory). A flusher writes raw batches, completed minute aggregates and the rule state.
+growing memory). A flusher writes raw batches, minute aggregates (partial rows, the current minute
+included) and the rule state; only then are the front ends' acknowledgements sent (``after_durable``),
+so what a device or the broker was told is delivered survives a SIGKILL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -25,6 +28,7 @@ from domain.alerts.sensor_rules import is_night
 from domain.alerts.telemetry import Reading
 from domain.alerts.thresholds import Outcome
 from domain.ports import Cache, EventBus
+from iot_bridge.hj212 import Hj212Packet
 from iot_bridge.storage import MinuteAggregator, RawSink, RecentReadings, raw_record
 
 log = logging.getLogger(__name__)
@@ -33,6 +37,8 @@ STATE_TTL_S = 3 * 86_400
 PERMIT_TTL_S = 300.0
 STATE_EVERY_FLUSHES = 5  # rule state is checkpointed every 5th flush (5 s by default) and at shutdown
 STATE_CHUNK = 32
+QUARANTINE_KEEP = 1000  # quarantined frames kept between flushes (counts are kept for all)
+ACK_BATCH = 2000  # this many readings waiting for their acknowledgement wake the flusher early
 PermitLookup = Callable[[str, dt.datetime], Awaitable[dict[str, Any] | None]]
 AlarmHook = Callable[[str, str, Outcome, Reading | None], None]
 
@@ -61,6 +67,7 @@ class Pipeline:
         self.engine = engine
         self.stats: Counter[str] = Counter()
         self.quarantine: dict[str, dict[str, Any]] = {}
+        self.quarantined_frames: list[dict[str, Any]] = []
         self._bus, self._cache, self._raw_sink = bus, cache, raw_sink
         self._permit_lookup = permit_lookup
         self._permits: dict[str, tuple[float, bool]] = {}
@@ -74,6 +81,14 @@ class Pipeline:
         self._on_alarm = on_alarm
         self._write_lock = asyncio.Lock()
         self._flushes = 0
+        self._acks: list[Callable[[], None]] = []
+        self._wake = asyncio.Event()
+
+    def after_durable(self, acknowledge: Callable[[], None]) -> None:
+        """Run ``acknowledge`` once everything submitted so far is stored (after the next flush)."""
+        self._acks.append(acknowledge)
+        if len(self._acks) >= ACK_BATCH:
+            self._wake.set()
 
     def note_unknown(self, device_id: str, *, reason: str, at: dt.datetime) -> None:
         """Unknown or mismatched devices go to the quarantine list (bounded), never to the rules."""
@@ -86,6 +101,21 @@ class Pipeline:
             entry = self.quarantine[device_id] = {"first_seen": at.isoformat(), "count": 0, "reason": reason}
         entry["count"] += 1
         entry["last_seen"] = at.isoformat()
+
+    def quarantine_frame(self, packet: Hj212Packet, *, reason: str, source: str, at: dt.datetime) -> None:
+        """A frame that was not stored: counted by reason, kept (bounded) for the staff list."""
+        self.note_unknown(packet.mn, reason=reason, at=at)
+        if len(self.quarantined_frames) < QUARANTINE_KEEP:
+            self.quarantined_frames.append(
+                {
+                    "mn": packet.mn[:40],
+                    "reason": reason,
+                    "source": source,
+                    "at": at.isoformat(),
+                    "qn": packet.qn[:20],
+                    "frame": packet.raw[:1100],
+                }
+            )
 
     async def submit(self, reading: Reading) -> None:
         if self._recent.repeated(reading.device_code, reading.at):
@@ -185,24 +215,39 @@ class Pipeline:
             await queue.join()
 
     async def flush(self, *, final: bool = False) -> None:
-        """Raw batch, completed minutes (all minutes when ``final``) and dirty rule state."""
+        """Raw batch and every minute aggregate (the current minute as a partial row: rows of a minute
+        are added up when read), then the acknowledgements waiting for them, then the rule state."""
         async with self._write_lock:
+            # Taken together, synchronously: every ack in ``acks`` belongs to a reading in ``raw``.
             raw, self._raw = self._raw, []
+            acks, self._acks = self._acks, []
+            rows = self._aggregator.take()
             try:
                 await self._raw_sink.write(raw)
-            except Exception:
-                self._raw[:0] = raw  # kept for the next flush, in order
-                raise
-            before = None if final else int(time.time() // 60)
-            rows = self._aggregator.take(before_minute=before)
-            try:
                 self.stats["aggregate_rows"] += await readings_service.store_aggregates(rows)
             except Exception:
-                self._aggregator.restore(rows)
+                self._restore(raw, acks, rows)
                 raise
+            self._acknowledge(acks)
             self._flushes += 1
             if final or self._flushes % STATE_EVERY_FLUSHES == 0:
                 await self._checkpoint()
+
+    def _restore(self, raw: list[dict[str, Any]], acks: list[Callable[[], None]], rows: list[Any]) -> None:
+        """A failed write keeps everything, in order, for the next flush. The raw batch may be written
+        twice if only the aggregates failed; the aggregates, which the reports read, never are."""
+        self._raw[:0] = raw
+        self._acks[:0] = acks
+        self._aggregator.restore(rows)
+
+    def _acknowledge(self, acks: list[Callable[[], None]]) -> None:
+        for acknowledge in acks:
+            try:
+                acknowledge()
+            except Exception:
+                # The connection went away: the sender delivers again, and the repeat is dropped.
+                self.stats["ack_errors"] += 1
+        self.stats["acknowledged"] += len(acks)
 
     async def _checkpoint(self) -> None:
         """Rule state to the cache port, a chunk of concurrent writes at a time (a city is ~4,500
@@ -216,14 +261,26 @@ class Pipeline:
         self.stats["state_checkpoints"] += len(states)
 
     async def run_flusher(self, *, interval_s: float = 1.0) -> None:
+        """Flushes every ``interval_s``, or sooner when many acknowledgements wait. The last flush at
+        shutdown is the bridge's (``final_flush``), once intake has stopped."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval_s):
+                    await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:
+                # A failed flush (database down) is retried with the next batch; the bridge goes on.
+                self.stats["flush_errors"] += 1
+                log.exception("flushing readings failed")
+
+    async def final_flush(self, *, timeout_s: float = 10.0) -> None:
+        """At shutdown: everything in memory to storage, bounded in time (a dead database must not
+        hold the process; what is not acknowledged is delivered again to the successor)."""
         try:
-            while True:
-                await asyncio.sleep(interval_s)
-                try:
-                    await self.flush()
-                except Exception:
-                    # A failed flush (database down) is retried with the next batch; the bridge goes on.
-                    self.stats["flush_errors"] += 1
-                    log.exception("flushing readings failed")
-        finally:
-            await asyncio.shield(self.flush(final=True))
+            async with asyncio.timeout(timeout_s):
+                await self.flush(final=True)
+        except Exception:
+            self.stats["flush_errors"] += 1
+            log.exception("final flush failed: unacknowledged readings will be delivered again")
