@@ -30,6 +30,7 @@ from miniprogram_api.emergency_api import emergency_bp
 from miniprogram_api.errors import install_error_handlers
 from miniprogram_api.exchange_api import exchange
 from miniprogram_api.health import health
+from miniprogram_api.iot_api import iot
 from miniprogram_api.nlu_api import nlu_api
 from miniprogram_api.open311 import open311
 from miniprogram_api.permits_api import permits
@@ -71,7 +72,7 @@ def create_app(settings: Settings, *, name: str | None = None, run_workers: bool
 BLUEPRINTS = (
     health, auth, wxa_login, projects, wechat_callback, nlu_api, staff_conversations, admin_outbox,
     complaints, open311, permits, approvals, credit, alerts, environment, cameras, emergency_bp,
-    reports, transparency, report_static, exchange,
+    reports, transparency, report_static, exchange, iot,
 )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ CONTEXT_APPS: dict[str, str] = {
     "emergency": "domain.emergency",
     "conversations": "domain.conversations",
     "exchange": "domain.exchange",
+    "iot": "domain.iot",
 }
 
 

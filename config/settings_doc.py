@@ -68,6 +68,7 @@ DESCRIPTIONS: dict[str, str] = {
         "HJ 212 connections in all; when full, the oldest one without a stored frame yields"
     ),
     "iot_hj212_max_per_source": "HJ 212 connections from one IP address",
+    "iot_raw_frame_retention_days": "days of raw HJ 212 frames (stored and quarantined) kept",
     "iot_hj212_first_frame_timeout_s": (
         "an HJ 212 connection without a stored frame is closed after this long"
     ),

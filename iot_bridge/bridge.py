@@ -22,6 +22,7 @@ from domain.alerts import readings as readings_service
 from domain.alerts.engine import RuleEngine
 from domain.alerts.readings import DeviceInfo
 from domain.alerts.sensor_rules import load_rule_config
+from domain.iot import services as iot_records
 from domain.projects import services as projects
 from iot_bridge.embedded_broker import EmbeddedBroker
 from iot_bridge.intake import Hj212Intake
@@ -46,6 +47,7 @@ class BridgeOptions:
     hj212_host: str = "127.0.0.1"
     hj212_port: int | None = 9212
     hj212_limits: ListenerLimits = field(default_factory=ListenerLimits)
+    raw_frame_retention: dt.timedelta = dt.timedelta(days=30)
     rules_path: Path = RULES_PATH
     escalation_after: dt.timedelta = dt.timedelta(minutes=15)
     duty_openids: list[str] = field(default_factory=list)
@@ -164,6 +166,9 @@ class Bridge:
         deleted = await readings_service.purge_aggregates(older_than=now - RETENTION)
         if deleted:
             log.info("retention: %d minute aggregates removed", deleted)
+        frames = await iot_records.purge(today=now.date(), retention=self.options.raw_frame_retention)
+        if frames:
+            log.info("retention: %d raw frames removed", frames)
 
 
 def options_from(settings: Settings, *, mqtt_url: str | None) -> BridgeOptions:
@@ -178,6 +183,7 @@ def options_from(settings: Settings, *, mqtt_url: str | None) -> BridgeOptions:
             max_per_source=settings.iot_hj212_max_per_source,
             first_frame_timeout_s=settings.iot_hj212_first_frame_timeout_s,
         ),
+        raw_frame_retention=dt.timedelta(days=settings.iot_raw_frame_retention_days),
         escalation_after=dt.timedelta(minutes=settings.alert_escalation_minutes),
         duty_openids=list(settings.admin_alert_openids),
     )

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from domain.alerts.readings import DeviceInfo
+from domain.iot.rules import FrameStatus
 from domain.projects.services import verify_device_password
 from iot_bridge.hj212 import Hj212Packet
 from iot_bridge.normalise import DecodeError, decode_hj212
@@ -39,8 +40,11 @@ class Hj212Intake:
             else:
                 if reading is not None:
                     await self._pipeline.submit(reading)
+                self._pipeline.record_frame(packet, status=FrameStatus.STORED, source=source, at=now)
                 return True
-        self._pipeline.quarantine_frame(packet, reason=reason or "unknown_device", source=source, at=now)
+        self._pipeline.record_frame(
+            packet, status=FrameStatus.QUARANTINED, reason=reason or "unknown_device", source=source, at=now
+        )
         return False
 
     def _refusal(self, packet: Hj212Packet, device: DeviceInfo | None) -> str | None:

@@ -27,6 +27,8 @@ from domain.alerts.readings import DeviceInfo
 from domain.alerts.sensor_rules import is_night
 from domain.alerts.telemetry import Reading
 from domain.alerts.thresholds import Outcome
+from domain.iot import services as iot_records
+from domain.iot.rules import FrameStatus
 from domain.ports import Cache, EventBus
 from iot_bridge.hj212 import Hj212Packet
 from iot_bridge.storage import MinuteAggregator, RawSink, RecentReadings, raw_record
@@ -37,7 +39,7 @@ STATE_TTL_S = 3 * 86_400
 PERMIT_TTL_S = 300.0
 STATE_EVERY_FLUSHES = 5  # rule state is checkpointed every 5th flush (5 s by default) and at shutdown
 STATE_CHUNK = 32
-QUARANTINE_KEEP = 1000  # quarantined frames kept between flushes (counts are kept for all)
+FRAMES_KEEP = 20_000  # quarantined frames kept between two flushes (all are counted)
 ACK_BATCH = 2000  # this many readings waiting for their acknowledgement wake the flusher early
 PermitLookup = Callable[[str, dt.datetime], Awaitable[dict[str, Any] | None]]
 AlarmHook = Callable[[str, str, Outcome, Reading | None], None]
@@ -67,7 +69,6 @@ class Pipeline:
         self.engine = engine
         self.stats: Counter[str] = Counter()
         self.quarantine: dict[str, dict[str, Any]] = {}
-        self.quarantined_frames: list[dict[str, Any]] = []
         self._bus, self._cache, self._raw_sink = bus, cache, raw_sink
         self._permit_lookup = permit_lookup
         self._permits: dict[str, tuple[float, bool]] = {}
@@ -75,6 +76,7 @@ class Pipeline:
         self._aggregator = MinuteAggregator()
         self._recent = RecentReadings()
         self._raw: list[dict[str, Any]] = []
+        self._frames: list[dict[str, Any]] = []
         self._queues: list[asyncio.Queue[AlarmJob]] = [
             asyncio.Queue(maxsize=queue_size) for _ in range(workers)
         ]
@@ -102,20 +104,26 @@ class Pipeline:
         entry["count"] += 1
         entry["last_seen"] = at.isoformat()
 
-    def quarantine_frame(self, packet: Hj212Packet, *, reason: str, source: str, at: dt.datetime) -> None:
-        """A frame that was not stored: counted by reason, kept (bounded) for the staff list."""
-        self.note_unknown(packet.mn, reason=reason, at=at)
-        if len(self.quarantined_frames) < QUARANTINE_KEEP:
-            self.quarantined_frames.append(
-                {
-                    "mn": packet.mn[:40],
-                    "reason": reason,
-                    "source": source,
-                    "at": at.isoformat(),
-                    "qn": packet.qn[:20],
-                    "frame": packet.raw[:1100],
-                }
-            )
+    def record_frame(
+        self, packet: Hj212Packet, *, status: FrameStatus, reason: str = "", source: str, at: dt.datetime
+    ) -> None:
+        """The raw frame as received, written with the next flush (``iot_raw_frame``)."""
+        if status is FrameStatus.QUARANTINED:
+            self.note_unknown(packet.mn, reason=reason, at=at)
+            if len(self._frames) >= FRAMES_KEEP:
+                self.stats["quarantined_frames_not_kept"] += 1  # counted above, the text is dropped
+                return
+        self._frames.append(
+            {
+                "received_at": at,
+                "mn": packet.mn[:40],
+                "source": source,
+                "status": status,
+                "reason": reason[:32],
+                "qn": packet.qn[:20],
+                "frame": packet.raw,
+            }
+        )
 
     async def submit(self, reading: Reading) -> None:
         if self._recent.repeated(reading.device_code, reading.at):
@@ -221,13 +229,16 @@ class Pipeline:
             # Taken together, synchronously: every ack in ``acks`` belongs to a reading in ``raw``.
             raw, self._raw = self._raw, []
             acks, self._acks = self._acks, []
+            frames, self._frames = self._frames, []
             rows = self._aggregator.take()
             try:
                 await self._raw_sink.write(raw)
                 self.stats["aggregate_rows"] += await readings_service.store_aggregates(rows)
             except Exception:
                 self._restore(raw, acks, rows)
+                self._frames[:0] = frames
                 raise
+            await self._store_frames(frames)
             self._acknowledge(acks)
             self._flushes += 1
             if final or self._flushes % STATE_EVERY_FLUSHES == 0:
@@ -239,6 +250,14 @@ class Pipeline:
         self._raw[:0] = raw
         self._acks[:0] = acks
         self._aggregator.restore(rows)
+
+    async def _store_frames(self, frames: list[dict[str, Any]]) -> None:
+        """After the readings: a failure here loses raw frame text (counted), never a reading."""
+        try:
+            self.stats["raw_frames"] += await iot_records.store_frames(frames)
+        except Exception:
+            self.stats["raw_frames_lost"] += len(frames)
+            log.exception("storing %d raw frames failed", len(frames))
 
     def _acknowledge(self, acks: list[Callable[[], None]]) -> None:
         for acknowledge in acks:

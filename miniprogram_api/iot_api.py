@@ -1,0 +1,55 @@
+"""IoT intake API (staff): the HJ 212 quarantine (frames not stored and not answered, with counts by
+reason) and a device's HJ 212 password."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+from sanic_ext import openapi
+
+from domain.accounts.rules import Role
+from domain.errors import ValidationFailed
+from domain.iot import services as iot_records
+from domain.projects.services import set_device_password
+from miniprogram_api.auth import json_body, require
+from miniprogram_api.openapi_errors import error_responses
+from miniprogram_api.params import int_arg, text_arg
+
+iot = Blueprint("iot", url_prefix="/api/v1/iot")
+
+
+@iot.get("/quarantine")
+@openapi.summary("Quarantined HJ 212 frames (wrong PW, unknown MN, bad time), newest first, with counts")
+@openapi.parameter("hours", int, "query", description="1..720, default 24")
+@openapi.parameter("mn", str, "query", description="one device (MN)")
+@openapi.response(200, {"application/json": {"counts": dict, "total": int, "items": list, "page": int}})
+@error_responses(400)
+@require(Role.STAFF, Role.ADMIN)
+async def quarantine(request: Request) -> HTTPResponse:
+    hours = int_arg(request, "hours", default=24, low=1, high=720)
+    return json(
+        await iot_records.quarantine(
+            since=dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours),
+            mn=text_arg(request, "mn", max_length=40) or None,
+            page=int_arg(request, "page", default=1, low=1, high=10_000),
+            page_size=int_arg(request, "page_size", default=50, low=1, high=iot_records.MAX_PAGE_SIZE),
+        )
+    )
+
+
+@iot.put("/devices/<device_code:str>/password")
+@openapi.summary("Set (or clear, with an empty string) a device's HJ 212 password; stored sealed")
+@openapi.body({"application/json": {"password": str}})
+@openapi.response(204, None)
+@error_responses(400, 404)
+@require(Role.STAFF, Role.ADMIN)
+async def device_password(request: Request, device_code: str) -> HTTPResponse:
+    if len(device_code) > 40:
+        raise ValidationFailed("device code is at most 40 characters", code="invalid_parameter")
+    password = json_body(request).get("password")
+    if not isinstance(password, str):
+        raise ValidationFailed("password must be a string", code="invalid_parameter")
+    await set_device_password(device_code, password)
+    return HTTPResponse(status=204)
