@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from domain.alerts.readings import DeviceInfo
 from domain.alerts.sensor_rules import load_rule_config
 from domain.iot import services as iot_records
 from domain.projects import services as projects
+from iot_bridge.downlink import run_downlink
 from iot_bridge.embedded_broker import EmbeddedBroker
 from iot_bridge.intake import Hj212Intake
 from iot_bridge.mqtt import MqttIngest, MqttTarget
@@ -35,6 +38,8 @@ from iot_bridge.tcp import Hj212Server, ListenerLimits
 log = logging.getLogger(__name__)
 RULES_PATH = REPO_ROOT / "config" / "alert_rules.yml"
 RETENTION = dt.timedelta(days=90)
+STATS_EVERY_S = 10.0
+STATS_KEY = "iot:bridge-stats:"
 
 
 @dataclass
@@ -62,6 +67,7 @@ class Bridge:
         self, infra: Infrastructure, options: BridgeOptions, *, raw_sink: RawSink | None = None
     ) -> None:
         self.options = options
+        self._cache, self._bus = infra.cache, infra.bus
         self.devices: dict[str, DeviceInfo] = {}
         self.passwords: dict[str, str] = {}
         sink = raw_sink or (StreamRawSink(infra.bus) if infra.redis_backed else RingRawSink())
@@ -92,6 +98,11 @@ class Bridge:
             self.pipeline, devices=lambda: self.devices, sink=self.intake.accept, limits=options.hj212_limits
         )
         self.ready = asyncio.Event()
+
+    @property
+    def name(self) -> str:
+        """This process among the bridges: its MQTT client id, or a per-process one without MQTT."""
+        return self.mqtt.client_id if self.mqtt is not None else f"local-{os.getpid()}"
 
     async def refresh_devices(self) -> None:
         self.devices = await readings_service.registered_devices()
@@ -128,6 +139,9 @@ class Bridge:
             group.create_task(self._every(self.options.offline_check_s, self._check_offline))
             group.create_task(self._every(60.0, self._escalate))
             group.create_task(self._every(3600.0, self._retention))
+            group.create_task(self._every(STATS_EVERY_S, self.publish_stats))
+            if self.options.hj212_port is not None:
+                group.create_task(run_downlink(self._bus, self.hj212, group=f"bridge-{self.name}"))
             self.ready.set()
 
     async def stop_gracefully(self, *, timeout_s: float = 10.0) -> None:
@@ -148,6 +162,17 @@ class Bridge:
             except Exception:
                 # A periodic job that fails (database hiccup) runs again next time; it is logged.
                 log.exception("bridge job %s failed", getattr(job, "__name__", job))
+
+    async def publish_stats(self) -> None:
+        """Counters and drops of this process in the cache, for operators and health checks."""
+        name = self.name
+        body = {
+            "at": dt.datetime.now(dt.UTC).isoformat(),
+            "stats": dict(self.pipeline.stats),
+            "drops": self.pipeline.drops(),
+            "hj212_connections": self.hj212.connection_count,
+        }
+        await self._cache.set(STATS_KEY + name, json.dumps(body), STATS_EVERY_S * 6)
 
     async def _check_offline(self) -> None:
         await self.pipeline.check_offline(self.devices, now=dt.datetime.now(dt.UTC))

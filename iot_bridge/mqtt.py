@@ -83,7 +83,7 @@ class MqttIngest:
         self._intake = intake or Hj212Intake(pipeline, devices=devices, passwords=dict)
         self._root = root
         self._shared_group = shared_group
-        self._client_id = client_id or f"wl-bridge-{random.getrandbits(40):x}"
+        self.client_id = client_id or f"wl-bridge-{random.getrandbits(40):x}"
         self.connected = asyncio.Event()
         self.connections = 0
         self.client: aiomqtt.Client | None = None
@@ -117,7 +117,7 @@ class MqttIngest:
             self._target.port,
             username=self._target.username,
             password=self._target.password,
-            identifier=self._client_id,
+            identifier=self.client_id,
             protocol=self._protocol,
             keepalive=30,
             logger=PAHO_LOG,

@@ -40,7 +40,16 @@ PERMIT_TTL_S = 300.0
 STATE_EVERY_FLUSHES = 5  # rule state is checkpointed every 5th flush (5 s by default) and at shutdown
 STATE_CHUNK = 32
 FRAMES_KEEP = 20_000  # quarantined frames kept between two flushes (all are counted)
-ACK_BATCH = 2000  # this many readings waiting for their acknowledgement wake the flusher early
+ACK_BATCH = 2000
+DROP_PREFIXES = (
+    "rejected_",
+    "quarantined_",
+    "hj212_rejected_",
+    "handle_errors",
+    "raw_frames_lost",
+    "hj212_acks_lost",
+    "alarm_errors",
+)  # this many readings waiting for their acknowledgement wake the flusher early
 PermitLookup = Callable[[str, dt.datetime], Awaitable[dict[str, Any] | None]]
 AlarmHook = Callable[[str, str, Outcome, Reading | None], None]
 
@@ -103,6 +112,12 @@ class Pipeline:
             entry = self.quarantine[device_id] = {"first_seen": at.isoformat(), "count": 0, "reason": reason}
         entry["count"] += 1
         entry["last_seen"] = at.isoformat()
+
+    def drops(self) -> dict[str, int]:
+        """Every message taken in but not stored, by cause (duplicates are not drops: stored once)."""
+        out = {k: v for k, v in self.stats.items() if k.startswith(DROP_PREFIXES) and v}
+        out["total"] = sum(out.values())
+        return out
 
     def record_frame(
         self, packet: Hj212Packet, *, status: FrameStatus, reason: str = "", source: str, at: dt.datetime

@@ -48,6 +48,8 @@ class Connection:
     writer: asyncio.StreamWriter
     task: asyncio.Task[None]
     verified: bool = False  # has sent a frame that was stored
+    st: str = "22"  # the device's system code and password, as last seen (downlink commands use them)
+    pw: str = ""
     pending_acks: dict[str, list[bytes]] = field(default_factory=dict)
 
 
@@ -66,6 +68,7 @@ class Hj212Server:
         self.limits = limits or ListenerLimits()
         self._connections: dict[asyncio.Task[None], Connection] = {}
         self._per_source: Counter[str] = Counter()
+        self._by_mn: dict[str, Connection] = {}
         self._reading = True
         self.server: asyncio.Server | None = None
 
@@ -99,6 +102,8 @@ class Hj212Server:
             log.info("HJ 212 connection ended: %s", type(error).__name__)
         finally:
             del self._connections[task]
+            for mn in [mn for mn, held in self._by_mn.items() if held is connection]:
+                del self._by_mn[mn]
             self._per_source[source] -= 1
             if self._per_source[source] <= 0:
                 del self._per_source[source]
@@ -159,8 +164,20 @@ class Hj212Server:
         if not await self._sink(packet):
             return  # not stored: no 9014, the device sends it again
         connection.verified = True
+        connection.st, connection.pw = packet.st, packet.pw
+        self._by_mn[packet.mn] = connection
         if acks:
             self._pipeline.after_durable(lambda: self._reply(connection, acks))
+
+    def send_command(self, mn: str, build: Callable[[str, str], bytes]) -> bool:
+        """Writes ``build(st, pw)`` to the device's open connection; False when it is not connected
+        here (another bridge may hold it)."""
+        connection = self._by_mn.get(mn)
+        if connection is None or connection.writer.is_closing():
+            return False
+        connection.writer.write(build(connection.st, connection.pw))
+        self._pipeline.stats["hj212_commands_sent"] += 1
+        return True
 
     def _reply(self, connection: Connection, acks: list[bytes]) -> None:
         if connection.writer.is_closing():

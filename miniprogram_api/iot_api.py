@@ -14,6 +14,7 @@ from domain.errors import ValidationFailed
 from domain.iot import services as iot_records
 from domain.projects.services import set_device_password
 from miniprogram_api.auth import json_body, require
+from miniprogram_api.context import infra_of
 from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import int_arg, text_arg
 
@@ -53,3 +54,26 @@ async def device_password(request: Request, device_code: str) -> HTTPResponse:
         raise ValidationFailed("password must be a string", code="invalid_parameter")
     await set_device_password(device_code, password)
     return HTTPResponse(status=204)
+
+
+@iot.post("/devices/<device_code:str>/commands")
+@openapi.summary("Send an HJ 212 downlink command: time_sync (CN 1012) or upload_interval (CN 1062)")
+@openapi.body({"application/json": {"command": str, "seconds": int}})
+@openapi.response(202, {"application/json": {"id": str}})
+@error_responses(400, 404)
+@require(Role.STAFF, Role.ADMIN)
+async def device_command(request: Request, device_code: str) -> HTTPResponse:
+    if len(device_code) > 40:
+        raise ValidationFailed("device code is at most 40 characters", code="invalid_parameter")
+    body = json_body(request)
+    seconds = body.get("seconds", 0)
+    if not isinstance(body.get("command"), str) or not isinstance(seconds, int) or isinstance(seconds, bool):
+        raise ValidationFailed("command must be a string and seconds an integer", code="invalid_parameter")
+    message_id = await iot_records.request_command(
+        infra_of(request).bus,
+        mn=device_code,
+        command=body["command"],
+        seconds=seconds,
+        now=dt.datetime.now(dt.UTC),
+    )
+    return json({"id": message_id}, status=202)

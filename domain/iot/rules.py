@@ -33,3 +33,8 @@ def expired(names: list[str], *, keep_from: dt.date) -> list[str]:
         if day + dt.timedelta(days=1) <= keep_from:
             out.append(name)
     return out
+
+
+DOWNLINK_STREAM = "iot.downlink"
+DOWNLINK_COMMANDS = ("time_sync", "upload_interval")  # HJ 212 CN 1012 and CN 1062
+RTD_INTERVAL_RANGE = (30, 3600)  # seconds, as HJ 212-2017 allows for CN 1062

@@ -8,9 +8,12 @@ from typing import Any
 
 from tortoise.functions import Count
 
+from domain.errors import NotFound, ValidationFailed
 from domain.iot import partitions
 from domain.iot.models import RawFrame
-from domain.iot.rules import FrameStatus
+from domain.iot.rules import DOWNLINK_COMMANDS, DOWNLINK_STREAM, RTD_INTERVAL_RANGE, FrameStatus
+from domain.ports import EventBus
+from domain.projects.models import Device
 
 MAX_PAGE_SIZE = 200
 
@@ -49,3 +52,18 @@ async def purge(*, today: dt.date, retention: dt.timedelta) -> int:
     await partitions.maintain_partitions(today=today, retention=retention)
     cutoff = dt.datetime.combine(today - retention, dt.time(), tzinfo=dt.UTC)
     return await RawFrame.filter(received_at__lt=cutoff).delete()
+
+
+async def request_command(bus: EventBus, *, mn: str, command: str, seconds: int = 0, now: dt.datetime) -> str:
+    """Queues a downlink command for the bridge that holds the device's connection."""
+    if command not in DOWNLINK_COMMANDS:
+        raise ValidationFailed(
+            f"command must be one of {', '.join(DOWNLINK_COMMANDS)}", code="invalid_command"
+        )
+    low, high = RTD_INTERVAL_RANGE
+    if command == "upload_interval" and not low <= seconds <= high:
+        raise ValidationFailed(f"seconds must be {low}..{high}", code="invalid_interval")
+    if not await Device.filter(code=mn).exists():
+        raise NotFound(f"device {mn} not found")
+    fields = {"mn": mn, "command": command, "seconds": str(seconds), "at": now.isoformat()}
+    return await bus.publish(DOWNLINK_STREAM, fields, maxlen=10_000)

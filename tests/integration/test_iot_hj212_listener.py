@@ -11,11 +11,15 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
+
 from adapters.infrastructure import Infrastructure
 from domain.alerts.models import MinuteAggregate
 from domain.alerts.readings import DeviceInfo
+from domain.errors import NotFound, ValidationFailed
 from domain.iot.models import RawFrame
 from domain.iot.rules import FrameStatus
+from domain.iot.services import request_command
 from domain.projects.services import set_device_password
 from iot_bridge.bridge import Bridge, BridgeOptions, options_from
 from iot_bridge.hj212 import decode_frame
@@ -134,3 +138,26 @@ async def test_frames_not_stored_get_no_9014_and_are_quarantined(
     assert sorted(str(r) for r in reasons) == ["bad_password", "bad_timestamp", "unknown_device"]
     rows = await MinuteAggregate.filter(device_code=DUST.code, metric="pm10").values("count")
     assert sum(int(r["count"]) for r in rows) == 1  # the good frame only, and it was stored before its 9014
+
+
+async def test_staff_commands_reach_the_connected_device(
+    database: str, outbox: EnqueueRecorder, infra: Infrastructure, tmp_path: Path
+) -> None:
+    await make_site(SITE)
+    bridge = bridge_with(infra, tmp_path, ListenerLimits())
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    with pytest.raises(NotFound):
+        await request_command(infra.bus, mn="WLNOPE", command="time_sync", now=now)
+    with pytest.raises(ValidationFailed):
+        await request_command(infra.bus, mn=DUST.code, command="upload_interval", seconds=5, now=now)
+    async with running(bridge), device_connection(bridge.hj212.port) as (reader, writer):
+        writer.write(hj212_frame(DUST, {"pm10": 50.0}, at=now, ack=True, pw="654321"))
+        assert decode_frame(await asyncio.wait_for(reader.readuntil(b"\r\n"), 5)).cn == "9014"
+        await request_command(infra.bus, mn=DUST.code, command="time_sync", now=dt.datetime.now(dt.UTC))
+        sync = decode_frame(await asyncio.wait_for(reader.readuntil(b"\r\n"), 10))
+        await request_command(
+            infra.bus, mn=DUST.code, command="upload_interval", seconds=60, now=dt.datetime.now(dt.UTC)
+        )
+        interval = decode_frame(await asyncio.wait_for(reader.readuntil(b"\r\n"), 10))
+    assert (sync.cn, sync.mn, sync.pw) == ("1012", DUST.code, "654321") and len(sync.cp["SystemTime"]) == 14
+    assert (interval.cn, interval.cp["RtdInterval"]) == ("1062", "60")

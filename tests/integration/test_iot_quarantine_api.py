@@ -98,3 +98,27 @@ async def test_staff_set_a_password_and_see_the_quarantine(
     assert one.json["total"] == 1 and one.json["items"][0]["reason"] == "bad_password"
     _, wrong = await app_client.get("/api/v1/iot/quarantine", headers=STAFF, params={"hours": "x"})
     assert wrong.status == 400
+
+
+async def test_staff_queue_downlink_commands_and_bad_ones_are_4xx(app_client: Any, db_url: str) -> None:
+    await Tortoise.init(config=tortoise_config(db_url))
+    await make_site(SITE)
+    await close_database()
+    url = f"/api/v1/iot/devices/{DUST.code}/commands"
+    _, queued = await app_client.post(url, json={"command": "time_sync"}, headers=STAFF)
+    assert queued.status == 202 and queued.json["id"]
+    _, interval = await app_client.post(
+        url, json={"command": "upload_interval", "seconds": 60}, headers=STAFF
+    )
+    assert interval.status == 202
+    for body, code in (
+        ({"command": "reboot"}, "invalid_command"),
+        ({"command": "upload_interval", "seconds": 10}, "invalid_interval"),
+        ({"command": "upload_interval", "seconds": "60"}, "invalid_parameter"),
+    ):
+        _, bad = await app_client.post(url, json=body, headers=STAFF)
+        assert (bad.status, bad.json["code"]) == (400, code), body
+    _, missing = await app_client.post(
+        "/api/v1/iot/devices/WLNOPE/commands", json={"command": "time_sync"}, headers=STAFF
+    )
+    assert missing.status == 404
