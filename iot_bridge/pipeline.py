@@ -246,25 +246,23 @@ class Pipeline:
             acks, self._acks = self._acks, []
             frames, self._frames = self._frames, []
             rows = self._aggregator.take()
+            written = False
             try:
                 await self._raw_sink.write(raw)
+                written = True
                 self.stats["aggregate_rows"] += await readings_service.store_aggregates(rows)
             except Exception:
-                self._restore(raw, acks, rows)
+                # Everything not yet stored is kept, in order, for the next flush; nothing acknowledged.
+                self._raw[:0] = [] if written else raw
+                self._acks[:0] = acks
                 self._frames[:0] = frames
+                self._aggregator.restore(rows)
                 raise
             await self._store_frames(frames)
             self._acknowledge(acks)
             self._flushes += 1
             if final or self._flushes % STATE_EVERY_FLUSHES == 0:
                 await self._checkpoint()
-
-    def _restore(self, raw: list[dict[str, Any]], acks: list[Callable[[], None]], rows: list[Any]) -> None:
-        """A failed write keeps everything, in order, for the next flush. The raw batch may be written
-        twice if only the aggregates failed; the aggregates, which the reports read, never are."""
-        self._raw[:0] = raw
-        self._acks[:0] = acks
-        self._aggregator.restore(rows)
 
     async def _store_frames(self, frames: list[dict[str, Any]]) -> None:
         """After the readings: a failure here loses raw frame text (counted), never a reading."""
