@@ -8,7 +8,6 @@ session expiry set) lets the broker keep QoS 1 messages for us while we are away
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import functools
 import logging
@@ -155,8 +154,8 @@ class MqttIngest:
         consumer = self._consumer
         if consumer is not None:
             consumer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(consumer, 5)
+            # ``wait`` never raises: a consumer slow to end must not skip the final flush after it.
+            await asyncio.wait({consumer}, timeout=5)
 
     async def _consume(self, client: aiomqtt.Client, connection: int) -> None:
         async for message in client.messages:
