@@ -4,6 +4,7 @@ reason) and a device's HJ 212 password."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
@@ -19,6 +20,15 @@ from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import int_arg, text_arg
 
 iot = Blueprint("iot", url_prefix="/api/v1/iot")
+DEVICE_CODE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+
+
+def _device_code(value: str) -> str:
+    if not DEVICE_CODE_RE.fullmatch(value):
+        raise ValidationFailed(
+            "a device code is 1-40 letters, digits, '_', '.' or '-'", code="invalid_parameter"
+        )
+    return value
 
 
 @iot.get("/quarantine")
@@ -33,7 +43,7 @@ async def quarantine(request: Request) -> HTTPResponse:
     return json(
         await iot_records.quarantine(
             since=dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours),
-            mn=text_arg(request, "mn", max_length=40) or None,
+            mn=_device_code(mn) if (mn := text_arg(request, "mn", max_length=40)) else None,
             page=int_arg(request, "page", default=1, low=1, high=10_000),
             page_size=int_arg(request, "page_size", default=50, low=1, high=iot_records.MAX_PAGE_SIZE),
         )
@@ -47,8 +57,7 @@ async def quarantine(request: Request) -> HTTPResponse:
 @error_responses(400, 404)
 @require(Role.STAFF, Role.ADMIN)
 async def device_password(request: Request, device_code: str) -> HTTPResponse:
-    if len(device_code) > 40:
-        raise ValidationFailed("device code is at most 40 characters", code="invalid_parameter")
+    _device_code(device_code)
     password = json_body(request).get("password")
     if not isinstance(password, str):
         raise ValidationFailed("password must be a string", code="invalid_parameter")
@@ -63,8 +72,7 @@ async def device_password(request: Request, device_code: str) -> HTTPResponse:
 @error_responses(400, 404)
 @require(Role.STAFF, Role.ADMIN)
 async def device_command(request: Request, device_code: str) -> HTTPResponse:
-    if len(device_code) > 40:
-        raise ValidationFailed("device code is at most 40 characters", code="invalid_parameter")
+    _device_code(device_code)
     body = json_body(request)
     seconds = body.get("seconds", 0)
     if not isinstance(body.get("command"), str) or not isinstance(seconds, int) or isinstance(seconds, bool):

@@ -122,3 +122,7 @@ async def test_staff_queue_downlink_commands_and_bad_ones_are_4xx(app_client: An
         "/api/v1/iot/devices/WLNOPE/commands", json={"command": "time_sync"}, headers=STAFF
     )
     assert missing.status == 404
+    _, odd = await app_client.post(
+        "/api/v1/iot/devices/WL%20X%00/commands", json={"command": "time_sync"}, headers=STAFF
+    )
+    assert (odd.status, odd.json["code"]) == (400, "invalid_parameter")
