@@ -35,6 +35,7 @@ from miniprogram_api.errors import install_error_handlers
 from miniprogram_api.evidence_api import evidence_log, evidence_staff
 from miniprogram_api.exchange_api import exchange
 from miniprogram_api.health import health
+from miniprogram_api.iot_api import iot
 from miniprogram_api.nlu_api import nlu_api
 from miniprogram_api.open311 import open311
 from miniprogram_api.permits_api import permits
@@ -84,7 +85,7 @@ BLUEPRINTS = (
     health, auth, wxa_login, projects, wechat_callback, nlu_api, staff_conversations, admin_outbox,
     complaints, open311, permits, approvals, credit, alerts, environment, cameras, emergency_bp,
     reports, transparency, report_static, exchange, registry_api, duty_roster, evidence_log,
-    evidence_staff,
+    evidence_staff, iot,
 )  # fmt: skip
 
 

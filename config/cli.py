@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import subprocess
 import sys
 import tempfile
@@ -114,6 +115,14 @@ def serve(settings: Settings) -> None:
         Sanic.serve(primary=app, app_loader=loader)
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM (systemd, a container stop) cancels the worker like Ctrl-C does, so its shutdown path
+    runs (the bridge stores and acknowledges what it has) instead of the process just ending."""
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+
+
 def run_worker(settings: Settings, name: str) -> int:
     """Production: one background worker in its own process (the API runs with RUN_EMBEDDED_WORKERS=false)."""
     workers = dict(embedded_workers())
@@ -122,13 +131,14 @@ def run_worker(settings: Settings, name: str) -> int:
         return 2
 
     async def run() -> None:
+        stop_on_sigterm()
         runtime = await open_runtime(settings)
         try:
             await workers[name](runtime)
         finally:
             await runtime.close()
 
-    with contextlib.suppress(KeyboardInterrupt):
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(run())
     return 0
 

@@ -24,6 +24,7 @@ CONTEXT_APPS: dict[str, str] = {
     "audit": "domain.audit",
     "outbox": "domain.outbox",
     "evidence": "domain.evidence",
+    "iot": "domain.iot",
 }
 
 

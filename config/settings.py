@@ -165,6 +165,11 @@ class Settings(BaseSettings):
     evidence_sequence_interval_s: float = Field(default=1.0, gt=0)
     evidence_checkpoint_interval_s: float = Field(default=10.0, gt=0)  # an entry's wait for a checkpoint
     evidence_monitor_interval_s: float = Field(default=60.0, gt=0)
+    iot_hj212_host: str = ""  # empty: HOST; production sets the address the site networks reach
+    iot_hj212_max_connections: int = Field(default=5000, ge=1)
+    iot_hj212_max_per_source: int = Field(default=50, ge=1)  # connections from one IP address
+    iot_hj212_first_frame_timeout_s: float = Field(default=30.0, gt=0)  # until a stored frame, then 600 s
+    iot_raw_frame_retention_days: int = Field(default=30, ge=1)  # raw HJ 212 frames (whole days dropped)
 
     @field_validator("admin_alert_openids", "open311_api_keys", mode="before")
     @classmethod

@@ -84,6 +84,15 @@ DESCRIPTIONS: dict[str, str] = {
     "evidence_sequence_interval_s": "how often the evidence log sequences waiting leaves",
     "evidence_checkpoint_interval_s": "how often the evidence log signs a checkpoint (if it grew)",
     "evidence_monitor_interval_s": "how often the evidence monitor checks the latest checkpoint",
+    "iot_hj212_host": "address the HJ 212 listener binds (empty = `HOST`); the one the site networks reach",
+    "iot_hj212_max_connections": (
+        "HJ 212 connections in all; when full, the oldest one without a stored frame yields"
+    ),
+    "iot_hj212_max_per_source": "HJ 212 connections from one IP address",
+    "iot_raw_frame_retention_days": "days of raw HJ 212 frames (stored and quarantined) kept",
+    "iot_hj212_first_frame_timeout_s": (
+        "an HJ 212 connection without a stored frame is closed after this long"
+    ),
 }
 
 SECRETS = {

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,16 +24,22 @@ from domain.alerts import readings as readings_service
 from domain.alerts.engine import RuleEngine
 from domain.alerts.readings import DeviceInfo
 from domain.alerts.sensor_rules import load_rule_config
+from domain.iot import services as iot_records
+from domain.projects import services as projects
+from iot_bridge.downlink import run_downlink
 from iot_bridge.embedded_broker import EmbeddedBroker
+from iot_bridge.intake import Hj212Intake
 from iot_bridge.mqtt import MqttIngest, MqttTarget
 from iot_bridge.permits import night_permit_lookup
 from iot_bridge.pipeline import AlarmHook, Pipeline
 from iot_bridge.storage import RawSink, RingRawSink, StreamRawSink
-from iot_bridge.tcp import Hj212Server
+from iot_bridge.tcp import Hj212Server, ListenerLimits
 
 log = logging.getLogger(__name__)
 RULES_PATH = REPO_ROOT / "config" / "alert_rules.yml"
 RETENTION = dt.timedelta(days=90)
+STATS_EVERY_S = 10.0
+STATS_KEY = "iot:bridge-stats:"
 
 
 @dataclass
@@ -41,8 +49,10 @@ class BridgeOptions:
     topic_root: str = "wenling"
     shared_group: str = ""
     client_id: str = ""
-    hj212_host: str = "0.0.0.0"  # noqa: S104 - dust monitors dial in from the site networks
+    hj212_host: str = "127.0.0.1"
     hj212_port: int | None = 9212
+    hj212_limits: ListenerLimits = field(default_factory=ListenerLimits)
+    raw_frame_retention: dt.timedelta = dt.timedelta(days=30)
     rules_path: Path = RULES_PATH
     escalation_after: dt.timedelta = dt.timedelta(minutes=15)
     duty_openids: list[str] = field(default_factory=list)
@@ -57,7 +67,9 @@ class Bridge:
         self, infra: Infrastructure, options: BridgeOptions, *, raw_sink: RawSink | None = None
     ) -> None:
         self.options = options
+        self._cache, self._bus = infra.cache, infra.bus
         self.devices: dict[str, DeviceInfo] = {}
+        self.passwords: dict[str, str] = {}
         sink = raw_sink or (StreamRawSink(infra.bus) if infra.redis_backed else RingRawSink())
         self.pipeline = Pipeline(
             engine=RuleEngine(load_rule_config(options.rules_path)),
@@ -67,22 +79,34 @@ class Bridge:
             permit_lookup=night_permit_lookup,
             on_alarm=options.on_alarm,
         )
+        self.intake = Hj212Intake(
+            self.pipeline, devices=lambda: self.devices, passwords=lambda: self.passwords
+        )
         self.mqtt: MqttIngest | None = None
         if options.mqtt_url:
             self.mqtt = MqttIngest(
                 self.pipeline,
                 target=MqttTarget.from_url(options.mqtt_url),
                 devices=lambda: self.devices,
+                intake=self.intake,
                 root=options.topic_root,
                 shared_group=options.shared_group,
                 client_id=options.client_id,
                 protocol=options.mqtt_protocol,
             )
-        self.hj212 = Hj212Server(self.pipeline, devices=lambda: self.devices)
+        self.hj212 = Hj212Server(
+            self.pipeline, devices=lambda: self.devices, sink=self.intake.accept, limits=options.hj212_limits
+        )
         self.ready = asyncio.Event()
+
+    @property
+    def name(self) -> str:
+        """This process among the bridges: its MQTT client id, or a per-process one without MQTT."""
+        return self.mqtt.client_id if self.mqtt is not None else f"local-{os.getpid()}"
 
     async def refresh_devices(self) -> None:
         self.devices = await readings_service.registered_devices()
+        self.passwords = await projects.device_passwords()
 
     async def run(self) -> None:
         await self.refresh_devices()
@@ -90,19 +114,45 @@ class Bridge:
         if self.options.hj212_port is not None:
             await self.hj212.start(self.options.hj212_host, self.options.hj212_port)
             log.info("HJ 212 listening on %s:%s", self.options.hj212_host, self.hj212.port)
+        jobs = asyncio.create_task(self._run_jobs())
         try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(self.pipeline.run_alarm_workers())
-                group.create_task(self.pipeline.run_flusher(interval_s=self.options.flush_interval_s))
-                if self.mqtt is not None:
-                    group.create_task(self.mqtt.run())
-                group.create_task(self._every(self.options.registry_refresh_s, self.refresh_devices))
-                group.create_task(self._every(self.options.offline_check_s, self._check_offline))
-                group.create_task(self._every(60.0, self._escalate))
-                group.create_task(self._every(3600.0, self._retention))
-                self.ready.set()
+            # ``wait`` (not ``await jobs``): a cancel of ``run`` must not reach the jobs before the
+            # graceful stop below has stored and acknowledged what was taken in.
+            await asyncio.wait({jobs})
+            jobs.result()
+        except asyncio.CancelledError:
+            await self.stop_gracefully()
+            raise
         finally:
+            jobs.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(jobs, 10)
             await self.hj212.close()
+
+    async def _run_jobs(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.pipeline.run_alarm_workers())
+            group.create_task(self.pipeline.run_flusher(interval_s=self.options.flush_interval_s))
+            if self.mqtt is not None:
+                group.create_task(self.mqtt.run())
+            group.create_task(self._every(self.options.registry_refresh_s, self.refresh_devices))
+            group.create_task(self._every(self.options.offline_check_s, self._check_offline))
+            group.create_task(self._every(60.0, self._escalate))
+            group.create_task(self._every(3600.0, self._retention))
+            group.create_task(self._every(STATS_EVERY_S, self.publish_stats))
+            if self.options.hj212_port is not None:
+                group.create_task(run_downlink(self._bus, self.hj212, group=f"bridge-{self.name}"))
+            self.ready.set()
+
+    async def stop_gracefully(self, *, timeout_s: float = 10.0) -> None:
+        """SIGTERM: stop taking readings, store what was taken and acknowledge it (the connections
+        are still up), and apply the alarm changes already decided; each step bounded in time."""
+        await self.hj212.stop_reading()
+        if self.mqtt is not None:
+            await self.mqtt.stop_consuming()
+        await self.pipeline.final_flush(timeout_s=timeout_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.pipeline.drain(), timeout_s)
 
     async def _every(self, interval_s: float, job: Callable[[], Awaitable[Any]]) -> None:
         while True:
@@ -112,6 +162,17 @@ class Bridge:
             except Exception:
                 # A periodic job that fails (database hiccup) runs again next time; it is logged.
                 log.exception("bridge job %s failed", getattr(job, "__name__", job))
+
+    async def publish_stats(self) -> None:
+        """Counters and drops of this process in the cache, for operators and health checks."""
+        name = self.name
+        body = {
+            "at": dt.datetime.now(dt.UTC).isoformat(),
+            "stats": dict(self.pipeline.stats),
+            "drops": self.pipeline.drops(),
+            "hj212_connections": self.hj212.connection_count,
+        }
+        await self._cache.set(STATS_KEY + name, json.dumps(body), STATS_EVERY_S * 6)
 
     async def _check_offline(self) -> None:
         await self.pipeline.check_offline(self.devices, now=dt.datetime.now(dt.UTC))
@@ -130,6 +191,9 @@ class Bridge:
         deleted = await readings_service.purge_aggregates(older_than=now - RETENTION)
         if deleted:
             log.info("retention: %d minute aggregates removed", deleted)
+        frames = await iot_records.purge(today=now.date(), retention=self.options.raw_frame_retention)
+        if frames:
+            log.info("retention: %d raw frames removed", frames)
 
 
 def options_from(settings: Settings, *, mqtt_url: str | None) -> BridgeOptions:
@@ -138,7 +202,13 @@ def options_from(settings: Settings, *, mqtt_url: str | None) -> BridgeOptions:
         shared_group=settings.iot_shared_group,
         client_id=settings.iot_client_id,
         hj212_port=settings.iot_hj212_port or None,
-        hj212_host="0.0.0.0" if settings.is_production else settings.host,  # noqa: S104
+        hj212_host=settings.iot_hj212_host or settings.host,
+        hj212_limits=ListenerLimits(
+            max_connections=settings.iot_hj212_max_connections,
+            max_per_source=settings.iot_hj212_max_per_source,
+            first_frame_timeout_s=settings.iot_hj212_first_frame_timeout_s,
+        ),
+        raw_frame_retention=dt.timedelta(days=settings.iot_raw_frame_retention_days),
         escalation_after=dt.timedelta(minutes=settings.alert_escalation_minutes),
         duty_openids=list(settings.admin_alert_openids),
     )

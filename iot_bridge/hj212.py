@@ -6,11 +6,14 @@ rejected frame raises ``FrameError`` with a stable ``reason`` that the server co
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+from domain.iot.rules import RTD_INTERVAL_RANGE
 
 MAX_SEGMENT = 1024
 HEADER = b"##"
@@ -358,3 +361,37 @@ class SplitAssembler:
         for key in stale:
             del self._pending[key]
             self.expired += 1
+
+
+CN_SET_TIME = "1012"
+CN_SET_RTD_INTERVAL = "1062"
+PLATFORM_TZ = dt.timezone(dt.timedelta(hours=8))
+
+
+def command_qn(now: dt.datetime) -> str:
+    """QN: the request time to the millisecond, local time (YYYYMMDDhhmmsszzz)."""
+    return now.astimezone(PLATFORM_TZ).strftime("%Y%m%d%H%M%S%f")[:17]
+
+
+def time_sync_frame(*, mn: str, pw: str, st: str, now: dt.datetime) -> bytes:
+    """CN 1012, set the device clock to ``now`` (local time); Flag 5 asks for the 9011/9012 replies."""
+    system_time = now.astimezone(PLATFORM_TZ).strftime("%Y%m%d%H%M%S")
+    return build_frame(
+        qn=command_qn(now), st=st, cn=CN_SET_TIME, pw=pw, mn=mn, flag=5, cp={"SystemTime": system_time}
+    )
+
+
+def upload_interval_frame(*, mn: str, pw: str, st: str, seconds: int, now: dt.datetime) -> bytes:
+    """CN 1062, set the real-time data upload interval (30..3600 s)."""
+    low, high = RTD_INTERVAL_RANGE
+    if not low <= seconds <= high:
+        raise FrameError("bad_interval", f"{seconds} s is outside {low}..{high}")
+    return build_frame(
+        qn=command_qn(now),
+        st=st,
+        cn=CN_SET_RTD_INTERVAL,
+        pw=pw,
+        mn=mn,
+        flag=5,
+        cp={"RtdInterval": str(seconds)},
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import random
 from collections.abc import Callable
@@ -23,7 +24,8 @@ from paho.mqtt.properties import Properties
 from domain.alerts.readings import DeviceInfo
 from domain.alerts.telemetry import Reading
 from iot_bridge.hj212 import FrameError, decode_frame
-from iot_bridge.normalise import DecodeError, decode_hj212, decode_json
+from iot_bridge.intake import Hj212Intake
+from iot_bridge.normalise import DecodeError, decode_json
 from iot_bridge.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,10 @@ PAHO_LOG = logging.getLogger(f"{__name__}.paho")
 if PAHO_LOG.level == logging.NOTSET:
     PAHO_LOG.setLevel(logging.WARNING)
 SESSION_EXPIRY_S = 3600
+# MQTT v5 Receive Maximum: how many unacknowledged QoS 1 messages the broker may send us. Messages are
+# acknowledged only after the flush that stores them (up to a second later), so the window must hold
+# a second of the city's stream; Mosquitto's default for a client that does not ask is 20.
+RECEIVE_MAXIMUM = 20_000
 BACKOFF_START_S = 0.5
 BACKOFF_CAP_S = 30.0
 
@@ -63,6 +69,7 @@ class MqttIngest:
         *,
         target: MqttTarget,
         devices: Callable[[], dict[str, DeviceInfo]],
+        intake: Hj212Intake | None = None,
         root: str = "wenling",
         shared_group: str = "",
         client_id: str = "",
@@ -72,16 +79,19 @@ class MqttIngest:
         self._pipeline = pipeline
         self._target = target
         self._devices = devices
+        self._intake = intake or Hj212Intake(pipeline, devices=devices, passwords=dict)
         self._root = root
         self._shared_group = shared_group
-        self._client_id = client_id or f"wl-bridge-{random.getrandbits(40):x}"
+        self.client_id = client_id or f"wl-bridge-{random.getrandbits(40):x}"
         self.connected = asyncio.Event()
         self.connections = 0
         self.client: aiomqtt.Client | None = None
+        self._consumer: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def run(self) -> None:
         backoff = BACKOFF_START_S
-        while True:
+        while not self._stopping:
             try:
                 await self._session()
             except aiomqtt.MqttError as error:
@@ -97,6 +107,7 @@ class MqttIngest:
         if self._protocol is aiomqtt.ProtocolVersion.V5:
             properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             properties.SessionExpiryInterval = SESSION_EXPIRY_S
+            properties.ReceiveMaximum = RECEIVE_MAXIMUM
             session: dict[str, Any] = {"clean_start": False, "properties": properties}
         else:
             session = {"clean_session": False}
@@ -105,7 +116,7 @@ class MqttIngest:
             self._target.port,
             username=self._target.username,
             password=self._target.password,
-            identifier=self._client_id,
+            identifier=self.client_id,
             protocol=self._protocol,
             keepalive=30,
             logger=PAHO_LOG,
@@ -113,8 +124,8 @@ class MqttIngest:
         )
         # paho acknowledges a QoS 1 message as soon as aiomqtt queues it. When the connection drops,
         # aiomqtt discards its queue, so everything queued but not yet handled would be lost although
-        # the broker counts it as delivered. Acknowledging only after ``handle`` makes the broker
-        # deliver those again on the next connect (the persistent session keeps them).
+        # the broker counts it as delivered. The PUBACK goes out only once the pipeline has stored
+        # the reading (``after_durable``): what the broker counts as delivered survives a SIGKILL.
         client._client.manual_ack_set(True)  # aiomqtt exposes no manual-ack switch
         async with client:
             self.client = client
@@ -123,15 +134,48 @@ class MqttIngest:
             self.connections += 1
             self.connected.set()
             log.info("MQTT connected to %s:%s (%d subscriptions)", self._target.host, self._target.port, 2)
-            async for message in client.messages:
-                try:
-                    await self.handle(str(message.topic), message.payload)
-                except Exception:
-                    # A reading the pipeline could not take (its cache or database briefly down) is
-                    # logged and counted; it must not stop the stream or hold a broker slot forever.
-                    self._pipeline.stats["handle_errors"] += 1
-                    log.exception("handling a message on %s failed", str(message.topic)[:120])
-                acknowledge(client, message)
+            if self._stopping:
+                await asyncio.Event().wait()
+            consumer = asyncio.create_task(self._consume(client, self.connections))
+            self._consumer = consumer
+            try:
+                await asyncio.wait({consumer})
+            finally:
+                consumer.cancel()
+            if not consumer.cancelled():
+                consumer.result()  # the connection was lost: MqttError, and the loop reconnects
+            # ``stop_consuming`` (a graceful stop): the connection stays up until this task is
+            # cancelled, so the final flush can still acknowledge what it stores.
+            await asyncio.Event().wait()
+
+    async def stop_consuming(self) -> None:
+        """Take no more messages; what was taken stays unacknowledged until the pipeline flushes."""
+        self._stopping = True
+        consumer = self._consumer
+        if consumer is not None:
+            consumer.cancel()
+            # ``wait`` never raises: a consumer slow to end must not skip the final flush after it.
+            await asyncio.wait({consumer}, timeout=5)
+
+    async def _consume(self, client: aiomqtt.Client, connection: int) -> None:
+        async for message in client.messages:
+            try:
+                await self.handle(str(message.topic), message.payload)
+            except Exception:
+                # A reading the pipeline could not take (its cache or database briefly down) is
+                # logged and counted; it must not stop the stream or hold a broker slot forever.
+                self._pipeline.stats["handle_errors"] += 1
+                log.exception("handling a message on %s failed", str(message.topic)[:120])
+            if message.qos > 0:
+                self._pipeline.after_durable(functools.partial(self._ack, client, connection, message.mid))
+
+    def _ack(self, client: aiomqtt.Client, connection: int, mid: int) -> None:
+        """PUBACK, on the connection the message came on only: after a reconnect, message ids are
+        reused, and the broker delivers the unacknowledged messages again anyway."""
+        if self.client is client and self.connections == connection and self.connected.is_set():
+            client._client.ack(mid, 1)
+        else:
+            self._pipeline.stats["acks_skipped_reconnect"] += 1
 
     async def handle(self, topic: str, payload: object) -> None:
         stats = self._pipeline.stats
@@ -161,16 +205,10 @@ class MqttIngest:
                 if packet.mn != device.code:
                     self._pipeline.note_unknown(packet.mn, reason="mn_mismatch", at=now)
                     return
-                reading = decode_hj212(packet, device=device, received_at=now)
+                await self._intake.accept(packet, source="mqtt")
+                return
         except (DecodeError, FrameError) as error:
             stats[f"rejected_{error.reason}"] += 1
             return
         if reading is not None:
             await self._pipeline.submit(reading)
-
-
-def acknowledge(client: aiomqtt.Client, message: aiomqtt.Message) -> None:
-    """PUBACK for a handled QoS 1 message. If the connection is already gone the ack is not sent and
-    the broker redelivers the message; the pipeline drops the duplicate by device time."""
-    if message.qos > 0:
-        client._client.ack(message.mid, message.qos)

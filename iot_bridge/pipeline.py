@@ -2,12 +2,15 @@
 
 ``submit`` does the cheap synchronous work inline (rules and aggregation are in-memory) and hands
 alarm changes to a few partitioned worker queues (bounded: a slow database slows intake instead of
-growing memory). A flusher writes raw batches, completed minute aggregates and the rule state.
+growing memory). A flusher writes raw batches, minute aggregates (partial rows, the current minute
+included) and the rule state; only then are the front ends' acknowledgements sent (``after_durable``),
+so what a device or the broker was told is delivered survives a SIGKILL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -25,7 +28,10 @@ from domain.alerts.readings import DeviceInfo
 from domain.alerts.sensor_rules import is_night
 from domain.alerts.telemetry import Reading
 from domain.alerts.thresholds import Outcome
+from domain.iot import services as iot_records
+from domain.iot.rules import FrameStatus
 from domain.ports import Cache, EventBus
+from iot_bridge.hj212 import Hj212Packet
 from iot_bridge.storage import MinuteAggregator, RawSink, RecentReadings, raw_record
 
 log = logging.getLogger(__name__)
@@ -34,6 +40,17 @@ STATE_TTL_S = 3 * 86_400
 PERMIT_TTL_S = 300.0
 STATE_EVERY_FLUSHES = 5  # rule state is checkpointed every 5th flush (5 s by default) and at shutdown
 STATE_CHUNK = 32
+FRAMES_KEEP = 20_000  # quarantined frames kept between two flushes (all are counted)
+ACK_BATCH = 2000
+DROP_PREFIXES = (
+    "rejected_",
+    "quarantined_",
+    "hj212_rejected_",
+    "handle_errors",
+    "raw_frames_lost",
+    "hj212_acks_lost",
+    "alarm_errors",
+)  # this many readings waiting for their acknowledgement wake the flusher early
 PermitLookup = Callable[[str, dt.datetime], Awaitable[dict[str, Any] | None]]
 AlarmHook = Callable[[str, str, Outcome, Reading | None], None]
 
@@ -69,12 +86,21 @@ class Pipeline:
         self._aggregator = MinuteAggregator()
         self._recent = RecentReadings()
         self._raw: list[dict[str, Any]] = []
+        self._frames: list[dict[str, Any]] = []
         self._queues: list[asyncio.Queue[AlarmJob]] = [
             asyncio.Queue(maxsize=queue_size) for _ in range(workers)
         ]
         self._on_alarm = on_alarm
         self._write_lock = asyncio.Lock()
         self._flushes = 0
+        self._acks: list[Callable[[], None]] = []
+        self._wake = asyncio.Event()
+
+    def after_durable(self, acknowledge: Callable[[], None]) -> None:
+        """Run ``acknowledge`` once everything submitted so far is stored (after the next flush)."""
+        self._acks.append(acknowledge)
+        if len(self._acks) >= ACK_BATCH:
+            self._wake.set()
 
     def note_unknown(self, device_id: str, *, reason: str, at: dt.datetime) -> None:
         """Unknown or mismatched devices go to the quarantine list (bounded), never to the rules."""
@@ -87,6 +113,33 @@ class Pipeline:
             entry = self.quarantine[device_id] = {"first_seen": at.isoformat(), "count": 0, "reason": reason}
         entry["count"] += 1
         entry["last_seen"] = at.isoformat()
+
+    def drops(self) -> dict[str, int]:
+        """Every message taken in but not stored, by cause (duplicates are not drops: stored once)."""
+        out = {k: v for k, v in self.stats.items() if k.startswith(DROP_PREFIXES) and v}
+        out["total"] = sum(out.values())
+        return out
+
+    def record_frame(
+        self, packet: Hj212Packet, *, status: FrameStatus, reason: str = "", source: str, at: dt.datetime
+    ) -> None:
+        """The raw frame as received, written with the next flush (``iot_raw_frame``)."""
+        if status is FrameStatus.QUARANTINED:
+            self.note_unknown(packet.mn, reason=reason, at=at)
+            if len(self._frames) >= FRAMES_KEEP:
+                self.stats["quarantined_frames_not_kept"] += 1  # counted above, the text is dropped
+                return
+        self._frames.append(
+            {
+                "received_at": at,
+                "mn": packet.mn[:40],
+                "source": source,
+                "status": status,
+                "reason": reason[:32],
+                "qn": packet.qn[:20],
+                "frame": packet.raw,
+            }
+        )
 
     async def submit(self, reading: Reading) -> None:
         if self._recent.repeated(reading.device_code, reading.at):
@@ -188,24 +241,48 @@ class Pipeline:
             await queue.join()
 
     async def flush(self, *, final: bool = False) -> None:
-        """Raw batch, completed minutes (all minutes when ``final``) and dirty rule state."""
+        """Raw batch and every minute aggregate (the current minute as a partial row: rows of a minute
+        are added up when read), then the acknowledgements waiting for them, then the rule state."""
         async with self._write_lock:
+            # Taken together, synchronously: every ack in ``acks`` belongs to a reading in ``raw``.
             raw, self._raw = self._raw, []
+            acks, self._acks = self._acks, []
+            frames, self._frames = self._frames, []
+            rows = self._aggregator.take()
+            written = False
             try:
                 await self._raw_sink.write(raw)
-            except Exception:
-                self._raw[:0] = raw  # kept for the next flush, in order
-                raise
-            before = None if final else int(time.time() // 60)
-            rows = self._aggregator.take(before_minute=before)
-            try:
+                written = True
                 self.stats["aggregate_rows"] += await readings_service.store_aggregates(rows)
             except Exception:
+                # Everything not yet stored is kept, in order, for the next flush; nothing acknowledged.
+                self._raw[:0] = [] if written else raw
+                self._acks[:0] = acks
+                self._frames[:0] = frames
                 self._aggregator.restore(rows)
                 raise
+            await self._store_frames(frames)
+            self._acknowledge(acks)
             self._flushes += 1
             if final or self._flushes % STATE_EVERY_FLUSHES == 0:
                 await self._checkpoint()
+
+    async def _store_frames(self, frames: list[dict[str, Any]]) -> None:
+        """After the readings: a failure here loses raw frame text (counted), never a reading."""
+        try:
+            self.stats["raw_frames"] += await iot_records.store_frames(frames)
+        except Exception:
+            self.stats["raw_frames_lost"] += len(frames)
+            log.exception("storing %d raw frames failed", len(frames))
+
+    def _acknowledge(self, acks: list[Callable[[], None]]) -> None:
+        for acknowledge in acks:
+            try:
+                acknowledge()
+            except Exception:
+                # The connection went away: the sender delivers again, and the repeat is dropped.
+                self.stats["ack_errors"] += 1
+        self.stats["acknowledged"] += len(acks)
 
     async def _checkpoint(self) -> None:
         """Rule state to the cache port, a chunk of concurrent writes at a time (a city is ~4,500
@@ -219,14 +296,26 @@ class Pipeline:
         self.stats["state_checkpoints"] += len(states)
 
     async def run_flusher(self, *, interval_s: float = 1.0) -> None:
+        """Flushes every ``interval_s``, or sooner when many acknowledgements wait. The last flush at
+        shutdown is the bridge's (``final_flush``), once intake has stopped."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval_s):
+                    await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:
+                # A failed flush (database down) is retried with the next batch; the bridge goes on.
+                self.stats["flush_errors"] += 1
+                log.exception("flushing readings failed")
+
+    async def final_flush(self, *, timeout_s: float = 10.0) -> None:
+        """At shutdown: everything in memory to storage, bounded in time (a dead database must not
+        hold the process; what is not acknowledged is delivered again to the successor)."""
         try:
-            while True:
-                await asyncio.sleep(interval_s)
-                try:
-                    await self.flush()
-                except Exception:
-                    # A failed flush (database down) is retried with the next batch; the bridge goes on.
-                    self.stats["flush_errors"] += 1
-                    log.exception("flushing readings failed")
-        finally:
-            await asyncio.shield(self.flush(final=True))
+            async with asyncio.timeout(timeout_s):
+                await self.flush(final=True)
+        except Exception:
+            self.stats["flush_errors"] += 1
+            log.exception("final flush failed: unacknowledged readings will be delivered again")

@@ -82,7 +82,9 @@ def json_payload(values: dict[str, float], *, at: dt.datetime) -> bytes:
     return json.dumps({"ts": at.timestamp(), **values}, separators=(",", ":")).encode()
 
 
-def hj212_frame(device: DeviceInfo, values: dict[str, float], *, at: dt.datetime, ack: bool = False) -> bytes:
+def hj212_frame(
+    device: DeviceInfo, values: dict[str, float], *, at: dt.datetime, ack: bool = False, pw: str = "123456"
+) -> bytes:
     local = at.astimezone(dt.timezone(dt.timedelta(hours=8)))
     codes = {
         "pm10": "a34002",
@@ -98,6 +100,7 @@ def hj212_frame(device: DeviceInfo, values: dict[str, float], *, at: dt.datetime
         st="39",
         cn="2011",
         mn=device.code,
+        pw=pw,
         flag=5 if ack else 4,
         cp=items,
     )

@@ -128,6 +128,9 @@ class Device(Model):
     model = fields.CharField(max_length=64, default="")
     interval_s = fields.IntField(default=60)
     enabled = fields.BooleanField(default=True)
+    hj212_password = fields.CharField(
+        max_length=100, default="", description="HJ 212 PW, sealed as salt$sha256, empty when not set"
+    )
 
     class Meta:
         table = "device"

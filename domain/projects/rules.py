@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from enum import StrEnum
 
@@ -128,3 +130,18 @@ def mask_phone(phone: str) -> str:
     if len(digits) < 7:
         return "*" * len(digits)
     return digits[:3] + "****" + digits[-4:]
+
+
+def seal_device_password(password: str, *, salt: str) -> str:
+    """HJ 212 sends PW in clear in every frame, so it is checked on the hot path: a salted SHA-256
+    (not a slow KDF) keeps the stored form useless to a reader of the database and the check cheap."""
+    digest = hashlib.sha256(f"{salt}${password}".encode()).hexdigest()
+    return f"{salt}${digest}"
+
+
+def device_password_matches(sealed: str, password: str) -> bool:
+    """Constant-time comparison of ``password`` with a sealed one; False when none is set."""
+    salt, _, _digest = sealed.partition("$")
+    if not sealed or not salt:
+        return False
+    return hmac.compare_digest(seal_device_password(password, salt=salt), sealed)

@@ -7,20 +7,23 @@ The list and nearby queries are the hottest read paths of the public API, so the
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from domain.errors import NotFound, ValidationFailed
 from domain.geo import haversine_m
 from domain.projects import queries
-from domain.projects.models import Enterprise, Milestone, Project, Site
+from domain.projects.models import Device, Enterprise, Milestone, Project, Site
 from domain.projects.read_model import ProjectReadModel, ProjectReadModelCache
 from domain.projects.rules import (
     PROJECT_KIND_LABELS,
     PROJECT_STAGE_LABELS,
     ProjectKind,
     ProjectStage,
+    device_password_matches,
     normalise_project_code,
+    seal_device_password,
 )
 
 MAX_RADIUS_M = 50_000
@@ -230,3 +233,23 @@ async def gazetteer_names() -> dict[str, Any]:
         "companies": [str(name) for name in enterprises],
         "locations": {place for _code, _name, road, town in rows for place in (road, town) if place},
     }
+
+
+async def set_device_password(device_code: str, password: str) -> None:
+    """Stores the HJ 212 PW of a device, sealed; an empty password clears it."""
+    if len(password) > 32 or not password.isprintable() or any(c in password for c in ";,=&"):
+        raise ValidationFailed("the HJ 212 password must be up to 32 printable characters without ;,=&")
+    sealed = seal_device_password(password, salt=secrets.token_hex(8)) if password else ""
+    updated = await Device.filter(code=device_code).update(hj212_password=sealed)
+    if not updated:
+        raise NotFound(f"device {device_code} not found")
+
+
+async def device_passwords() -> dict[str, str]:
+    """Sealed HJ 212 passwords by device code (devices without one are absent)."""
+    rows = await Device.filter(enabled=True).exclude(hj212_password="").values_list("code", "hj212_password")
+    return {str(code): str(sealed) for code, sealed in rows}
+
+
+def verify_device_password(sealed: str, password: str) -> bool:
+    return device_password_matches(sealed, password)

@@ -4,6 +4,7 @@ keeps its raw batch and minute aggregates for the next one."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import pytest
@@ -101,3 +102,40 @@ async def test_a_failed_flush_keeps_raw_readings_and_aggregates(monkeypatch: pyt
     await pipeline.flush(final=True)
     assert sorted(row.minute for row in stored) == [dust(0).at, dust(1).at]
     assert all(row.count == 1 for row in stored)
+
+
+async def test_acknowledgements_wait_for_a_flush_that_stores_the_readings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the broker (PUBACK) or a device (9014) is told was delivered is stored first; a failed
+    flush acknowledges nothing, and the current minute is stored before its end."""
+    stored: list[AggregateRow] = []
+    database_down = [True]
+
+    async def store(rows: list[AggregateRow]) -> int:
+        if database_down[0]:
+            raise ConnectionError("database is down")
+        stored.extend(rows)
+        return len(rows)
+
+    async def no_frames(records: list[dict[str, Any]]) -> int:
+        return len(records)
+
+    monkeypatch.setattr("domain.alerts.readings.store_aggregates", store)
+    monkeypatch.setattr("domain.iot.services.store_frames", no_frames)
+    pipeline = make_pipeline(FlakySink(0))
+    acked: list[int] = []
+    for n in range(3):
+        at = AT + dt.timedelta(seconds=n)
+        await pipeline.submit(
+            Reading("WLDUST003101", "WL-2026-0031-S1", "dust", at, {"pm10": 60.0}, {"pm10": "N"})
+        )
+        pipeline.after_durable(functools.partial(acked.append, n))
+    with pytest.raises(ConnectionError):
+        await pipeline.flush()
+    assert acked == [] and stored == []
+    database_down[0] = False
+    await pipeline.flush()
+    assert acked == [0, 1, 2]
+    assert sum(row.count for row in stored) == 3  # the open minute, as a partial row
+    assert pipeline.drops() == {"total": 0}

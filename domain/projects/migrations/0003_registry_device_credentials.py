@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('projects', '0001_initial')]
+    dependencies = [('projects', '0002_iot_device_password')]
 
     initial = False
 

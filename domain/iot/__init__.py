@@ -1,0 +1,1 @@
+"""Device intake records: raw HJ 212 frames as received (stored or quarantined, with the reason)."""
