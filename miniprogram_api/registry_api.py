@@ -209,3 +209,22 @@ async def issue_mqtt_login(request: Request, code: str) -> HTTPResponse:
         "note": "密码只显示这一次，请抄录到设备配置中；重新签发会使旧密码失效。",
     }
     return json(sheet, status=201, headers={"cache-control": "no-store"})
+
+
+@registry_api.post("/devices/<code:str>/hj212-password")
+@openapi.summary("Issue (or rotate) a device's HJ 212 password (PW): shown once, stored sealed")
+@openapi.response(201, {"application/json": {"device_code": str, "password": str}})
+@error_responses(401, 403, 404)
+@require(Role.STAFF)
+async def issue_hj212_password(request: Request, code: str) -> HTTPResponse:
+    principal = _editor(request)
+    password = await device_credentials.issue_hj212_password(
+        code, actor=_actor(principal), now=dt.datetime.now(dt.UTC)
+    )
+    sheet = {
+        "device_code": code,
+        "mn": code,
+        "password": password,
+        "note": "HJ 212 报文中的 PW 须与此一致，密码只显示这一次；重新签发会使旧密码失效。",
+    }
+    return json(sheet, status=201, headers={"cache-control": "no-store"})

@@ -13,10 +13,12 @@ from domain.projects.device_credentials_rules import (
     DeviceLogin,
     acl_file,
     mosquitto_hash,
+    new_hj212_password,
     new_password,
     password_file,
 )
 from domain.projects.models import Device, DeviceCredential
+from domain.projects.services import set_device_password
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,18 @@ async def issue_mqtt_login(device_code: str, *, actor: str, now: dt.datetime) ->
     return IssuedLogin(
         device.code, device.site.code, username, password, login.topic_filter.removesuffix("#")
     )
+
+
+async def issue_hj212_password(device_code: str, *, actor: str, now: dt.datetime) -> str:
+    """A new HJ 212 PW for the device, returned once and stored sealed (the old one stops working)."""
+    password = new_hj212_password()
+    async with in_transaction():
+        await set_device_password(device_code, password)
+        await AuditEntry.create(
+            at=now, actor=actor[:64], entity="devices", key=device_code, action="credentials",
+            after={"hj212_password": "issued"}, source="api",
+        )  # fmt: skip
+    return password
 
 
 async def device_logins() -> list[DeviceLogin]:

@@ -23,6 +23,16 @@ def new_password() -> str:
     return secrets.token_urlsafe(18)
 
 
+# Letters and digits that cannot be misread on a screen (no 0/O, 1/l/I).
+HJ212_PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"  # noqa: S105
+
+
+def new_hj212_password() -> str:
+    """Nine letters and digits (about 52 bits): monitors' configuration screens often take no more,
+    and none of HJ 212's separators (; , = &) can appear."""
+    return "".join(secrets.choice(HJ212_PASSWORD_ALPHABET) for _ in range(9))
+
+
 def mosquitto_hash(password: str, *, salt: bytes | None = None) -> str:
     salt = salt if salt is not None else secrets.token_bytes(MOSQUITTO_SALT_BYTES)
     digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, MOSQUITTO_ITERATIONS)
