@@ -98,8 +98,9 @@ def serve(settings: Settings) -> None:
     # imports the app and warms its NLU engine first, which a loaded host can exceed. Sanic's
     # maintainers point at this class attribute for the purpose (sanic-org/sanic#2629).
     WorkerManager.THRESHOLD = round(settings.worker_startup_timeout_s * 10)  # counted in 0.1 s polls
+    # This process's app is built from the settings already read; worker processes use the loader.
+    app = create_app(settings, name=APP_NAME, run_workers=settings.run_embedded_workers)
     loader = AppLoader(factory=app_from_environment)
-    app = loader.load()
     log.info("serving on http://%s:%s with %s worker(s)", settings.host, settings.port, settings.workers)
     app.prepare(
         host=settings.host,

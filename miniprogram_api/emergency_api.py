@@ -122,7 +122,7 @@ async def create_incident(request: Request) -> HTTPResponse:
         occurred_at=_now(),
     )
     incident, _created = await emergency.report_incident(
-        report, actor=actor, duty_openids=await duty_openids(request), bus=infra_of(request).bus
+        report, actor=actor, duty_openids=await duty_openids(request)
     )
     return json(await emergency_queries.detail(incident.code or ""), status=201)
 
@@ -162,9 +162,7 @@ async def update_incident(request: Request, code: str) -> HTTPResponse:
             changes[name] = _coordinate(body, name, limit)
     if not changes:
         raise ValidationFailed("nothing to update", code="empty_update")
-    await emergency.update_incident(
-        code[:24], actor=actor, now=_now(), changes=changes, bus=infra_of(request).bus
-    )
+    await emergency.update_incident(code[:24], actor=actor, now=_now(), changes=changes)
     return json(await emergency_queries.detail(code[:24]))
 
 
@@ -258,7 +256,5 @@ async def mark_reported(request: Request, code: str) -> HTTPResponse:
 async def close_incident(request: Request, code: str) -> HTTPResponse:
     actor = _commander(request)
     summary = body_text(json_body(request), "summary", max_length=4000)
-    await emergency.close_incident(
-        code[:24], summary=summary, actor=actor, now=_now(), bus=infra_of(request).bus
-    )
+    await emergency.close_incident(code[:24], summary=summary, actor=actor, now=_now())
     return json(await emergency_queries.detail(code[:24]))

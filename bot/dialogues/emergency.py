@@ -44,7 +44,6 @@ async def _open(turn: Turn) -> Reply:
         report,
         actor="citizen",
         duty_openids=await emergency.duty_openids(turn.deps.settings.admin_alert_openids),
-        bus=turn.deps.infra.bus,
     )
     turn.state.context["emergency"] = {"code": incident.code, "at": turn.now.timestamp()}
     text = messages.EMERGENCY_ACK.format(code=incident.code)

@@ -23,7 +23,7 @@ DutyOpenids = Callable[[], Awaitable[Sequence[str]]]
 
 
 async def handle_alarm_event(
-    event: DomainEvent, *, duty_openids: Sequence[str], now: dt.datetime, bus: EventBus | None = None
+    event: DomainEvent, *, duty_openids: Sequence[str], now: dt.datetime
 ) -> str | None:
     """Open an incident for a critical collapse-type alarm; the alarm id makes it idempotent."""
     payload = event.payload
@@ -45,7 +45,7 @@ async def handle_alarm_event(
         occurred_at=dt.datetime.fromisoformat(str(payload["at"])) if payload.get("at") else now,
     )
     incident, created = await services.report_incident(
-        report, actor="system:alarm", duty_openids=duty_openids, bus=bus
+        report, actor="system:alarm", duty_openids=duty_openids
     )
     if created:
         log.warning("incident %s opened from critical alarm %s", incident.code, payload["alarm_id"])
@@ -54,9 +54,7 @@ async def handle_alarm_event(
 
 async def run_alarm_intake(bus: EventBus, *, consumer: str, duty_openids: DutyOpenids) -> None:
     async def handle(event: DomainEvent) -> object:
-        return await handle_alarm_event(
-            event, duty_openids=await duty_openids(), now=dt.datetime.now(dt.UTC), bus=bus
-        )
+        return await handle_alarm_event(event, duty_openids=await duty_openids(), now=dt.datetime.now(dt.UTC))
 
     await run_consumer(
         bus, group=CONSUMER_GROUP, consumer=consumer, event_names=[ALARM_RAISED], handle=handle

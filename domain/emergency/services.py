@@ -35,7 +35,7 @@ from domain.emergency.rules import (
 from domain.errors import NotFound, ValidationFailed
 from domain.notifications.rules import TemplateContent
 from domain.notifications.services import enqueue
-from domain.ports import EventBus, GeoIndex
+from domain.ports import GeoIndex
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,6 @@ async def report_incident(
     *,
     actor: str,
     duty_openids: Sequence[str] = (),
-    bus: EventBus | None = None,
 ) -> tuple[Incident, bool]:
     """Create an incident (idempotent on ``source_ref``) and tell the duty staff at once."""
     _check_counts(
@@ -165,9 +164,7 @@ async def _notify_duty(incident: Incident, duty_openids: Sequence[str], *, now: 
         )
 
 
-async def update_incident(
-    code: str, *, actor: str, now: dt.datetime, changes: dict[str, Any], bus: EventBus | None = None
-) -> Incident:
+async def update_incident(code: str, *, actor: str, now: dt.datetime, changes: dict[str, Any]) -> Incident:
     """Update casualties, loss, status or location; re-grades when the counts change."""
     incident = await get_incident(code)
     counts = {
@@ -318,9 +315,7 @@ async def acknowledge(code: str, *, target: str, actor: str, now: dt.datetime) -
         await _event(incident, at=now, actor=actor, action="acknowledged", note=target)
 
 
-async def close_incident(
-    code: str, *, summary: str, actor: str, now: dt.datetime, bus: EventBus | None = None
-) -> Incident:
+async def close_incident(code: str, *, summary: str, actor: str, now: dt.datetime) -> Incident:
     incident = await get_incident(code)
     incident.status = next_status(incident.status, IncidentStatus.CLOSED)
     incident.summary, incident.closed_at = summary, now

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 LEADER_LOCK = "outbox:event-relay"
 PURGE_EVERY = dt.timedelta(hours=1)
 RELEASE_TIMEOUT_S = 2.0
+FAILURE_PAUSE_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +62,9 @@ class EventRelay:
                 try:
                     sent = await self.step(now=dt.datetime.now(dt.UTC))
                 except Exception:
-                    log.exception("event relay pass failed; retrying")
-                    sent = 0
+                    log.exception("event relay pass failed; retrying in %s s", FAILURE_PAUSE_S)
+                    await asyncio.sleep(FAILURE_PAUSE_S)
+                    continue
                 if not self.leading:
                     await asyncio.sleep(self._options.lease_s / 3)
                 elif sent < self._options.batch:

@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -50,12 +51,17 @@ async def _commit(name: str, payload: dict[str, Any]) -> None:
         await outbox.append(DomainEvent(name, payload, event_id=f"bench-{RUN}-{uuid.uuid4().hex}"))
 
 
+def _progress(what: str) -> None:
+    print(f"bench_outbox: {what}", file=sys.stderr, flush=True)
+
+
 async def throughput(bus: EventBus) -> dict[str, float]:
     name = f"BenchBacklog{RUN}"
     for start in range(0, EVENTS, 100):  # the backlog: the producers' cost is not what is measured
         async with in_transaction():
             for n in range(start, min(start + 100, EVENTS)):
                 await outbox.append(DomainEvent(name, {"n": n}, event_id=f"bench-{RUN}-{n}"))
+    _progress(f"{EVENTS} events committed; relaying")
     started = time.perf_counter()
     sent = 0
     while batch := await outbox.relay_once(bus, batch=BATCH, now=dt.datetime.now(dt.UTC)):
@@ -75,6 +81,7 @@ async def throughput(bus: EventBus) -> dict[str, float]:
 
 
 async def latency(bus: EventBus, lock: Lock) -> dict[str, float]:
+    _progress("throughput measured; latency run")
     name = f"BenchLatency{RUN}"
     stream = stream_of(name)
     await bus.ensure_group(stream, "bench")
@@ -86,9 +93,12 @@ async def latency(bus: EventBus, lock: Lock) -> dict[str, float]:
         EventRelay(bus, lock, RelayOptions(owner=f"bench-{RUN}", batch=BATCH, poll_s=POLL_S)).run()
     )
 
+    stop = asyncio.Event()
+
     async def consume() -> None:
-        while True:
-            for message in await bus.read(stream, "bench", "c", count=100, block_ms=100):
+        # Stopped by a flag, not cancelled: cancelling redis-py inside a blocking XREADGROUP hung.
+        while not stop.is_set():
+            for message in await bus.read(stream, "bench", "c", count=100, block_ms=50):
                 received = time.perf_counter()
                 n = json.loads(message.fields["payload"])["n"]
                 delays.append(received - committed[n])
@@ -107,9 +117,10 @@ async def latency(bus: EventBus, lock: Lock) -> dict[str, float]:
     produced.append(n)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(all_in.wait(), 10)
-    for task in (relay, consumer):
-        task.cancel()
-    await asyncio.gather(relay, consumer, return_exceptions=True)
+    stop.set()
+    await consumer
+    relay.cancel()
+    await asyncio.gather(relay, return_exceptions=True)
     ordered = sorted(delays)
     return {
         "latency_events": len(ordered),

@@ -225,10 +225,8 @@ async def test_incident_changes_are_announced_without_personal_data(database: st
         occurred_at=NOW,
         reporter_openid="o-secret-reporter",
     )
-    incident, _ = await emergency.report_incident(report, actor="citizen", bus=bus)
-    await emergency.update_incident(
-        incident.code or "", actor="staff:1", now=NOW, changes={"deaths": 3}, bus=bus
-    )
+    incident, _ = await emergency.report_incident(report, actor="citizen")
+    await emergency.update_incident(incident.code or "", actor="staff:1", now=NOW, changes={"deaths": 3})
     assert await relay_all(bus) == 2  # the event outbox, published by the relay
     reported = await bus.read("events.IncidentReported", "city", "c", count=10)
     updated = await bus.read("events.IncidentUpdated", "city", "c", count=10)

@@ -5,6 +5,7 @@ order, under a leader lease; consumers dedup by event id (issue 14, item 2)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Mapping
@@ -14,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from adapters import redis_ports
 from adapters.memory import MemoryEventBus, MemoryLock
+from config.workers import embedded_workers
 from domain.complaints import intake, services
 from domain.complaints.rules import Action
 from domain.credit import events as credit_events
@@ -22,8 +24,9 @@ from domain.credit.models import CreditRecord
 from domain.events import DomainEvent
 from domain.outbox import services as outbox
 from domain.outbox.models import OutboxEvent
-from domain.outbox.relay import EventRelay, RelayOptions
+from domain.outbox.relay import LEADER_LOCK, EventRelay, RelayOptions
 from domain.ports import EventBus
+from tests.integration.iot_helpers import wait_for
 from tests.integration.test_complaints_api import seed_sites
 from tests.integration.test_complaints_services import STAFF, report
 
@@ -171,3 +174,21 @@ async def test_published_events_are_purged_after_the_retention(database: str) ->
     assert await OutboxEvent.all().count() == 1
     await EventRelay(bus, MemoryLock(), RelayOptions(owner="c")).step(now=NOW + dt.timedelta(days=8))
     assert await OutboxEvent.all().count() == 0
+
+
+async def test_the_relay_worker_publishes_until_cancelled_then_hands_over(database: str) -> None:
+    bus, lock = MemoryEventBus(), MemoryLock()
+    await bus.ensure_group("events.Step", "g")
+    task = asyncio.create_task(EventRelay(bus, lock, RelayOptions(owner="w", poll_s=0.01)).run())
+    async with in_transaction():
+        await outbox.append(DomainEvent("Step", {"n": 1}))
+
+    async def relayed() -> bool:
+        return await outbox.backlog() == 0
+
+    await wait_for(relayed, what="the relay worker's pass")
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert await lock.owner(LEADER_LOCK) is None  # the next process leads at once
+    assert len(await bus.read("events.Step", "g", "c")) == 1
+    assert "event-relay" in dict(embedded_workers())  # embedded, and `python -m config worker event-relay`
