@@ -18,6 +18,7 @@ from bot.inbound import InboundMessage
 from domain.accounts.rules import mask_openid
 from domain.conversations.services import erase_user
 from domain.errors import ValidationFailed
+from domain.geo import gcj02_to_wgs84
 from domain.events import DomainEvent, publish
 from domain.notifications.services import forget_user
 
@@ -67,9 +68,10 @@ class MessageHandler:
 
     async def _location(self, message: InboundMessage, *, now: dt.datetime) -> str:
         assert message.latitude is not None and message.longitude is not None  # checked by to_message
-        user_input = UserInput(
-            location=(message.latitude, message.longitude), location_label=message.label, message=message
-        )
+        # The one datum conversion of the official account: WeChat's map is Tencent's (GCJ-02); the
+        # registry, nearby search, dispatch and the GeoJSON layers all use WGS-84.
+        point = gcj02_to_wgs84(message.latitude, message.longitude)
+        user_input = UserInput(location=point, location_label=message.label, message=message)
         return await self.engine.respond(message.from_user, user_input, now=now)
 
     async def _voice(self, message: InboundMessage, *, now: dt.datetime) -> str:
@@ -84,6 +86,9 @@ class MessageHandler:
         ref = await self._fetch_image(message)
         if ref is None:
             return messages.IMAGE_FAILED
+        answered = await self.engine.on_photo(message.from_user, ref, now=now)
+        if answered is not None:
+            return answered
         in_dialogue = await self.engine.add_evidence(message.from_user, ref, now=now)
         return messages.IMAGE_RECEIVED_FOR_DIALOGUE if in_dialogue else messages.IMAGE_RECEIVED
 
@@ -134,8 +139,9 @@ class MessageHandler:
     async def _location_report(self, message: InboundMessage, *, now: dt.datetime) -> str:
         # Reported on every visit: remembered silently for "附近", never answered.
         if message.latitude is not None and message.longitude is not None:
-            cache = self.deps.infra.cache
-            await remember_location(cache, message.from_user, lat=message.latitude, lng=message.longitude)
+            # Reported by the WeChat client on the Tencent map like a location message: GCJ-02.
+            lat, lng = gcj02_to_wgs84(message.latitude, message.longitude)
+            await remember_location(self.deps.infra.cache, message.from_user, lat=lat, lng=lng)
         return ""
 
     async def _template_receipt(self, message: InboundMessage, *, now: dt.datetime) -> str:

@@ -35,11 +35,18 @@ _CODE_RE = re.compile(rf"(?<![0-9A-Z])[{BINDING_CODE_ALPHABET}]{{{BINDING_CODE_L
 
 
 def _project_code(turn: Turn) -> str | None:
+    """The project this message names (a code, or a project name the NLU resolved) overrides the one
+    in context; only a message naming none ("扬尘怎么样") is about the last project."""
     entity = turn.parse.first("project_code")
     if entity is not None:
         return str(entity.value).upper()
     match = PROJECT_CODE_RE.search(turn.text.upper())
-    return match.group(0) if match else turn.state.context.get("project_code")
+    if match:
+        return match.group(0)
+    named = turn.parse.first("project")
+    if named is not None and PROJECT_CODE_RE.fullmatch(str(named.value).upper()):
+        return str(named.value).upper()
+    return turn.state.context.get("project_code")
 
 
 def _binding_code(turn: Turn) -> str | None:
@@ -96,13 +103,13 @@ DIALOGUES = (
         intent="bind_site",
         handler=bind_site,
         slots=(
-            SlotSpec("project_code", prompt=ASK_PROJECT, extract=_project_code),
-            SlotSpec("code", prompt=ASK_CODE, extract=_binding_code),
+            SlotSpec("project_code", prompt=ASK_PROJECT, extract=_project_code, strict=True),
+            SlotSpec("code", prompt=ASK_CODE, extract=_binding_code, strict=True),
         ),
     ),
     IntentSpec(
         intent="query_environment",
         handler=query_environment,
-        slots=(SlotSpec("project_code", prompt=ASK_SITE, extract=_project_code),),
+        slots=(SlotSpec("project_code", prompt=ASK_SITE, extract=_project_code, strict=True),),
     ),
 )

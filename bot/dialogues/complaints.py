@@ -6,7 +6,8 @@
   the reply offers 1 满意 / 2 基本满意 / 3 不满意 (不满意 reopens the ticket).
 - ``rating_hook``: for the inbound handler, a rating typed right after a staff reply ("不满意", "3").
 
-WeChat location messages carry GCJ-02 (Tencent map) coordinates; tickets store WGS-84.
+WeChat location messages carry GCJ-02 (Tencent map) coordinates; the inbound handler converts them
+to WGS-84 once, so ``turn.location`` is already in the datum tickets store.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from adapters.uploads import validate_image
 from bot.dialogue.types import IntentSpec, Reply, SlotSpec, Turn
 from domain.accounts.rules import mask_openid
 from domain.complaints import intake, queries, services
-from domain.complaints.coordinates import gcj02_to_wgs84
-from domain.complaints.rules import AGENCY_NAMES, RATING_LABELS, Rating, parse_rating
+from domain.complaints.rules import AGENCY_NAMES, Rating, parse_rating
 from domain.errors import DomainError, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,6 @@ TICKET_LINE = "· {ticket_no} {what}：{state}（{due}）"
 DUE_TEXT = "预计 {due} 前答复"
 ANSWERED_TEXT = "已答复"
 RATE_PROMPT = "工单 {ticket_no} 已答复：{reply}\n请评价：1 满意，2 基本满意，3 不满意。"
-RATED_CLOSED = "感谢您的评价（{label}），工单 {ticket_no} 已办结。"
-RATED_REOPENED = "已收到您的评价（不满意），工单 {ticket_no} 将重新办理，我们会尽快再次答复您。"
 WHEN_NOW = "刚才"
 WHERE_LOCATION = "已发送的位置"
 ERROR_TEXT = {
@@ -109,21 +107,26 @@ def _draft(turn: Turn) -> dict[str, Any] | None:
     draft = turn.state.context.get(DRAFT_KEY)
     if not isinstance(draft, dict) or turn.now.timestamp() - float(draft.get("at", 0)) > DRAFT_TTL_S:
         return None
-    return draft
+    # Only the dialogue that wrote it may use it: a report abandoned for another task is not resumed.
+    return draft if draft.get("dialogue") == turn.state.started_at else None
 
 
 def _from_draft(turn: Turn, name: str) -> Any:
-    """A typed confirmation ("确认") restarts the dialogue in the engine: answer it from the draft."""
+    """At the confirmation step a new message re-runs the dialogue in the engine: a typed confirmation
+    ("确认"), a location or a photo keeps every slot of the draft the message does not itself change."""
     draft = _draft(turn)
-    if draft is not None and turn.text in CONFIRM_WORDS:
-        return draft.get(name)
-    return None
+    return draft.get(name) if draft is not None else None
 
 
 def extract_what(turn: Turn) -> str | None:
+    said = _what_said(turn)
+    if said is not None:
+        return said
     drafted = _from_draft(turn, "what")
-    if drafted is not None:
-        return str(drafted)
+    return str(drafted) if drafted is not None else None
+
+
+def _what_said(turn: Turn) -> str | None:
     if turn.state.awaiting == "what" and turn.text in WHAT_CHOICES:
         return WHAT_CHOICES[turn.text]
     entity = turn.parse.first("nuisance_type")
@@ -139,11 +142,8 @@ def extract_what(turn: Turn) -> str | None:
 
 
 def extract_where(turn: Turn) -> dict[str, Any] | None:
-    drafted = _from_draft(turn, "where")
-    if drafted is not None:
-        return dict(drafted)
     if turn.location_is_new and turn.location is not None:
-        lat, lng = gcj02_to_wgs84(*turn.location)
+        lat, lng = turn.location  # WGS-84 already (converted once by the inbound handler)
         label = turn.message.label if turn.message is not None else ""
         return {"lat": lat, "lng": lng, "address": label[:200]}
     entity = turn.parse.first("location")
@@ -151,7 +151,8 @@ def extract_where(turn: Turn) -> dict[str, Any] | None:
         return {"address": (entity.text or str(entity.value))[:200]}
     if turn.state.awaiting == "where" and len(turn.text) >= 2:
         return {"address": turn.text[:200]}
-    return None
+    drafted = _from_draft(turn, "where")
+    return dict(drafted) if drafted is not None else None
 
 
 def _iso_or_none(value: object) -> dt.datetime | None:
@@ -165,9 +166,14 @@ def _iso_or_none(value: object) -> dt.datetime | None:
 
 
 def extract_when(turn: Turn) -> str | None:
+    said = _when_said(turn)
+    if said is not None:
+        return said
     drafted = _from_draft(turn, "when")
-    if drafted is not None:
-        return str(drafted)
+    return str(drafted) if drafted is not None else None
+
+
+def _when_said(turn: Turn) -> str | None:
     entity = turn.parse.first("time")
     if entity is not None and isinstance(entity.value, dict):
         start = _iso_or_none(entity.value.get("from"))
@@ -212,12 +218,15 @@ async def report_nuisance(turn: Turn) -> Reply:
         turn.state.context.pop(DRAFT_KEY, None)
         return Reply(CANCELLED)
     confirmed = turn.choice == "confirm" or (_draft(turn) is not None and turn.text in CONFIRM_WORDS)
+    if _draft(turn) is not None and turn.text in CONFIRM_WORDS:
+        turn.state.said = [text for text in turn.state.said if text not in CONFIRM_WORDS]
     if not confirmed:
         turn.state.context[DRAFT_KEY] = {
             "what": what,
             "where": where,
             "when": when,
             "at": turn.now.timestamp(),
+            "dialogue": turn.state.started_at,
         }
         policy = services.default_policy()
         text = CONFIRM.format(
@@ -233,7 +242,8 @@ async def report_nuisance(turn: Turn) -> Reply:
 
 async def _submit(turn: Turn, *, what: str, where: dict[str, Any], when: str) -> str:
     occurred_at = _iso_or_none(when)
-    description = "；".join(text for text in turn.state.history if text not in CONFIRM_WORDS)[-500:]
+    # Only what the citizen said in this report, in their own words: never the chat before it.
+    description = "；".join(text for text in turn.state.said if text not in CONFIRM_WORDS)[-500:]
     new = intake.NewComplaint(
         nuisance_type=what,
         description=description or services.default_policy().nuisance(what).label,
@@ -261,13 +271,13 @@ async def _submit(turn: Turn, *, what: str, where: dict[str, Any], when: str) ->
 
 
 async def rate_text(openid: str, ticket_no: str, rating: Rating, *, now: dt.datetime) -> str:
+    """Rate; "" on success: the complaints context pushes the one thank-you (or the reopen notice)
+    itself, so a passive reply would say it twice."""
     try:
-        complaint = await services.rate(ticket_no, rating, openid=openid, now=now)
+        await services.rate(ticket_no, rating, openid=openid, now=now)
     except DomainError as error:
         return ERROR_TEXT.get(error.code, NOT_FILED.format(reason=error.message))
-    if rating is Rating.DISSATISFIED:
-        return RATED_REOPENED.format(ticket_no=complaint.ticket_no)
-    return RATED_CLOSED.format(label=RATING_LABELS[rating], ticket_no=complaint.ticket_no)
+    return ""
 
 
 async def rating_hook(openid: str, text: str, *, now: dt.datetime) -> str | None:
@@ -279,6 +289,22 @@ async def rating_hook(openid: str, text: str, *, now: dt.datetime) -> str | None
     if waiting is None:
         return None
     return await rate_text(openid, waiting.ticket_no, rating, now=now)
+
+
+async def rating_in_context(turn: Turn) -> Reply | None:
+    """The rating question pushed after a staff reply is a pending frame: a bare "1" answers it unless
+    the bot asked a numbered question of its own since (then "1" answers that one)."""
+    rating = parse_rating(turn.text)
+    if rating is None:
+        return None
+    waiting = await services.awaiting_rating(turn.openid)
+    if waiting is None:
+        return None
+    answered_at = waiting.answered_at.timestamp() if waiting.answered_at else 0.0
+    if turn.state.choices and answered_at <= turn.state.updated_at:
+        return None
+    turn.state.choices = []
+    return Reply(await rate_text(turn.openid, waiting.ticket_no, rating, now=turn.now))
 
 
 async def complaint_status(turn: Turn) -> Reply:
@@ -323,3 +349,4 @@ DIALOGUES = (
     ),
     IntentSpec(intent=STATUS, handler=complaint_status),
 )
+INTERCEPTORS = (rating_in_context,)
