@@ -112,7 +112,8 @@ def _number(token: str) -> list[int]:
     return [_CN_DIGITS[c] for c in token if c in _CN_DIGITS]
 
 
-def _clock_hours(clock: str, period: str | None) -> tuple[float, float, bool] | None:
+def _clock_hours(clock: str, period: str | None, *, evening: bool = False) -> tuple[float, float, bool] | None:
+    """``evening``: the day word already says night (昨晚11点 is 23:00, 昨晚2点 is 02:00 after it)."""
     match = re.match(rf"({_NUM})", clock)
     if match is None:
         return None
@@ -126,13 +127,15 @@ def _clock_hours(clock: str, period: str | None) -> tuple[float, float, bool] | 
         minutes = int(minute_match.group(1) or minute_match.group(2)) / 60
 
     def shift(hour: int) -> int:
+        if period is None and evening:
+            return hour + 24 if hour <= 5 else (24 if hour == 12 else hour + 12 if hour < 12 else hour)
         if period in _MIDNIGHT_PERIODS and hour == 12:
             return 24
         if period == "凌晨" and hour == 12:
             return 0
         if period in _AFTERNOON_PERIODS and hour < 12 and not (period in _MIDNIGHT_PERIODS and hour <= 5):
             return hour + 12
-        if period in ("半夜", "深夜", "午夜") and hour <= 5:
+        if period in ("半夜", "深夜", "午夜", "夜里", "夜间", "夜晚") and hour <= 5:
             return hour + 24
         return hour
 
@@ -142,7 +145,7 @@ def _clock_hours(clock: str, period: str | None) -> tuple[float, float, bool] | 
 
 def _hours(period: str | None, clock: str | None, day: str | None) -> tuple[float, float] | None:
     if clock:
-        parsed = _clock_hours(clock, period)
+        parsed = _clock_hours(clock, period, evening=day in _EVENING_DAYS)
         if parsed is None:
             return None
         start, end, open_ended = parsed

@@ -113,7 +113,7 @@ class StoryRun:
     def pushes(self) -> str:
         mine = [m for m in self.app.ctx.story_stub.sent if m.get("openid") == self.sender.openid]
         fresh, self.pushes_seen = mine[self.pushes_seen :], len(mine)
-        return "\n".join(str(message) for message in fresh)
+        return "\n".join(str(message.get("content") or message) for message in fresh)
 
     async def deliver(self) -> None:
         dispatcher = self.app.ctx.story_dispatcher
