@@ -25,6 +25,7 @@ from domain.accounts.rules import mask_openid
 from domain.complaints import intake, queries, services
 from domain.complaints.rules import AGENCY_NAMES, Rating, parse_rating
 from domain.errors import DomainError, ValidationFailed
+from nlu.embedded.timeexpr import is_night, is_night_moment
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +96,6 @@ NLU_NUISANCE = {
 }
 NOW_WORDS = ("刚才", "现在", "正在", "刚刚", "此刻", "一直")
 CONFIRM_WORDS = frozenset({"确认", "确定", "提交", "是", "是的", "对", "好", "好的"})
-NIGHT_START, NIGHT_END = 22, 6
-
-
-def _is_night(moment: dt.datetime) -> bool:
-    hour = moment.astimezone(SHANGHAI).hour
-    return hour >= NIGHT_START or hour < NIGHT_END
 
 
 def _draft(turn: Turn) -> dict[str, Any] | None:
@@ -135,8 +130,7 @@ def _what_said(turn: Turn) -> str | None:
         code = next((value for word, value in WHAT_WORDS if word in turn.text), None)
     when = turn.parse.first("time")
     if code == "construction_noise" and when is not None and isinstance(when.value, dict):
-        start = _iso_or_none(when.value.get("from"))
-        if start is not None and _is_night(start):
+        if is_night(when.value):  # GB 12523: 22:00-06:00
             code = "night_noise"
     return code
 
@@ -214,6 +208,9 @@ async def _photos(turn: Turn) -> tuple[str, ...]:
 
 async def report_nuisance(turn: Turn) -> Reply:
     what, where, when = turn.slots["what"], turn.slots["where"], turn.slots["when"]
+    moment = _iso_or_none(when)
+    if what == "construction_noise" and moment is not None and is_night_moment(moment):
+        what = turn.slots["what"] = "night_noise"  # "工地太吵" then "昨晚11点": night work (GB 12523)
     if turn.choice == "cancel":
         turn.state.context.pop(DRAFT_KEY, None)
         return Reply(CANCELLED)
