@@ -38,6 +38,7 @@ _CN_ORDINALS = {c: n for n, c in enumerate("一二三四五六七八九", start=
 _LETTERS = re.compile(r"[a-z]", re.IGNORECASE)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _MAX_SAID = 6
+CORRECTION_RE = re.compile(r"^(?:不对|不是|错了|搞错了|更正|改一下|应该是)")
 
 
 def choice_number(text: str) -> int | None:
@@ -246,6 +247,8 @@ class DialogueEngine:
         slot = next((s for s in spec.slots if s.name == state.awaiting), None) if spec else None
         # A strict slot's answer ("WL-2026-0001" to "which project?") wins over a switch of task.
         value = slot.extract(turn) if slot is not None and slot.strict else None
+        if not state.awaiting and CORRECTION_RE.match(turn.text):
+            return await self._start(turn, state.intent)  # "不对，是在万昌路" corrects the open task
         switched = self._confident(parse) and parse.intent != state.intent and parse.intent in self.table
         if value is None and switched:
             return await self._start(turn, parse.intent)  # the user changed the subject

@@ -36,6 +36,7 @@ MEDIA_REF_RE = re.compile(r"^[0-9a-f]{64}\.(jpg|png)$")
 DRAFT_KEY = "complaint_draft"
 DRAFT_TTL_S = 10 * 60
 MAX_LISTED = 5
+OTHER_TASK = 0.8
 
 # --- the Chinese sentences of these dialogues -----------------------------------------------------
 ASK_WHAT = (
@@ -143,10 +144,16 @@ def extract_where(turn: Turn) -> dict[str, Any] | None:
     entity = turn.parse.first("location")
     if entity is not None:
         return {"address": (entity.text or str(entity.value))[:200]}
-    if turn.state.awaiting == "where" and len(turn.text) >= 2:
+    if turn.state.awaiting == "where" and len(turn.text) >= 2 and not _another_task(turn):
         return {"address": turn.text[:200]}
     drafted = _from_draft(turn, "where")
     return dict(drafted) if drafted is not None else None
+
+
+def _another_task(turn: Turn) -> bool:
+    """The message is clearly about something else ("WL-2026-0019 什么时候完工"): not an address."""
+    parse = turn.parse
+    return parse.intent not in ("", REPORT, "nlu_fallback", "out_of_scope") and parse.confidence >= OTHER_TASK
 
 
 def _iso_or_none(value: object) -> dt.datetime | None:
@@ -340,7 +347,7 @@ DIALOGUES = (
         handler=report_nuisance,
         slots=(
             SlotSpec("what", prompt=ASK_WHAT, extract=extract_what),
-            SlotSpec("where", prompt=ASK_WHERE, extract=extract_where),
+            SlotSpec("where", prompt=ASK_WHERE, extract=extract_where, strict=True),
             SlotSpec("when", prompt=ASK_WHEN, extract=extract_when),
         ),
     ),

@@ -10,7 +10,10 @@ from bot import messages
 from bot.dialogue.types import Reply, Turn
 from domain.conversations.faq import FaqIndex
 
-QUESTION_RE = re.compile(r"几点|什么时候|怎么|如何|哪里|哪儿|找谁|能不能|可不可以|可以吗|能吗|是否|规定|允许|要求|多少|多久|几天|[？?]")
+# "怎么样" asks how a site is doing (the environment, a project), not what the rule is.
+QUESTION_RE = re.compile(
+    r"几点|什么时候|怎么(?!样)|如何|哪里|哪儿|找谁|能不能|可不可以|可以吗|能吗|是否|规定|允许|要求|多少|多久|几天|吗[？?]?$"
+)
 EXPLICIT_COMPLAINT_RE = re.compile(r"(我要|我想|帮我|想要|要)(投诉|举报|反映)|投诉一下|举报一下")
 PRIORITY = 20  # before the project search: "晚上几点必须停工" names no place
 

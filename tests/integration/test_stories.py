@@ -151,6 +151,8 @@ class StoryRun:
         if "location" in turn:
             lat, lng, label = await self._point(turn["location"])
             return await self.say(sender.location(lat, lng, label=label))
+        if "click" in turn:  # a menu button
+            return await self.say(sender.event("CLICK", key=str(turn["click"])))
         if "image" in turn:
             return await self.say(sender.image(str(turn["image"])))
         if "staff" in turn:

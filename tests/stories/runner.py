@@ -7,6 +7,7 @@ with the production NLU engine and the WeChat API stub. A turn is one of:
 - ``location: {lat, lng, label}`` (GCJ-02, as a WeChat location message carries it), or
   ``location: {project: WL-2026-0019}``: where a phone standing at that project reports itself;
 - ``image: photo-1`` (a media id the stub serves as a PNG);
+- ``click: intent:report_nuisance`` (a menu button's key);
 - ``staff: reply 已责令停工``: staff accept, start and reply to this user's last ticket through the API,
   and the outbox delivers the reply to the stub;
 - ``alarm: dust``: an alarm is raised on the story's bound site (see ``setup``).
