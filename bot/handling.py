@@ -18,8 +18,8 @@ from bot.inbound import InboundMessage
 from domain.accounts.rules import mask_openid
 from domain.conversations.services import erase_user
 from domain.errors import ValidationFailed
-from domain.geo import gcj02_to_wgs84
 from domain.events import DomainEvent, publish
+from domain.geo import gcj02_to_wgs84
 from domain.notifications.services import forget_user
 
 log = logging.getLogger(__name__)

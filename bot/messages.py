@@ -27,7 +27,9 @@ NOT_UNDERSTOOD = "抱歉，我没有理解您的意思。" + MENU_HINT
 NOT_UNDERSTOOD_HINT = (
     "抱歉，没看懂您的意思。可以试试这样说：“万昌路那个工地在建什么”“附近有什么工地”“昨晚11点工地还在施工”。"
 )
-OFF_TOPIC = "这个问题我暂时答不了：我是温岭市建设工程服务号，能查工地、反映施工扰民、解答施工管理规定。\n" + HELP
+OFF_TOPIC = (
+    "这个问题我暂时答不了：我是温岭市建设工程服务号，能查工地、反映施工扰民、解答施工管理规定。\n" + HELP
+)
 CLARIFY = "请问您想办理哪一项？请回复序号：\n{choices}"
 CHOICE_LINE = "{number}. {label}"
 INVALID_CHOICE = "请回复列表中的序号（1-{count}），或回复“取消”。"

@@ -11,11 +11,12 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from bot import messages
 from bot.dialogue.registry import IntentTable
 from bot.dialogue.store import load_state, recall_location, remember_location, save_state
-from bot.dialogue.types import BotDeps, ConversationState, IntentSpec, Reply, Turn
+from bot.dialogue.types import BotDeps, ConversationState, IntentSpec, Reply, SlotSpec, Turn
 from bot.inbound import InboundMessage
 from domain.accounts.rules import mask_openid
 from domain.errors import DomainError
@@ -42,7 +43,7 @@ CORRECTION_RE = re.compile(r"^(?:不对|不是|错了|搞错了|更正|改一下
 
 
 def choice_number(text: str) -> int | None:
-    """"2", "第二个", "那第二个呢" -> 2: ellipsis that picks from the numbered list just shown."""
+    """ "2", "第二个", "那第二个呢" -> 2: ellipsis that picks from the numbered list just shown."""
     if text.isascii() and text.isdigit() and len(text) < 4:
         return int(text)
     match = _ORDINAL.match(text)
@@ -257,7 +258,10 @@ class DialogueEngine:
         if spec is None or slot is None:
             state.end_dialogue()
             return await self._route(turn) if turn.text else messages.NOT_UNDERSTOOD
-        value = value if value is not None else slot.extract(turn)
+        return await self._fill(turn, spec, slot, value if value is not None else slot.extract(turn))
+
+    async def _fill(self, turn: Turn, spec: IntentSpec, slot: SlotSpec, value: Any) -> str:
+        state = turn.state
         if value is not None:
             state.slots[slot.name] = value
             state.reprompts = 0

@@ -32,10 +32,13 @@ SUMMARY = (
 NO_DATA = "暂无"
 
 ENV_FOLLOW_UP_RE = re.compile(
-    r"^(?:那|那么)?(?:噪声|噪音|扬尘|粉尘|pm10|pm2\.5|空气|环境)(?:呢|怎么样|情况呢?|多少)?[？?]?$", re.IGNORECASE
+    r"^(?:那|那么)?(?:噪声|噪音|扬尘|粉尘|pm10|pm2\.5|空气|环境)(?:呢|怎么样|情况呢?|多少)?[？?]?$",
+    re.IGNORECASE,
 )
 PRONOUN_RE = re.compile(r"这个工地|这个项目|那个工地|该工地|它")
-ENV_QUESTION_RE = re.compile(r"(?:扬尘|噪声|噪音|空气|环境|pm10|pm2\.5).{0,4}(?:怎么样|如何|情况|多少|呢)", re.IGNORECASE)
+ENV_QUESTION_RE = re.compile(
+    r"(?:扬尘|噪声|噪音|空气|环境|pm10|pm2\.5).{0,4}(?:怎么样|如何|情况|多少|呢)", re.IGNORECASE
+)
 COMPLAINT_CUE_RE = re.compile(r"太|很|特别|吵|呛|投诉|举报")
 _CODE_RE = re.compile(rf"(?<![0-9A-Z])[{BINDING_CODE_ALPHABET}]{{{BINDING_CODE_LENGTH}}}(?![0-9A-Z])")
 
@@ -106,7 +109,7 @@ async def query_environment(turn: Turn) -> Reply:
 
 
 async def environment_in_context(turn: Turn) -> Reply | None:
-    """"那噪声呢" right after an environment answer: the same site's figures (ellipsis)."""
+    """ "那噪声呢" right after an environment answer: the same site's figures (ellipsis)."""
     context, text = turn.state.context, turn.text
     project = context.get("project_code")
     ellipsis = context.get("last_task") == "query_environment" and ENV_FOLLOW_UP_RE.match(text)

@@ -130,10 +130,8 @@ def _what_said(turn: Turn) -> str | None:
     if code is None:
         code = next((value for word, value in WHAT_WORDS if word in turn.text), None)
     when = turn.parse.first("time")
-    if code == "construction_noise" and when is not None and isinstance(when.value, dict):
-        if is_night(when.value):  # GB 12523: 22:00-06:00
-            code = "night_noise"
-    return code
+    at_night = when is not None and isinstance(when.value, dict) and is_night(when.value)
+    return "night_noise" if code == "construction_noise" and at_night else code  # GB 12523: 22-06
 
 
 def extract_where(turn: Turn) -> dict[str, Any] | None:

@@ -116,24 +116,29 @@ def rank_matches(items: list[dict[str, Any]], *, term: str, wants_construction: 
     return sorted(items, key=score)
 
 
+def _code_named(turn: Turn) -> str:
+    entity = turn.parse.first("project_code")
+    if entity is not None:
+        return str(entity.value).upper()
+    match = PROJECT_CODE_RE.search(turn.text)
+    return match.group().upper() if match else ""
+
+
 def extract_target(turn: Turn) -> dict[str, Any] | None:
     """What the user asks about: a code, a search term, "nearby", or a follow-up on the last project."""
     text = turn.text
     if turn.location_is_new and turn.location is not None:
         return {"near": list(turn.location)}
-    code_entity = turn.parse.first("project_code")
-    code_match = PROJECT_CODE_RE.search(text)
     aspect = aspect_of(text)
-    if code_entity is not None or code_match is not None:
-        code = str(code_entity.value) if code_entity is not None else code_match.group() if code_match else ""
-        return {"code": code.upper(), "aspect": aspect}
+    code = _code_named(turn)
+    if code:
+        return {"code": code, "aspect": aspect}
     named = turn.parse.first("project") or turn.parse.first("location")
-    if named is not None and search_term(str(named.text or named.value)):
-        # "我家在人民西路附近，附近有什么工地": the road named is where to look, not the phone's position.
-        return {"term": search_term(str(named.text or named.value)), "aspect": aspect}
-    if any(word in text for word in NEARBY_WORDS):
+    # "我家在人民西路附近，附近有什么工地": the road named is where to look, not the phone's position.
+    term = search_term(str(named.text or named.value)) if named is not None else ""
+    if not term and any(word in text for word in NEARBY_WORDS):
         return {"near": list(turn.location) if turn.location else None}
-    term = search_term(text)
+    term = term or search_term(text)
     if term:
         return {"term": term, "aspect": aspect}
     last = turn.state.context.get("project_code")
@@ -312,7 +317,7 @@ def is_more_request(text: str) -> bool:
 
 
 async def more_in_context(turn: Turn) -> Reply | None:
-    """"附近还有吗" / "还有吗" right after a list: its next page (the list is the frame in focus)."""
+    """ "附近还有吗" / "还有吗" right after a list: its next page (the list is the frame in focus)."""
     listing = turn.state.context.get("listing")
     if not isinstance(listing, dict) or not is_more_request(turn.text):
         return None

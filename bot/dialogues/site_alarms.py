@@ -24,7 +24,9 @@ FIX_KEY = "alarm_fix"
 FIX_TTL_S = 30 * 60
 MAX_LISTED = 5
 
-ACK_RE = re.compile(r"^(?:收到|已收到|知道了|确认|确认告警|告警确认|确认收到)[，, ]*(?:告警)?\s*(\d{1,10})?[。！!]?$")
+ACK_RE = re.compile(
+    r"^(?:收到|已收到|知道了|确认|确认告警|告警确认|确认收到)[，, ]*(?:告警)?\s*(\d{1,10})?[。！!]?$"
+)
 RESOLVE_RE = re.compile(r"^(?:告警\s*(\d{1,10})\s*)?(?:已整改|整改完成|已处理|处理完毕|已经整改)")
 LIST_RE = re.compile(r"^(?:我的告警|告警列表|查看告警|查告警|有什么告警|未处理的告警)[?？]?$")
 ID_RE = re.compile(r"\d{1,10}")
@@ -74,16 +76,22 @@ async def handle_alarm_text(turn: Turn) -> Reply | None:
     try:
         if listing:
             return Reply(await _listing(sites))
-        wanted = (ack or resolve).group(1) if (ack or resolve) else None  # type: ignore[union-attr]
-        alarm = await _target(turn, sites, wanted)
-        if alarm is None:
-            return Reply(NO_OPEN)
-        if ack:
-            done = await services.acknowledge(alarm["id"], actor="wechat", openid=turn.openid, at=turn.now)
-            return Reply(ACKED.format(id=done["id"], site=done["site_code"], label=done["label"]))
-        return await _start_fix(turn, alarm, note=text)
+        return await _act(turn, sites, ack=ack, resolve=resolve, note=text)
     except DomainError as error:
         return Reply(FAILED.get(error.code, FAILED_OTHER))
+
+
+async def _act(
+    turn: Turn, sites: list[str], *, ack: re.Match[str] | None, resolve: re.Match[str] | None, note: str
+) -> Reply:
+    named = (ack or resolve).group(1) if (ack or resolve) else None  # type: ignore[union-attr]
+    alarm = await _target(turn, sites, named)
+    if alarm is None:
+        return Reply(NO_OPEN)
+    if ack:
+        done = await services.acknowledge(alarm["id"], actor="wechat", openid=turn.openid, at=turn.now)
+        return Reply(ACKED.format(id=done["id"], site=done["site_code"], label=done["label"]))
+    return await _start_fix(turn, alarm, note=note)
 
 
 async def _listing(sites: list[str]) -> str:
@@ -92,7 +100,10 @@ async def _listing(sites: list[str]) -> str:
         return NO_OPEN
     lines = [
         LIST_LINE.format(
-            id=a["id"], site=a["site_code"], label=a["label"], state=STATE_LABELS.get(a["state"], a["state"]),
+            id=a["id"],
+            site=a["site_code"],
+            label=a["label"],
+            state=STATE_LABELS.get(a["state"], a["state"]),
             time=_time(a["raised_at"]),
         )
         for a in alarms[:MAX_LISTED]
@@ -114,8 +125,13 @@ async def _start_fix(turn: Turn, alarm: dict[str, Any], *, note: str) -> Reply:
 async def _resolve(turn: Turn, alarm_id: int, *, note: str, photo_ref: str) -> Reply:
     try:
         done = await services.resolve(
-            alarm_id, bus=turn.deps.infra.bus, actor="wechat", openid=turn.openid, note=note,
-            photo_ref=photo_ref, at=turn.now,
+            alarm_id,
+            bus=turn.deps.infra.bus,
+            actor="wechat",
+            openid=turn.openid,
+            note=note,
+            photo_ref=photo_ref,
+            at=turn.now,
         )
     except DomainError as error:
         return Reply(FAILED.get(error.code, FAILED_OTHER))

@@ -49,7 +49,9 @@ class FaqIndex:
 
     @staticmethod
     def _grams(entry: FaqEntry) -> list[set[str]]:
-        return [bigrams(question) for question in entry.questions] + [bigrams(word) for word in entry.keywords]
+        return [bigrams(question) for question in entry.questions] + [
+            bigrams(word) for word in entry.keywords
+        ]
 
     @classmethod
     def from_config(cls, raw: Iterable[Mapping[str, Any]]) -> FaqIndex:

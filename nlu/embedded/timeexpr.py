@@ -113,7 +113,27 @@ def _number(token: str) -> list[int]:
     return [_CN_DIGITS[c] for c in token if c in _CN_DIGITS]
 
 
-def _clock_hours(clock: str, period: str | None, *, evening: bool = False) -> tuple[float, float, bool] | None:
+_LATE_NIGHT = ("半夜", "深夜", "午夜")
+_AFTER_MIDNIGHT = (*_LATE_NIGHT, "夜里", "夜间", "夜晚")
+
+
+def _shift(hour: int, period: str | None, *, evening: bool) -> int:
+    """The hour on a 0-30 scale of the named day: 晚上11点 -> 23, 半夜两点 -> 26 (the next morning)."""
+    if period is None and evening:
+        period = "深夜" if hour <= 5 else "晚上"
+    if period == "凌晨" and hour == 12:
+        return 0
+    if period in _MIDNIGHT_PERIODS and hour == 12:
+        return 24
+    if period in _AFTER_MIDNIGHT and hour <= 5:
+        return hour + 24
+    afternoon = period in _AFTERNOON_PERIODS or period in _LATE_NIGHT
+    return hour + 12 if afternoon and hour < 12 and not (period in _MIDNIGHT_PERIODS and hour <= 5) else hour
+
+
+def _clock_hours(
+    clock: str, period: str | None, *, evening: bool = False
+) -> tuple[float, float, bool] | None:
     """``evening``: the day word already says night (昨晚11点 is 23:00, 昨晚2点 is 02:00 after it)."""
     match = re.match(rf"({_NUM})", clock)
     if match is None:
@@ -128,19 +148,7 @@ def _clock_hours(clock: str, period: str | None, *, evening: bool = False) -> tu
         minutes = int(minute_match.group(1) or minute_match.group(2)) / 60
 
     def shift(hour: int) -> int:
-        if period is None and evening:
-            return hour + 24 if hour <= 5 else (24 if hour == 12 else hour + 12 if hour < 12 else hour)
-        if period in _MIDNIGHT_PERIODS and hour == 12:
-            return 24
-        if period == "凌晨" and hour == 12:
-            return 0
-        if period in _AFTERNOON_PERIODS and hour < 12 and not (period in _MIDNIGHT_PERIODS and hour <= 5):
-            return hour + 12
-        if period in ("半夜", "深夜", "午夜", "夜里", "夜间", "夜晚") and hour <= 5:
-            return hour + 24
-        if period in ("半夜", "深夜", "午夜") and 6 <= hour < 12:
-            return hour + 12  # 深夜11点 is 23:00
-        return hour
+        return _shift(hour, period, evening=evening)
 
     open_ended = any(word in clock for word in ("以后", "之后", "后"))
     return shift(first) + minutes, shift(last) + minutes + 1.0, open_ended

@@ -21,7 +21,7 @@ from tortoise import Tortoise
 
 from adapters.wechat.dispatcher import build_dispatcher
 from config.app import create_app
-from config.container import close_database, init_tortoise
+from config.container import close_database
 from config.database import tortoise_config
 from config.seed import seed_demo_data
 from domain.accounts.rules import Principal, Role, issue_token
@@ -206,13 +206,17 @@ class StoryRun:
             if key in expect:
                 assert ticket[key] == expect[key], f"{label}: {key} is {ticket[key]!r}\n{ticket}"
         if "site_of" in expect:
-            assert str(ticket.get("site_code") or "").startswith(expect["site_of"] + "-"), f"{label}: {ticket}"
+            assert str(ticket.get("site_code") or "").startswith(expect["site_of"] + "-"), (
+                f"{label}: {ticket}"
+            )
         if "description" in expect:
             assert ticket["description"] == expect["description"], f"{label}: {ticket['description']!r}"
         for part in expect.get("description_not_contains", []):
             assert part not in ticket["description"], f"{label}: {ticket['description']!r}"
         if "due_within_h" in expect:
-            due = dt.datetime.fromisoformat(ticket["due_at"]) - dt.datetime.fromisoformat(ticket["created_at"])
+            due = dt.datetime.fromisoformat(ticket["due_at"]) - dt.datetime.fromisoformat(
+                ticket["created_at"]
+            )
             assert due <= dt.timedelta(hours=float(expect["due_within_h"])), f"{label}: due in {due}"
 
 

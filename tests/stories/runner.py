@@ -66,7 +66,7 @@ def load_stories() -> list[Story]:
     return stories
 
 
-def check_text(label: str, text: str, expect: dict[str, Any] | None) -> None:
+def check_text(label: str, text: str, expect: dict[str, Any] | str | None) -> None:
     """Assert one reply (or the pushes) meets the story's expectations."""
     if not expect:
         return
@@ -80,7 +80,9 @@ def check_text(label: str, text: str, expect: dict[str, Any] | None) -> None:
     if any_of:
         assert any(part in text for part in any_of), f"{label}: expected one of {any_of} in\n{text}"
     if "regex" in expect:
-        assert re.search(expect["regex"], text, flags=re.MULTILINE), f"{label}: no /{expect['regex']}/ in\n{text}"
+        assert re.search(expect["regex"], text, flags=re.MULTILINE), (
+            f"{label}: no /{expect['regex']}/ in\n{text}"
+        )
     if "equals" in expect:
         assert text == expect["equals"], f"{label}: expected exactly {expect['equals']!r}, got\n{text}"
     for part, times in (expect.get("count") or {}).items():

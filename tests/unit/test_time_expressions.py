@@ -211,7 +211,9 @@ def test_the_table_has_at_least_150_expressions() -> None:
     assert len(ROWS) >= 150
 
 
-@pytest.mark.parametrize(("text", "start", "night", "reference"), ROWS, ids=[f"{r[3].hour}h:{r[0]}" for r in ROWS])
+@pytest.mark.parametrize(
+    ("text", "start", "night", "reference"), ROWS, ids=[f"{r[3].hour}h:{r[0]}" for r in ROWS]
+)
 def test_expression(text: str, start: str, night: bool, reference: dt.datetime) -> None:
     value = normalise_time(text.lower(), reference=reference)
     if start == "-":
