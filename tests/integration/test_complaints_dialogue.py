@@ -15,11 +15,11 @@ from bot.dialogue.engine import DialogueEngine, UserInput
 from bot.dialogue.registry import IntentTable
 from bot.dialogue.types import BotDeps
 from bot.dialogues import complaints as complaint_dialogue
-from nlu.factory import build_engine
 from domain.accounts.rules import Principal, Role
 from domain.complaints import intake, services
 from domain.complaints.models import Complaint
 from domain.complaints.rules import Action, State
+from nlu.factory import build_engine
 from tests.integration.test_complaints_api import NEAR_A, png_bytes, seed_sites
 
 OPENID = "oWX-citizen-complaint-0001"

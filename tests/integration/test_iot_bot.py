@@ -14,9 +14,9 @@ from bot.dialogue.engine import DialogueEngine, UserInput
 from bot.dialogue.registry import IntentTable
 from bot.dialogue.types import BotDeps
 from bot.dialogues import alerts as alerts_dialogue
-from nlu.factory import build_engine
 from domain.alerts import bindings, readings
 from domain.alerts.readings import AggregateRow
+from nlu.factory import build_engine
 from tests.conftest import make_settings
 from tests.integration.iot_helpers import make_site
 
