@@ -155,8 +155,9 @@ class MessageHandler:
             return await self.engine.respond(openid, UserInput(intent=value, message=message), now=now)
         if kind == "text" and value:
             return await self.engine.respond(openid, UserInput(text=value, message=message), now=now)
-        if kind == "nearby":
-            return await self.engine.respond(openid, UserInput(text="附近", message=message), now=now)
+        if kind == "nearby":  # the projects near the user: no NLU guess needed
+            user_input = UserInput(text="附近", intent="query_project", message=message)
+            return await self.engine.respond(openid, user_input, now=now)
         if kind == "help":
             return messages.HELP
         log.info("unknown menu key %r from %s", key[:64], mask_openid(openid))
