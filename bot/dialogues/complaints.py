@@ -22,9 +22,10 @@ from zoneinfo import ZoneInfo
 from adapters.uploads import validate_image
 from bot.dialogue.types import IntentSpec, Reply, SlotSpec, Turn
 from domain.accounts.rules import mask_openid
-from domain.complaints import intake, queries, services
+from domain.complaints import intake, queries, routing, services
 from domain.complaints.rules import AGENCY_NAMES, Rating, parse_rating
 from domain.errors import DomainError, ValidationFailed
+from domain.projects.services import project_details
 from nlu.embedded.timeexpr import is_night, is_night_moment
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ CONFIRM = (
     "请确认投诉内容：\n类型：{what}\n地点：{where}\n时间：{when}\n照片：{photos} 张\n"
     "如有现场照片可现在发送。回复 1 确认提交，2 取消。"
 )
+SITE_NOTE = "（将派给工地【{name}】，相距约 {meters} 米）"
 ACCEPTED = "已受理，工单号 {ticket_no}。将由{agency}办理，预计 {due} 前答复您。回复“投诉进度”可随时查询。"
 DUPLICATE_HINT = "附近已有相同问题的投诉，我们会合并办理。"
 CANCELLED = "已取消本次投诉。"
@@ -233,13 +235,34 @@ async def report_nuisance(turn: Turn) -> Reply:
         policy = services.default_policy()
         text = CONFIRM.format(
             what=policy.nuisance(what).label,
-            where=where.get("address") or WHERE_LOCATION,
+            where=(where.get("address") or WHERE_LOCATION) + await _site_note(what, where),
             when=_when_label(when),
             photos=len(turn.state.evidence),
         )
         return Reply(text, keep_open=True, choices=((REPORT, "confirm"), (REPORT, "cancel")))
     turn.state.context.pop(DRAFT_KEY, None)
     return Reply(await _submit(turn, what=what, where=where, when=when))
+
+
+async def _site_note(what: str, where: dict[str, Any]) -> str:
+    """Which site the ticket will go to, and how far: the citizen can correct a wrong place now."""
+    lat, lng = where.get("lat"), where.get("lng")
+    if lat is None or lng is None:
+        return ""
+    found = await routing.route(
+        what,
+        lat=float(lat),
+        lng=float(lng),
+        address=str(where.get("address", "")),
+        policy=services.default_policy(),
+    )
+    if not found.project_code or found.distance_m is None:
+        return ""
+    try:
+        name = str((await project_details(found.project_code))["name"])
+    except DomainError:
+        return ""
+    return SITE_NOTE.format(name=name, meters=int(round(found.distance_m, -1)))
 
 
 async def _submit(turn: Turn, *, what: str, where: dict[str, Any], when: str) -> str:
