@@ -30,6 +30,7 @@ from domain.alerts import services as alert_services
 from domain.complaints import queries as complaint_queries
 from domain.projects.models import Project, Site
 from nlu.embedded.engine import EmbeddedEngine
+from tests.conftest import _truncate_all as truncate_all
 from tests.conftest import make_settings
 from tests.integration.test_complaints_api import png_bytes
 from tests.stories.runner import DEFAULT_PROJECT, Story, check_text, gcj_point, load_stories, new_openid
@@ -43,7 +44,12 @@ STORIES = load_stories()
 
 
 @pytest.fixture(scope="module")
-def story_db(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> str:
+def story_db(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path, postgres_url: str | None
+) -> str:
+    """PostgreSQL when DATABASE_URL is set (as in CI and production), else a copy of the SQLite template."""
+    if postgres_url is not None:
+        return postgres_url
     path = tmp_path_factory.mktemp("stories") / "stories.sqlite3"
     shutil.copyfile(sqlite_template, path)
     return f"sqlite://{path}"
@@ -54,9 +60,12 @@ async def story_app(
     story_db: str, tmp_path_factory: pytest.TempPathFactory, _wechat_stub_server: Any
 ) -> AsyncIterator[Any]:
     data_dir = tmp_path_factory.mktemp("story-data")
+    if not story_db.startswith("sqlite://"):
+        await truncate_all(story_db)
     await Tortoise.init(config=tortoise_config(story_db))
     await seed_demo_data(data_dir)
     await close_database()
+    # Real Redis holds the conversation state when REDIS_URL is set (make_settings would not inherit it).
     redis = {"redis_url": os.environ["REDIS_URL"]} if os.environ.get("REDIS_URL") else {}
     settings = make_settings(
         data_dir,
