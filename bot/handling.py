@@ -19,6 +19,7 @@ from domain.accounts.rules import mask_openid
 from domain.conversations.services import erase_user
 from domain.errors import ValidationFailed
 from domain.events import DomainEvent
+from domain.geo import gcj02_to_wgs84
 from domain.notifications.services import forget_user
 from domain.outbox import services as outbox
 
@@ -68,9 +69,10 @@ class MessageHandler:
 
     async def _location(self, message: InboundMessage, *, now: dt.datetime) -> str:
         assert message.latitude is not None and message.longitude is not None  # checked by to_message
-        user_input = UserInput(
-            location=(message.latitude, message.longitude), location_label=message.label, message=message
-        )
+        # The one datum conversion of the official account: WeChat's map is Tencent's (GCJ-02); the
+        # registry, nearby search, dispatch and the GeoJSON layers all use WGS-84.
+        point = gcj02_to_wgs84(message.latitude, message.longitude)
+        user_input = UserInput(location=point, location_label=message.label, message=message)
         return await self.engine.respond(message.from_user, user_input, now=now)
 
     async def _voice(self, message: InboundMessage, *, now: dt.datetime) -> str:
@@ -85,6 +87,9 @@ class MessageHandler:
         ref = await self._fetch_image(message)
         if ref is None:
             return messages.IMAGE_FAILED
+        answered = await self.engine.on_photo(message.from_user, ref, now=now)
+        if answered is not None:
+            return answered
         in_dialogue = await self.engine.add_evidence(message.from_user, ref, now=now)
         return messages.IMAGE_RECEIVED_FOR_DIALOGUE if in_dialogue else messages.IMAGE_RECEIVED
 
@@ -135,8 +140,9 @@ class MessageHandler:
     async def _location_report(self, message: InboundMessage, *, now: dt.datetime) -> str:
         # Reported on every visit: remembered silently for "附近", never answered.
         if message.latitude is not None and message.longitude is not None:
-            cache = self.deps.infra.cache
-            await remember_location(cache, message.from_user, lat=message.latitude, lng=message.longitude)
+            # Reported by the WeChat client on the Tencent map like a location message: GCJ-02.
+            lat, lng = gcj02_to_wgs84(message.latitude, message.longitude)
+            await remember_location(self.deps.infra.cache, message.from_user, lat=lat, lng=lng)
         return ""
 
     async def _template_receipt(self, message: InboundMessage, *, now: dt.datetime) -> str:
@@ -150,8 +156,9 @@ class MessageHandler:
             return await self.engine.respond(openid, UserInput(intent=value, message=message), now=now)
         if kind == "text" and value:
             return await self.engine.respond(openid, UserInput(text=value, message=message), now=now)
-        if kind == "nearby":
-            return await self.engine.respond(openid, UserInput(text="附近", message=message), now=now)
+        if kind == "nearby":  # the projects near the user: no NLU guess needed
+            user_input = UserInput(text="附近", intent="query_project", message=message)
+            return await self.engine.respond(openid, user_input, now=now)
         if kind == "help":
             return messages.HELP
         log.info("unknown menu key %r from %s", key[:64], mask_openid(openid))

@@ -24,6 +24,12 @@ CANCELLED = "好的，已取消当前对话。还有其他问题可以随时发�
 NOTHING_TO_CANCEL = "当前没有进行中的对话。" + MENU_HINT
 EXPIRED_HINT = "上次的对话已超时结束，我们重新开始吧。"
 NOT_UNDERSTOOD = "抱歉，我没有理解您的意思。" + MENU_HINT
+NOT_UNDERSTOOD_HINT = (
+    "抱歉，没看懂您的意思。可以试试这样说：“万昌路那个工地在建什么”“附近有什么工地”“昨晚11点工地还在施工”。"
+)
+OFF_TOPIC = (
+    "这个问题我暂时答不了：我是温岭市建设工程服务号，能查工地、反映施工扰民、解答施工管理规定。\n" + HELP
+)
 CLARIFY = "请问您想办理哪一项？请回复序号：\n{choices}"
 CHOICE_LINE = "{number}. {label}"
 INVALID_CHOICE = "请回复列表中的序号（1-{count}），或回复“取消”。"
@@ -74,6 +80,10 @@ PROJECT_ALTERNATIVES_HEADER = "\n\n其他可能的项目："
 PROJECT_ALTERNATIVE_LINE = "\n{number}. {name}（{stage_label}）"
 PROJECT_ALTERNATIVES_FOOTER = "\n回复序号查看详情。"
 PROJECT_NEARBY_HEADER = "您附近的工程项目："
+FAQ_FOOTER = "\n（以上为常见问题解答；如需反映具体问题，请直接描述情况或回复“转人工”。）"
+PROJECT_MORE_HEADER = "更多工程项目："
+PROJECT_MORE_FOOTER = "\n回复序号查看详情，回复“还有吗”看更多。"
+PROJECT_NO_MORE = "没有更多了。可以换个路名或地名试试，或发送新的位置。"
 PROJECT_NEARBY_LINE = "\n{number}. {name}（{stage_label}，{distance}）"
 PROJECT_COMPLETION = "【{name}】预计完工时间：{completion}。当前阶段：{stage_label}（进度 {progress_pct}%）。"
 PROJECT_COMPLETED = "【{name}】已于 {completion} 竣工。"

@@ -18,6 +18,7 @@ from bot.dialogues.complaints import rating_hook as complaint_rating_hook
 from bot.webhook import wechat as wechat_callback
 from config.container import Runtime, open_runtime, readiness
 from config.evidence import evidence_config
+from config.faq import load_faq
 from config.settings import Settings
 from config.workers import embedded_workers
 from domain.emergency import services as emergency
@@ -68,6 +69,8 @@ def create_app(settings: Settings, *, name: str | None = None, run_workers: bool
         # may call it before the dialogue engine: async (openid, text, *, now) -> reply text or None.
         "complaint_rating": complaint_rating_hook,
         "bind_site": alerts_bind_hook,
+        # Rule and procedure questions answered from config/faq.yml (bot/dialogues/faq.py).
+        "faq": load_faq(),
     }
 
     async def readiness_check() -> dict[str, str]:

@@ -76,6 +76,18 @@ DESCRIPTIONS: dict[str, str] = {
     "sms_timeout_s": "SMS provider request timeout in seconds",
     "escalation_delivery_deadline_s": "an escalation WeChat has not delivered within this time alerts the "
     "admins and goes out by SMS",
+    "worker_startup_timeout_s": "how long Sanic waits for every API worker (WORKERS>1) to report started",
+    "event_relay_poll_s": "how often the event relay looks for committed domain events when idle",
+    "event_relay_batch": "domain events the relay publishes per pass",
+    "event_relay_lease_s": "the event relay's leader lease (a dead leader is replaced after this)",
+    "event_outbox_retention_days": "how long published domain events stay in the event-outbox table",
+    "media_s3_endpoint": "S3-compatible object store for media (SeaweedFS, MinIO, an OSS); empty: local disk",
+    "media_s3_bucket": "the object store's bucket for media",
+    "media_s3_access_key": "the object store's access key",
+    "media_s3_secret_key": "the object store's secret key",
+    "media_s3_region": "the object store's region (SeaweedFS and MinIO accept any)",
+    "media_s3_prefix": "key prefix of media objects in the bucket",
+    "media_allow_local_in_production": "allow media on local disk in production (one API host only)",
     "evidence_signing_key": "the evidence log's Ed25519 key, `PRIVATE+KEY+<name>+<keyid>+<base64>` "
     "(required in production; embedded mode derives a development key)",
     "evidence_origin": "the evidence checkpoints' origin line (empty: the signing key's name)",
@@ -107,6 +119,8 @@ SECRETS = {
     "sms_aliyun_access_key_secret",
     "evidence_signing_key",
     "evidence_hash_salt",
+    "media_s3_access_key",
+    "media_s3_secret_key",
 }
 PRODUCTION_VALUES = {
     "app_mode": "production",
@@ -118,6 +132,7 @@ PRODUCTION_VALUES = {
     "run_embedded_workers": "false",
     "data_dir": "/var/lib/wenling",
     "vision_model_path": "/opt/wenling/models/hardhat.onnx",
+    "media_s3_endpoint": "http://seaweedfs.internal:8333",
 }
 
 

@@ -1,8 +1,14 @@
-"""Distances on WGS-84 coordinates (pure)."""
+"""Distances on WGS-84 coordinates, and the datum conversion at the doors (pure).
+
+The registry stores WGS-84. WeChat location messages come from Tencent Maps in GCJ-02: a door converts
+them once, with ``prcoords`` (maintained, and inverts GCJ-02 precisely rather than by one offset step).
+"""
 
 from __future__ import annotations
 
 import math
+
+from prcoords import gcj_wgs_bored, wgs_gcj
 
 EARTH_RADIUS_M = 6_372_797.560856  # the radius Redis GEO uses, so both geo indexes agree
 
@@ -22,3 +28,14 @@ def bounding_box(lat: float, lng: float, radius_m: float) -> tuple[float, float,
     cos_lat = max(math.cos(math.radians(lat)), 1e-6)
     d_lng = math.degrees(radius_m / (EARTH_RADIUS_M * cos_lat))
     return lat - d_lat, lat + d_lat, lng - d_lng, lng + d_lng
+
+
+def gcj02_to_wgs84(lat: float, lng: float) -> tuple[float, float]:
+    """A Tencent-map point (WeChat location messages) in WGS-84, to well under a metre."""
+    point = gcj_wgs_bored((lat, lng))
+    return point.lat, point.lon
+
+
+def wgs84_to_gcj02(lat: float, lng: float) -> tuple[float, float]:
+    point = wgs_gcj((lat, lng))
+    return point.lat, point.lon

@@ -46,6 +46,15 @@ Contract of a handler: ``async def handler(turn: Turn) -> Reply``.
 - The engine handles ``取消``/``算了``, numbered choices, expiry of abandoned dialogues (10 min),
   low NLU confidence (a clarifying question) and ``转人工`` (the staff queue).
 
+Frames in context (tried before the NLU routes a message): a module may also define
+- ``INTERCEPTORS: tuple[Interceptor, ...]``: ``async (turn) -> Reply | None``, for what the last turns
+  make meaningful: "还有吗" after a list, a bare "1" answering a pushed rating question, "收到" to an
+  alarm, a rule question; ``None`` means "not mine". ``PRIORITY`` (default 50) orders the modules.
+- ``PHOTO_HOOKS``: ``async (turn, media_ref) -> Reply | None``, for a frame waiting for a photo.
+A ``SlotSpec(strict=True)`` is filled by its answer before the message may switch task ("WL-2026-0001"
+answers "which project?"). "不对，……" re-runs the open task with the correction. ``state.said`` keeps the
+user's own words of the dialogue in progress; ``state.started_at`` tells its drafts from stale ones.
+
 Hooks the bot calls when present in ``app.ctx.services``:
 - ``"bind_site"``: ``async (openid: str, token: str, *, now: datetime) -> str`` — the Chinese reply,
   for a subscribe/SCAN event with the QR scene ``bind:<token>`` (the alerts context provides it).

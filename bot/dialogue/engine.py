@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from bot import messages
 from bot.dialogue.registry import IntentTable
 from bot.dialogue.store import load_state, recall_location, remember_location, save_state
-from bot.dialogue.types import BotDeps, ConversationState, IntentSpec, Reply, Turn
+from bot.dialogue.types import BotDeps, ConversationState, IntentSpec, Reply, SlotSpec, Turn
 from bot.inbound import InboundMessage
 from domain.accounts.rules import mask_openid
 from domain.errors import DomainError
@@ -23,12 +25,45 @@ from nlu.interface import FALLBACK_INTENT, ParseResult
 log = logging.getLogger(__name__)
 
 CANCEL_WORDS = frozenset({"取消", "算了", "不用了", "退出", "不查了", "结束"})
+CONFIRM_WORDS = frozenset({"确认", "确定", "提交", "是", "是的", "对", "好", "好的"})
 AWAIT_TTL_S = 10 * 60  # a question left unanswered this long is abandoned
 MAX_REPROMPTS = 2
 MAX_CLARIFY_CHOICES = 3
 DEFAULT_CLARIFY = ("query_project", "report_nuisance", "human_agent")
 NOT_AN_INTENT = frozenset({FALLBACK_INTENT, "out_of_scope", ""})
 LOCATION_INTENT = "query_project"  # a bare location message means "what is being built near here"
+
+
+_ORDINAL = re.compile(r"^(?:那|那么)?第?([1-9]|[一二三四五六七八九])(?:个|项|条)?(?:呢|吧|的|项目)?[？?。]?$")
+_CN_ORDINALS = {c: n for n, c in enumerate("一二三四五六七八九", start=1)}
+_LETTERS = re.compile(r"[a-z]", re.IGNORECASE)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_MAX_SAID = 6
+CORRECTION_RE = re.compile(r"^(?:不对|不是|错了|搞错了|更正|改一下|应该是)")
+
+
+def choice_number(text: str) -> int | None:
+    """ "2", "第二个", "那第二个呢" -> 2: ellipsis that picks from the numbered list just shown."""
+    if text.isascii() and text.isdigit() and len(text) < 4:
+        return int(text)
+    match = _ORDINAL.match(text)
+    if match is None or not (text.startswith(("第", "那")) or len(text) == 1):
+        return None
+    token = match.group(1)
+    return int(token) if token.isdigit() else _CN_ORDINALS[token]
+
+
+def looks_like_garbage(text: str) -> bool:
+    """Keyboard mash ("asdf;lkj"): no Chinese, letters but no project code. Never a goodbye."""
+    return bool(text) and not _CJK.search(text) and bool(_LETTERS.search(text)) and "-" not in text
+
+
+def note_said(turn: Turn) -> None:
+    """Keep the user's own words for the dialogue in progress (a complaint's description), not the
+    numbers, confirmations and menu clicks that only steer it."""
+    text = turn.text
+    if text and choice_number(text) is None and text not in CONFIRM_WORDS and text not in turn.state.said:
+        turn.state.said = [*turn.state.said, text][-_MAX_SAID:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,15 +132,34 @@ class DialogueEngine:
                 return messages.NOTHING_TO_CANCEL
             state.end_dialogue()
             return messages.CANCELLED
-        if text.isascii() and text.isdigit() and len(text) < 4 and state.choices:
-            return await self._pick(turn, int(text))
         if user_input.intent:
             return await self._start(turn, user_input.intent)
+        if text:
+            turn.parse = await self.deps.nlu.parse(text)
+        for intercept in self.table.interceptors:
+            reply = await intercept(turn)
+            if reply is not None:
+                return self._apply_plain(turn.state, reply)
+        number = choice_number(text)
+        if number is not None and state.choices:
+            return await self._pick(turn, number)
         return await self._understand(turn)
 
+    async def on_photo(self, openid: str, media_ref: str, *, now: dt.datetime) -> str | None:
+        """A photo a dialogue waits for (an alarm's fix) answers it; None: keep it as evidence."""
+        cache = self.deps.infra.cache
+        state = await load_state(cache, openid)
+        empty = ParseResult(text="", intent="", confidence=0.0)
+        turn = Turn(openid=openid, text="", parse=empty, state=state, deps=self.deps, now=now)
+        for hook in self.table.photo_hooks:
+            reply = await hook(turn, media_ref)
+            if reply is not None:
+                state.updated_at = now.timestamp()
+                await save_state(cache, openid, state)
+                return reply.text
+        return None
+
     async def _understand(self, turn: Turn) -> str:
-        if turn.text:
-            turn.parse = await self.deps.nlu.parse(turn.text)
         if turn.state.intent:
             return await self._continue(turn)
         if turn.text:
@@ -120,6 +174,10 @@ class DialogueEngine:
 
     async def _route(self, turn: Turn) -> str:
         parse = turn.parse
+        if looks_like_garbage(turn.text):
+            return messages.NOT_UNDERSTOOD_HINT
+        if parse.intent == "out_of_scope" and parse.confidence >= self.deps.settings.nlu_fallback_threshold:
+            return messages.OFF_TOPIC  # honest: what the account can do, never a random menu
         if self._confident(parse):
             if parse.intent in self.table:
                 return await self._start(turn, parse.intent)
@@ -170,9 +228,14 @@ class DialogueEngine:
         if spec is None:
             return messages.NOT_AVAILABLE
         evidence = turn.state.evidence
+        # Re-running the same task (a correction, a location at the confirmation) keeps what was said.
+        same = turn.state.intent == intent
+        said, started_at = (turn.state.said, turn.state.started_at) if same else ([], turn.now.timestamp())
         turn.state.end_dialogue()
         turn.state.evidence = evidence  # photos sent just before the request belong to it
+        turn.state.said, turn.state.started_at = said, started_at
         turn.state.intent = intent
+        note_said(turn)
         for slot in spec.slots:
             value = slot.extract(turn)
             if value is not None:
@@ -181,19 +244,28 @@ class DialogueEngine:
 
     async def _continue(self, turn: Turn) -> str:
         state, parse = turn.state, turn.parse
-        if self._confident(parse) and parse.intent != state.intent and parse.intent in self.table:
+        spec = self.table.get(state.intent)
+        slot = next((s for s in spec.slots if s.name == state.awaiting), None) if spec else None
+        # A strict slot's answer ("WL-2026-0001" to "which project?") wins over a switch of task.
+        value = slot.extract(turn) if slot is not None and slot.strict else None
+        if not state.awaiting and CORRECTION_RE.match(turn.text):
+            return await self._start(turn, state.intent)  # "不对，是在万昌路" corrects the open task
+        switched = self._confident(parse) and parse.intent != state.intent and parse.intent in self.table
+        if value is None and switched:
             return await self._start(turn, parse.intent)  # the user changed the subject
         if not state.awaiting:  # a dialogue kept open by its handler: a new message re-runs it
             return await self._start(turn, state.intent)
-        spec = self.table.get(state.intent)
-        slot = next((s for s in spec.slots if s.name == state.awaiting), None) if spec else None
         if spec is None or slot is None:
             state.end_dialogue()
             return await self._route(turn) if turn.text else messages.NOT_UNDERSTOOD
-        value = slot.extract(turn)
+        return await self._fill(turn, spec, slot, value if value is not None else slot.extract(turn))
+
+    async def _fill(self, turn: Turn, spec: IntentSpec, slot: SlotSpec, value: Any) -> str:
+        state = turn.state
         if value is not None:
             state.slots[slot.name] = value
             state.reprompts = 0
+            note_said(turn)
             return await self._next_slot_or_run(turn, spec)
         state.reprompts += 1
         if state.reprompts > MAX_REPROMPTS:
@@ -217,6 +289,13 @@ class DialogueEngine:
             turn.state.end_dialogue()
             return messages.ERROR_BY_CODE.get(error.code, messages.INTERNAL_ERROR)
         return self._apply(turn.state, spec, reply)
+
+    @staticmethod
+    def _apply_plain(state: ConversationState, reply: Reply) -> str:
+        """An interceptor's reply: its choices replace the offered ones only when it offers some."""
+        if reply.choices:
+            state.choices = [{"intent": intent, "value": value} for intent, value in reply.choices]
+        return reply.text
 
     @staticmethod
     def _apply(state: ConversationState, spec: IntentSpec, reply: Reply) -> str:

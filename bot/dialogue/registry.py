@@ -6,12 +6,14 @@ import importlib
 import pkgutil
 from collections.abc import Iterable
 
-from bot.dialogue.types import IntentSpec
+from bot.dialogue.types import IntentSpec, Interceptor, PhotoHook
 
 
 class IntentTable:
     def __init__(self, specs: Iterable[IntentSpec] = ()) -> None:
         self._specs: dict[str, IntentSpec] = {}
+        self.interceptors: list[Interceptor] = []
+        self.photo_hooks: list[PhotoHook] = []
         for spec in specs:
             self.register(spec)
 
@@ -31,11 +33,17 @@ class IntentTable:
 
 
 def load_dialogues(package: str = "bot.dialogues") -> IntentTable:
-    """Every module of ``package`` that defines ``DIALOGUES: tuple[IntentSpec, ...]`` joins the table."""
+    """Every module of ``package`` that defines ``DIALOGUES: tuple[IntentSpec, ...]`` joins the table;
+    ``INTERCEPTORS`` and ``PHOTO_HOOKS`` join in ``PRIORITY`` order (lower first, default 50)."""
     root = importlib.import_module(package)
     table = IntentTable()
-    for module_info in sorted(pkgutil.iter_modules(root.__path__), key=lambda info: info.name):
-        module = importlib.import_module(f"{package}.{module_info.name}")
+    modules = [
+        importlib.import_module(f"{package}.{info.name}")
+        for info in sorted(pkgutil.iter_modules(root.__path__), key=lambda info: info.name)
+    ]
+    for module in sorted(modules, key=lambda module: getattr(module, "PRIORITY", 50)):
         for spec in getattr(module, "DIALOGUES", ()):
             table.register(spec)
+        table.interceptors.extend(getattr(module, "INTERCEPTORS", ()))
+        table.photo_hooks.extend(getattr(module, "PHOTO_HOOKS", ()))
     return table

@@ -36,6 +36,8 @@ class ConversationState:
     context: dict[str, Any] = field(default_factory=dict)
     evidence: list[str] = field(default_factory=list)
     history: list[str] = field(default_factory=list)
+    said: list[str] = field(default_factory=list)  # the user's own words in the dialogue in progress
+    started_at: float = 0.0  # when the dialogue in progress began: tells its drafts from stale ones
     updated_at: float = 0.0  # epoch seconds of the last turn
 
     def to_json(self) -> str:
@@ -59,6 +61,8 @@ class ConversationState:
         self.choices = []
         self.pending_text = ""
         self.evidence = []
+        self.said = []
+        self.started_at = 0.0
 
     def remember(self, text: str) -> None:
         if text:
@@ -108,6 +112,11 @@ class Reply:
 
 
 Handler = Callable[[Turn], Awaitable[Reply]]
+# Tried in order before the NLU routes a message: a pushed question answered in context, a follow-up
+# ("还有吗"), a rule question, an alarm acknowledged. ``None`` means "not mine".
+Interceptor = Callable[[Turn], Awaitable[Reply | None]]
+# A photo arrived: a dialogue waiting for one (an alarm's fix) answers; ``None`` means "not mine".
+PhotoHook = Callable[[Turn, str], Awaitable[Reply | None]]
 Extractor = Callable[[Turn], Any]
 
 
@@ -119,6 +128,9 @@ class SlotSpec:
     name: str
     prompt: str
     extract: Extractor
+    # A strict slot (a project code, a binding code) is filled by the answer before the message may
+    # switch the task: "WL-2026-0001" answers "which project?" even though alone it reads as a query.
+    strict: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,15 +31,31 @@ SUMMARY = (
 )
 NO_DATA = "暂无"
 
+ENV_FOLLOW_UP_RE = re.compile(
+    r"^(?:那|那么)?(?:噪声|噪音|扬尘|粉尘|pm10|pm2\.5|空气|环境)(?:呢|怎么样|情况呢?|多少)?[？?]?$",
+    re.IGNORECASE,
+)
+PRONOUN_RE = re.compile(r"这个工地|这个项目|那个工地|该工地|它")
+ENV_QUESTION_RE = re.compile(
+    r"(?:扬尘|噪声|噪音|空气|环境|pm10|pm2\.5).{0,4}(?:怎么样|如何|情况|多少|呢)", re.IGNORECASE
+)
+COMPLAINT_CUE_RE = re.compile(r"太|很|特别|吵|呛|投诉|举报")
 _CODE_RE = re.compile(rf"(?<![0-9A-Z])[{BINDING_CODE_ALPHABET}]{{{BINDING_CODE_LENGTH}}}(?![0-9A-Z])")
 
 
 def _project_code(turn: Turn) -> str | None:
+    """The project this message names (a code, or a project name the NLU resolved) overrides the one
+    in context; only a message naming none ("扬尘怎么样") is about the last project."""
     entity = turn.parse.first("project_code")
     if entity is not None:
         return str(entity.value).upper()
     match = PROJECT_CODE_RE.search(turn.text.upper())
-    return match.group(0) if match else turn.state.context.get("project_code")
+    if match:
+        return match.group(0)
+    named = turn.parse.first("project")
+    if named is not None and PROJECT_CODE_RE.fullmatch(str(named.value).upper()):
+        return str(named.value).upper()
+    return turn.state.context.get("project_code")
 
 
 def _binding_code(turn: Turn) -> str | None:
@@ -76,6 +92,7 @@ async def query_environment(turn: Turn) -> Reply:
     if not sites:
         return Reply(text=NO_SITE.format(project=project))
     turn.state.context["project_code"] = project
+    turn.state.context["last_task"] = "query_environment"
     lines = []
     for site in sites[:3]:
         summary = await readings.site_summary(site, now=turn.now)
@@ -91,18 +108,33 @@ async def query_environment(turn: Turn) -> Reply:
     return Reply(text="\n".join(lines))
 
 
+async def environment_in_context(turn: Turn) -> Reply | None:
+    """ "那噪声呢" right after an environment answer: the same site's figures (ellipsis)."""
+    context, text = turn.state.context, turn.text
+    project = context.get("project_code")
+    ellipsis = context.get("last_task") == "query_environment" and ENV_FOLLOW_UP_RE.match(text)
+    # "这个工地扬尘怎么样": the pronoun is the project just shown; "扬尘很大" is a complaint, not a question.
+    pronoun = PRONOUN_RE.search(text) and ENV_QUESTION_RE.search(text) and not COMPLAINT_CUE_RE.search(text)
+    if not project or not (ellipsis or pronoun):
+        return None
+    turn.state.end_dialogue()
+    turn.state.slots["project_code"] = project
+    return await query_environment(turn)
+
+
+INTERCEPTORS = (environment_in_context,)
 DIALOGUES = (
     IntentSpec(
         intent="bind_site",
         handler=bind_site,
         slots=(
-            SlotSpec("project_code", prompt=ASK_PROJECT, extract=_project_code),
-            SlotSpec("code", prompt=ASK_CODE, extract=_binding_code),
+            SlotSpec("project_code", prompt=ASK_PROJECT, extract=_project_code, strict=True),
+            SlotSpec("code", prompt=ASK_CODE, extract=_binding_code, strict=True),
         ),
     ),
     IntentSpec(
         intent="query_environment",
         handler=query_environment,
-        slots=(SlotSpec("project_code", prompt=ASK_SITE, extract=_project_code),),
+        slots=(SlotSpec("project_code", prompt=ASK_SITE, extract=_project_code, strict=True),),
     ),
 )

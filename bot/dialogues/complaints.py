@@ -6,7 +6,8 @@
   the reply offers 1 满意 / 2 基本满意 / 3 不满意 (不满意 reopens the ticket).
 - ``rating_hook``: for the inbound handler, a rating typed right after a staff reply ("不满意", "3").
 
-WeChat location messages carry GCJ-02 (Tencent map) coordinates; tickets store WGS-84.
+WeChat location messages carry GCJ-02 (Tencent map) coordinates; the inbound handler converts them
+to WGS-84 once, so ``turn.location`` is already in the datum tickets store.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from zoneinfo import ZoneInfo
 from adapters.uploads import validate_image
 from bot.dialogue.types import IntentSpec, Reply, SlotSpec, Turn
 from domain.accounts.rules import mask_openid
-from domain.complaints import intake, queries, services
-from domain.complaints.coordinates import gcj02_to_wgs84
-from domain.complaints.rules import AGENCY_NAMES, RATING_LABELS, Rating, parse_rating
+from domain.complaints import intake, queries, routing, services
+from domain.complaints.rules import AGENCY_NAMES, Rating, parse_rating
 from domain.errors import DomainError, ValidationFailed
+from domain.projects.services import project_details
+from nlu.embedded.timeexpr import is_night, is_night_moment
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ MEDIA_REF_RE = re.compile(r"^[0-9a-f]{64}\.(jpg|png)$")
 DRAFT_KEY = "complaint_draft"
 DRAFT_TTL_S = 10 * 60
 MAX_LISTED = 5
+OTHER_TASK = 0.8
 
 # --- the Chinese sentences of these dialogues -----------------------------------------------------
 ASK_WHAT = (
@@ -46,6 +49,7 @@ CONFIRM = (
     "请确认投诉内容：\n类型：{what}\n地点：{where}\n时间：{when}\n照片：{photos} 张\n"
     "如有现场照片可现在发送。回复 1 确认提交，2 取消。"
 )
+SITE_NOTE = "（将派给工地【{name}】，相距约 {meters} 米）"
 ACCEPTED = "已受理，工单号 {ticket_no}。将由{agency}办理，预计 {due} 前答复您。回复“投诉进度”可随时查询。"
 DUPLICATE_HINT = "附近已有相同问题的投诉，我们会合并办理。"
 CANCELLED = "已取消本次投诉。"
@@ -56,8 +60,6 @@ TICKET_LINE = "· {ticket_no} {what}：{state}（{due}）"
 DUE_TEXT = "预计 {due} 前答复"
 ANSWERED_TEXT = "已答复"
 RATE_PROMPT = "工单 {ticket_no} 已答复：{reply}\n请评价：1 满意，2 基本满意，3 不满意。"
-RATED_CLOSED = "感谢您的评价（{label}），工单 {ticket_no} 已办结。"
-RATED_REOPENED = "已收到您的评价（不满意），工单 {ticket_no} 将重新办理，我们会尽快再次答复您。"
 WHEN_NOW = "刚才"
 WHERE_LOCATION = "已发送的位置"
 ERROR_TEXT = {
@@ -97,33 +99,32 @@ NLU_NUISANCE = {
 }
 NOW_WORDS = ("刚才", "现在", "正在", "刚刚", "此刻", "一直")
 CONFIRM_WORDS = frozenset({"确认", "确定", "提交", "是", "是的", "对", "好", "好的"})
-NIGHT_START, NIGHT_END = 22, 6
-
-
-def _is_night(moment: dt.datetime) -> bool:
-    hour = moment.astimezone(SHANGHAI).hour
-    return hour >= NIGHT_START or hour < NIGHT_END
 
 
 def _draft(turn: Turn) -> dict[str, Any] | None:
     draft = turn.state.context.get(DRAFT_KEY)
     if not isinstance(draft, dict) or turn.now.timestamp() - float(draft.get("at", 0)) > DRAFT_TTL_S:
         return None
-    return draft
+    # Only the dialogue that wrote it may use it: a report abandoned for another task is not resumed.
+    return draft if draft.get("dialogue") == turn.state.started_at else None
 
 
 def _from_draft(turn: Turn, name: str) -> Any:
-    """A typed confirmation ("确认") restarts the dialogue in the engine: answer it from the draft."""
+    """At the confirmation step a new message re-runs the dialogue in the engine: a typed confirmation
+    ("确认"), a location or a photo keeps every slot of the draft the message does not itself change."""
     draft = _draft(turn)
-    if draft is not None and turn.text in CONFIRM_WORDS:
-        return draft.get(name)
-    return None
+    return draft.get(name) if draft is not None else None
 
 
 def extract_what(turn: Turn) -> str | None:
+    said = _what_said(turn)
+    if said is not None:
+        return said
     drafted = _from_draft(turn, "what")
-    if drafted is not None:
-        return str(drafted)
+    return str(drafted) if drafted is not None else None
+
+
+def _what_said(turn: Turn) -> str | None:
     if turn.state.awaiting == "what" and turn.text in WHAT_CHOICES:
         return WHAT_CHOICES[turn.text]
     entity = turn.parse.first("nuisance_type")
@@ -131,27 +132,28 @@ def extract_what(turn: Turn) -> str | None:
     if code is None:
         code = next((value for word, value in WHAT_WORDS if word in turn.text), None)
     when = turn.parse.first("time")
-    if code == "construction_noise" and when is not None and isinstance(when.value, dict):
-        start = _iso_or_none(when.value.get("from"))
-        if start is not None and _is_night(start):
-            code = "night_noise"
-    return code
+    at_night = when is not None and isinstance(when.value, dict) and is_night(when.value)
+    return "night_noise" if code == "construction_noise" and at_night else code  # GB 12523: 22-06
 
 
 def extract_where(turn: Turn) -> dict[str, Any] | None:
-    drafted = _from_draft(turn, "where")
-    if drafted is not None:
-        return dict(drafted)
     if turn.location_is_new and turn.location is not None:
-        lat, lng = gcj02_to_wgs84(*turn.location)
+        lat, lng = turn.location  # WGS-84 already (converted once by the inbound handler)
         label = turn.message.label if turn.message is not None else ""
         return {"lat": lat, "lng": lng, "address": label[:200]}
     entity = turn.parse.first("location")
     if entity is not None:
         return {"address": (entity.text or str(entity.value))[:200]}
-    if turn.state.awaiting == "where" and len(turn.text) >= 2:
+    if turn.state.awaiting == "where" and len(turn.text) >= 2 and not _another_task(turn):
         return {"address": turn.text[:200]}
-    return None
+    drafted = _from_draft(turn, "where")
+    return dict(drafted) if drafted is not None else None
+
+
+def _another_task(turn: Turn) -> bool:
+    """The message is clearly about something else ("WL-2026-0019 什么时候完工"): not an address."""
+    parse = turn.parse
+    return parse.intent not in ("", REPORT, "nlu_fallback", "out_of_scope") and parse.confidence >= OTHER_TASK
 
 
 def _iso_or_none(value: object) -> dt.datetime | None:
@@ -165,9 +167,14 @@ def _iso_or_none(value: object) -> dt.datetime | None:
 
 
 def extract_when(turn: Turn) -> str | None:
+    said = _when_said(turn)
+    if said is not None:
+        return said
     drafted = _from_draft(turn, "when")
-    if drafted is not None:
-        return str(drafted)
+    return str(drafted) if drafted is not None else None
+
+
+def _when_said(turn: Turn) -> str | None:
     entity = turn.parse.first("time")
     if entity is not None and isinstance(entity.value, dict):
         start = _iso_or_none(entity.value.get("from"))
@@ -208,21 +215,27 @@ async def _photos(turn: Turn) -> tuple[str, ...]:
 
 async def report_nuisance(turn: Turn) -> Reply:
     what, where, when = turn.slots["what"], turn.slots["where"], turn.slots["when"]
+    moment = _iso_or_none(when)
+    if what == "construction_noise" and moment is not None and is_night_moment(moment):
+        what = turn.slots["what"] = "night_noise"  # "工地太吵" then "昨晚11点": night work (GB 12523)
     if turn.choice == "cancel":
         turn.state.context.pop(DRAFT_KEY, None)
         return Reply(CANCELLED)
     confirmed = turn.choice == "confirm" or (_draft(turn) is not None and turn.text in CONFIRM_WORDS)
+    if _draft(turn) is not None and turn.text in CONFIRM_WORDS:
+        turn.state.said = [text for text in turn.state.said if text not in CONFIRM_WORDS]
     if not confirmed:
         turn.state.context[DRAFT_KEY] = {
             "what": what,
             "where": where,
             "when": when,
             "at": turn.now.timestamp(),
+            "dialogue": turn.state.started_at,
         }
         policy = services.default_policy()
         text = CONFIRM.format(
             what=policy.nuisance(what).label,
-            where=where.get("address") or WHERE_LOCATION,
+            where=(where.get("address") or WHERE_LOCATION) + await _site_note(what, where),
             when=_when_label(when),
             photos=len(turn.state.evidence),
         )
@@ -231,9 +244,31 @@ async def report_nuisance(turn: Turn) -> Reply:
     return Reply(await _submit(turn, what=what, where=where, when=when))
 
 
+async def _site_note(what: str, where: dict[str, Any]) -> str:
+    """Which site the ticket will go to, and how far: the citizen can correct a wrong place now."""
+    lat, lng = where.get("lat"), where.get("lng")
+    if lat is None or lng is None:
+        return ""
+    found = await routing.route(
+        what,
+        lat=float(lat),
+        lng=float(lng),
+        address=str(where.get("address", "")),
+        policy=services.default_policy(),
+    )
+    if not found.project_code or found.distance_m is None:
+        return ""
+    try:
+        name = str((await project_details(found.project_code))["name"])
+    except DomainError:
+        return ""
+    return SITE_NOTE.format(name=name, meters=int(round(found.distance_m, -1)))
+
+
 async def _submit(turn: Turn, *, what: str, where: dict[str, Any], when: str) -> str:
     occurred_at = _iso_or_none(when)
-    description = "；".join(text for text in turn.state.history if text not in CONFIRM_WORDS)[-500:]
+    # Only what the citizen said in this report, in their own words: never the chat before it.
+    description = "；".join(text for text in turn.state.said if text not in CONFIRM_WORDS)[-500:]
     new = intake.NewComplaint(
         nuisance_type=what,
         description=description or services.default_policy().nuisance(what).label,
@@ -261,13 +296,13 @@ async def _submit(turn: Turn, *, what: str, where: dict[str, Any], when: str) ->
 
 
 async def rate_text(openid: str, ticket_no: str, rating: Rating, *, now: dt.datetime) -> str:
+    """Rate; "" on success: the complaints context pushes the one thank-you (or the reopen notice)
+    itself, so a passive reply would say it twice."""
     try:
-        complaint = await services.rate(ticket_no, rating, openid=openid, now=now)
+        await services.rate(ticket_no, rating, openid=openid, now=now)
     except DomainError as error:
         return ERROR_TEXT.get(error.code, NOT_FILED.format(reason=error.message))
-    if rating is Rating.DISSATISFIED:
-        return RATED_REOPENED.format(ticket_no=complaint.ticket_no)
-    return RATED_CLOSED.format(label=RATING_LABELS[rating], ticket_no=complaint.ticket_no)
+    return ""
 
 
 async def rating_hook(openid: str, text: str, *, now: dt.datetime) -> str | None:
@@ -279,6 +314,22 @@ async def rating_hook(openid: str, text: str, *, now: dt.datetime) -> str | None
     if waiting is None:
         return None
     return await rate_text(openid, waiting.ticket_no, rating, now=now)
+
+
+async def rating_in_context(turn: Turn) -> Reply | None:
+    """The rating question pushed after a staff reply is a pending frame: a bare "1" answers it unless
+    the bot asked a numbered question of its own since (then "1" answers that one)."""
+    rating = parse_rating(turn.text)
+    if rating is None:
+        return None
+    waiting = await services.awaiting_rating(turn.openid)
+    if waiting is None:
+        return None
+    answered_at = waiting.answered_at.timestamp() if waiting.answered_at else 0.0
+    if turn.state.choices and answered_at <= turn.state.updated_at:
+        return None
+    turn.state.choices = []
+    return Reply(await rate_text(turn.openid, waiting.ticket_no, rating, now=turn.now))
 
 
 async def complaint_status(turn: Turn) -> Reply:
@@ -317,9 +368,10 @@ DIALOGUES = (
         handler=report_nuisance,
         slots=(
             SlotSpec("what", prompt=ASK_WHAT, extract=extract_what),
-            SlotSpec("where", prompt=ASK_WHERE, extract=extract_where),
+            SlotSpec("where", prompt=ASK_WHERE, extract=extract_where, strict=True),
             SlotSpec("when", prompt=ASK_WHEN, extract=extract_when),
         ),
     ),
     IntentSpec(intent=STATUS, handler=complaint_status),
 )
+INTERCEPTORS = (rating_in_context,)

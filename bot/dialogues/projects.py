@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from bot import messages
@@ -73,6 +74,9 @@ _FILLER = (
     " ",
 )
 _PLACE_SUFFIXES = ("大道", "街道", "路", "街", "镇", "桥")
+MORE_RE = re.compile(r"^(?:那)?(?:附近|周边|周围)?(?:还有|更多|下一页|再来|再看|其他的|别的)")
+UNSURE = 0.75  # below this the NLU's pick is a guess: a named place is the better reading
+SURE_ELSEWHERE = frozenset({"report_nuisance", "report_emergency", "human_agent", "bind_site"})
 
 
 def aspect_of(text: str) -> str:
@@ -112,21 +116,29 @@ def rank_matches(items: list[dict[str, Any]], *, term: str, wants_construction: 
     return sorted(items, key=score)
 
 
+def _code_named(turn: Turn) -> str:
+    entity = turn.parse.first("project_code")
+    if entity is not None:
+        return str(entity.value).upper()
+    match = PROJECT_CODE_RE.search(turn.text)
+    return match.group().upper() if match else ""
+
+
 def extract_target(turn: Turn) -> dict[str, Any] | None:
     """What the user asks about: a code, a search term, "nearby", or a follow-up on the last project."""
     text = turn.text
     if turn.location_is_new and turn.location is not None:
         return {"near": list(turn.location)}
-    code_entity = turn.parse.first("project_code")
-    code_match = PROJECT_CODE_RE.search(text)
     aspect = aspect_of(text)
-    if code_entity is not None or code_match is not None:
-        code = str(code_entity.value) if code_entity is not None else code_match.group() if code_match else ""
-        return {"code": code.upper(), "aspect": aspect}
-    if any(word in text for word in NEARBY_WORDS):
-        return {"near": list(turn.location) if turn.location else None}
+    code = _code_named(turn)
+    if code:
+        return {"code": code, "aspect": aspect}
     named = turn.parse.first("project") or turn.parse.first("location")
-    term = search_term(str(named.text or named.value)) if named is not None else search_term(text)
+    # "我家在人民西路附近，附近有什么工地": the road named is where to look, not the phone's position.
+    term = search_term(str(named.text or named.value)) if named is not None else ""
+    if not term and any(word in text for word in NEARBY_WORDS):
+        return {"near": list(turn.location) if turn.location else None}
+    term = term or search_term(text)
     if term:
         return {"term": term, "aspect": aspect}
     last = turn.state.context.get("project_code")
@@ -248,28 +260,87 @@ async def _search_reply(turn: Turn, term: str, aspect: str) -> Reply:
             text += messages.PROJECT_ALTERNATIVE_LINE.format(number=number, **item)
         text += messages.PROJECT_ALTERNATIVES_FOOTER
     turn.state.context["alternatives"] = [item["code"] for item in alternatives]
+    turn.state.context["listing"] = {"term": term, "page": 1, "construction": "在建" in turn.text}
     return Reply(text, choices=tuple((INTENT, item["code"]) for item in alternatives))
 
 
-async def _nearby_reply(turn: Turn, near: tuple[float, float]) -> Reply:
-    for radius in NEARBY_RADII_M:
-        page = await search_projects(ProjectQuery(near=near, radius_m=radius, page_size=NEARBY_COUNT))
-        if page.items:
+async def _nearby_reply(turn: Turn, near: tuple[float, float], *, page: int = 1) -> Reply:
+    radii = [r for r in NEARBY_RADII_M if r >= int(turn.state.context.get("listing", {}).get("radius", 0))]
+    for radius in radii if page > 1 else NEARBY_RADII_M:
+        query = ProjectQuery(near=near, radius_m=radius, page=page, page_size=NEARBY_COUNT)
+        found = await search_projects(query)
+        if found.items:
             break
     else:
+        if page > 1:
+            return Reply(messages.PROJECT_NO_MORE)
         return Reply(messages.PROJECT_NONE_NEARBY.format(radius_km=NEARBY_RADII_M[-1] // 1000))
-    text = messages.PROJECT_NEARBY_HEADER
-    for number, item in enumerate(page.items, start=1):
+    first = (page - 1) * NEARBY_COUNT + 1
+    text = messages.PROJECT_NEARBY_HEADER if page == 1 else messages.PROJECT_MORE_HEADER
+    for number, item in enumerate(found.items, start=first):
         text += messages.PROJECT_NEARBY_LINE.format(
             number=number,
             name=item["name"],
             stage_label=item["stage_label"],
             distance=format_distance(item["distance_m"]),
         )
+    more = found.total > first - 1 + len(found.items)
+    text += messages.PROJECT_MORE_FOOTER if more else messages.PROJECT_ALTERNATIVES_FOOTER
+    context = turn.state.context
+    shown = (context.get("alternatives", []) if page > 1 else []) + [item["code"] for item in found.items]
+    context["project_code"] = found.items[0]["code"] if page == 1 else context.get("project_code")
+    context["alternatives"] = shown
+    context["listing"] = {"near": list(near), "radius": radius, "page": page}
+    return Reply(text, choices=tuple((INTENT, code) for code in shown))
+
+
+async def _more_matches(turn: Turn, listing: dict[str, Any]) -> Reply:
+    """The next five of a text search ("还有吗" after "万昌路的工地")."""
+    variant, items = await _candidates(turn, str(listing["term"]))
+    ranked = rank_matches(items, term=variant, wants_construction=bool(listing.get("construction")))
+    start = 1 + ALTERNATIVES + (int(listing["page"]) - 1) * NEARBY_COUNT
+    batch = ranked[start : start + NEARBY_COUNT]
+    if not batch:
+        return Reply(messages.PROJECT_NO_MORE)
+    shown = [*turn.state.context.get("alternatives", []), *(item["code"] for item in batch)]
+    text = messages.PROJECT_MORE_HEADER
+    for number, item in enumerate(batch, start=len(shown) - len(batch) + 1):
+        text += messages.PROJECT_ALTERNATIVE_LINE.format(number=number, **item)
     text += messages.PROJECT_ALTERNATIVES_FOOTER
-    turn.state.context["project_code"] = page.items[0]["code"]
-    turn.state.context["alternatives"] = [item["code"] for item in page.items]
-    return Reply(text, choices=tuple((INTENT, item["code"]) for item in page.items))
+    turn.state.context["alternatives"] = shown
+    turn.state.context["listing"] = {**listing, "page": int(listing["page"]) + 1}
+    return Reply(text, choices=tuple((INTENT, code) for code in shown))
+
+
+def is_more_request(text: str) -> bool:
+    return len(text) <= 12 and MORE_RE.search(text) is not None
+
+
+async def more_in_context(turn: Turn) -> Reply | None:
+    """ "附近还有吗" / "还有吗" right after a list: its next page (the list is the frame in focus)."""
+    listing = turn.state.context.get("listing")
+    if not isinstance(listing, dict) or not is_more_request(turn.text):
+        return None
+    if "near" in listing:
+        lat, lng = listing["near"]
+        return await _nearby_reply(turn, (float(lat), float(lng)), page=int(listing["page"]) + 1)
+    return await _more_matches(turn, listing)
+
+
+async def place_named(turn: Turn) -> Reply | None:
+    """When the NLU is unsure ("查一下金海苑"), a message that names a project, road or town is a
+    project query: search the registry before asking what the user meant."""
+    parse, state = turn.parse, turn.state
+    if not turn.text or state.intent or parse.intent in SURE_ELSEWHERE or parse.confidence >= UNSURE:
+        return None
+    term = search_term(turn.text)
+    if len(term) < 2 or len(term) > 12:
+        return None
+    _variant, items = await _candidates(turn, term)
+    if not items:
+        return None
+    state.end_dialogue()
+    return await _search_reply(turn, term, aspect_of(turn.text))
 
 
 async def query_project(turn: Turn) -> Reply:
@@ -287,6 +358,7 @@ async def query_project(turn: Turn) -> Reply:
     return await _search_reply(turn, target["term"], target.get("aspect", ""))
 
 
+INTERCEPTORS = (more_in_context, place_named)
 DIALOGUES = (
     IntentSpec(
         intent=INTENT,

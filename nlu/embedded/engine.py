@@ -23,14 +23,14 @@ from nlu.embedded.extractor import EntityExtractor
 from nlu.embedded.features import Vectorizer, extract_features
 from nlu.embedded.gazetteer import Gazetteer
 from nlu.embedded.lexicon import concept_markers, other_government_matter
-from nlu.embedded.textnorm import is_cjk, normalise
+from nlu.embedded.textnorm import is_cjk, main_request, normalise
 from nlu.interface import FALLBACK_INTENT, Entity, ParseResult
 from nlu.training_data import TrainingData, data_hash, load_training_data
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TRAINING_PATH = Path(__file__).resolve().parent.parent / "data"
-MODEL_VERSION = "embedded-v1"
+MODEL_VERSION = "embedded-v2"  # v2: features of the main request (salutations dropped)
 TEMPERATURE = 0.5  # sharpens the softmax: chosen by 5-fold cross-validation on the training data
 MAX_PARSE_CHARS = 4000  # longer input is cut here; the answer still carries the whole text
 THREAD_OVER_CHARS = 1500  # below this a parse is ~0.1 ms and runs inline on the event loop
@@ -99,7 +99,7 @@ class EmbeddedEngine:
         for example in training.examples:
             norm = normalise(example.text)
             entities = extractor.extract(norm, example.text, gazetteer=gazetteer, reference=reference)
-            documents.append(extract_features(norm, _markers(entities, norm)))
+            documents.append(extract_features(main_request(norm), _markers(entities, norm)))
         vectorizer = Vectorizer.fit(documents)
         rows = vectorizer.transform(documents)
         classifier = LinearClassifier.fit(
@@ -220,7 +220,7 @@ class EmbeddedEngine:
         entities = self._extractor.extract(
             norm, original, gazetteer=self._gazetteer, reference=reference or self._clock()
         )
-        counts = extract_features(norm, _markers(entities, norm))
+        counts = extract_features(main_request(norm), _markers(entities, norm))
         probabilities = self._classifier.predict_row(*self._vectorizer.row(counts))
         ranking = sorted(
             zip(self._classifier.classes, (float(p) for p in probabilities), strict=True), key=lambda x: -x[1]

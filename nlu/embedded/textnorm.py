@@ -7,6 +7,8 @@ Traditional characters their Simplified forms (citizens from Hong Kong/Taiwan or
 
 from __future__ import annotations
 
+import re
+
 # Traditional -> Simplified, one character each; the characters citizens writing about building
 # sites, complaints and approvals actually use. Pairs are (traditional, simplified) concatenated.
 _T2S_PAIRS = (
@@ -55,3 +57,23 @@ def normalise(text: str) -> str:
 
 def is_cjk(char: str) -> bool:
     return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
+
+
+# Letters open with courtesies before the request ("尊敬的领导您好！我是……"). They say nothing about
+# what is asked, yet their words pull a short classifier towards "greet": classify without them.
+_SALUTATION = re.compile(
+    r"^(?:尊敬的[^,，:：!！。]{0,12}|各位[^,，:：!！。]{0,8}|(?:您|你|领导|大家|老师)(?:们)?好[啊呀]?|"
+    r"领导(?:您|你)好|打扰(?:一下|了)|辛苦了|hello|hi)[\s,，:：!！。、]*"
+)
+MIN_REQUEST_CHARS = 6
+
+
+def main_request(text: str) -> str:
+    """``text`` without its leading salutations, unless that leaves next to nothing (then it is one)."""
+    rest = text
+    while True:
+        stripped = _SALUTATION.sub("", rest, count=1)
+        if stripped == rest:
+            break
+        rest = stripped
+    return rest if len(rest) >= MIN_REQUEST_CHARS else text

@@ -86,6 +86,7 @@ _DAY_OFFSETS = {
     "前天": -2,
     "前晚": -2,
 }
+_MORNING_DAYS = {"今早"}
 _RECURRING = {"每天", "天天", "每晚", "每天晚上", "每天夜里", "每个晚上", "every night"}
 _AFTERNOON_PERIODS = {"下午", "傍晚", "晚上", "夜里", "夜间", "夜晚"}
 _MIDNIGHT_PERIODS = {"半夜", "深夜", "午夜", "夜里", "夜间", "夜晚", "晚上"}
@@ -112,7 +113,28 @@ def _number(token: str) -> list[int]:
     return [_CN_DIGITS[c] for c in token if c in _CN_DIGITS]
 
 
-def _clock_hours(clock: str, period: str | None) -> tuple[float, float, bool] | None:
+_LATE_NIGHT = ("半夜", "深夜", "午夜")
+_AFTER_MIDNIGHT = (*_LATE_NIGHT, "夜里", "夜间", "夜晚")
+
+
+def _shift(hour: int, period: str | None, *, evening: bool) -> int:
+    """The hour on a 0-30 scale of the named day: 晚上11点 -> 23, 半夜两点 -> 26 (the next morning)."""
+    if period is None and evening:
+        period = "深夜" if hour <= 5 else "晚上"
+    if period == "凌晨" and hour == 12:
+        return 0
+    if period in _MIDNIGHT_PERIODS and hour == 12:
+        return 24
+    if period in _AFTER_MIDNIGHT and hour <= 5:
+        return hour + 24
+    afternoon = period in _AFTERNOON_PERIODS or period in _LATE_NIGHT
+    return hour + 12 if afternoon and hour < 12 and not (period in _MIDNIGHT_PERIODS and hour <= 5) else hour
+
+
+def _clock_hours(
+    clock: str, period: str | None, *, evening: bool = False
+) -> tuple[float, float, bool] | None:
+    """``evening``: the day word already says night (昨晚11点 is 23:00, 昨晚2点 is 02:00 after it)."""
     match = re.match(rf"({_NUM})", clock)
     if match is None:
         return None
@@ -126,15 +148,7 @@ def _clock_hours(clock: str, period: str | None) -> tuple[float, float, bool] | 
         minutes = int(minute_match.group(1) or minute_match.group(2)) / 60
 
     def shift(hour: int) -> int:
-        if period in _MIDNIGHT_PERIODS and hour == 12:
-            return 24
-        if period == "凌晨" and hour == 12:
-            return 0
-        if period in _AFTERNOON_PERIODS and hour < 12 and not (period in _MIDNIGHT_PERIODS and hour <= 5):
-            return hour + 12
-        if period in ("半夜", "深夜", "午夜") and hour <= 5:
-            return hour + 24
-        return hour
+        return _shift(hour, period, evening=evening)
 
     open_ended = any(word in clock for word in ("以后", "之后", "后"))
     return shift(first) + minutes, shift(last) + minutes + 1.0, open_ended
@@ -142,13 +156,15 @@ def _clock_hours(clock: str, period: str | None) -> tuple[float, float, bool] | 
 
 def _hours(period: str | None, clock: str | None, day: str | None) -> tuple[float, float] | None:
     if clock:
-        parsed = _clock_hours(clock, period)
+        parsed = _clock_hours(clock, period, evening=day in _EVENING_DAYS)
         if parsed is None:
             return None
         start, end, open_ended = parsed
         if open_ended:
             end = max(end, 30.0 if start >= 18 else start + 3)
         return start, end
+    if day in _MORNING_DAYS and not period:
+        period = "早上"
     if period:
         low, high = _PERIOD_HOURS[period]
         return float(low), float(high)
@@ -216,7 +232,7 @@ def _not_a_time(text: str, match: re.Match[str], day: str | None, period: str | 
     """Words that look like times but are not: 晚上好 (a greeting), 天天 (always), 夜间标准 (an adjective)."""
     if period and not day and text[match.end() : match.end() + 1] == "好":
         return True
-    if day and not period and day not in _STANDALONE_DAYS:
+    if day and not period and day not in _STANDALONE_DAYS and not day.startswith(("周", "星期")):
         return True
     return bool(period == "夜间" and not day)
 
@@ -238,3 +254,45 @@ def find_times(text: str, *, reference: dt.datetime) -> list[TimeMention]:
         if value is not None:
             mentions.append(TimeMention(match.start(), match.end(), match.group(0), value))
     return mentions
+
+
+# GB 12523: night is 22:00-06:00 local time.
+NIGHT_START_H, NIGHT_END_H = 22, 6
+NOW_WORDS = ("刚才", "刚刚", "现在", "正在", "此刻", "这会儿")
+NOW_SPAN = dt.timedelta(minutes=15)
+
+
+def night_share(start: dt.datetime, end: dt.datetime) -> float:
+    """The fraction of [start, end) that falls in the GB 12523 night (22:00-06:00 Asia/Shanghai)."""
+    start, end = start.astimezone(SHANGHAI), end.astimezone(SHANGHAI)
+    if end <= start:
+        return 1.0 if is_night_moment(start) else 0.0
+    night, cursor = dt.timedelta(0), start
+    while cursor < end:
+        step = min(end, cursor.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1))
+        if is_night_moment(cursor):
+            night += step - cursor
+        cursor = step
+    return night / (end - start)
+
+
+def is_night_moment(moment: dt.datetime) -> bool:
+    hour = moment.astimezone(SHANGHAI).hour
+    return hour >= NIGHT_START_H or hour < NIGHT_END_H
+
+
+def is_night(value: dict[str, object]) -> bool:
+    """A time range is at night when most of it is: 昨晚11点 and 夜里 are; 晚上 (18-24) and 早上 are not."""
+    start, end = dt.datetime.fromisoformat(str(value["from"])), dt.datetime.fromisoformat(str(value["to"]))
+    return night_share(start, end) > 0.5
+
+
+def normalise_time(text: str, *, reference: dt.datetime) -> dict[str, object] | None:
+    """The first time the citizen names, or "just now" for 刚才/现在; None when there is none."""
+    mentions = find_times(text, reference=reference)
+    if mentions:
+        return mentions[0].value
+    if any(word in text for word in NOW_WORDS):
+        local = reference.astimezone(SHANGHAI)
+        return {"from": (local - NOW_SPAN).isoformat(), "to": local.isoformat()}
+    return None

@@ -114,6 +114,8 @@ async def test_a_procedure_question_misread_as_a_status_query_still_gets_the_pro
 
 
 async def test_through_the_dialogue_engine_with_the_keyword_parser(tmp_path: Path) -> None:
+    # KeywordNlu is the fallback parser (used when no NLU engine is configured); the journeys through
+    # the production engine are the conversation stories (tests/stories, tests/integration/test_stories.py).
     from bot.dialogue.engine import DialogueEngine, UserInput  # noqa: PLC0415
     from bot.dialogue.registry import load_dialogues  # noqa: PLC0415
     from bot.keyword_nlu import KeywordNlu  # noqa: PLC0415

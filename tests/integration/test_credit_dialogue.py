@@ -13,13 +13,13 @@ from bot.dialogue.engine import DialogueEngine, UserInput
 from bot.dialogue.registry import IntentTable
 from bot.dialogue.types import BotDeps
 from bot.dialogues import credit as credit_dialogue
-from bot.keyword_nlu import KeywordNlu
 from domain.accounts.models import Account
 from domain.accounts.rules import Role
 from domain.credit import services
 from domain.credit.rules import SubjectKind
 from domain.credit.tabular import RecordDraft
 from domain.projects.rules import uscc_check_char
+from nlu.factory import build_engine
 from tests.conftest import make_settings
 
 MINE = "91331081MA0000101" + uscc_check_char("91331081MA0000101")
@@ -38,7 +38,11 @@ def engine(tmp_path: Path) -> DialogueEngine:
         geo=MemoryGeoIndex(),
         redis_backed=False,
     )
-    deps = BotDeps(settings=make_settings(tmp_path), infra=infra, nlu=KeywordNlu())
+    deps = BotDeps(
+        settings=make_settings(tmp_path),
+        infra=infra,
+        nlu=build_engine(backend="embedded", data_dir=None, fallback_threshold=0.45),
+    )
     return DialogueEngine(deps, IntentTable(credit_dialogue.DIALOGUES))
 
 

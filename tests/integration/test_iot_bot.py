@@ -14,9 +14,9 @@ from bot.dialogue.engine import DialogueEngine, UserInput
 from bot.dialogue.registry import IntentTable
 from bot.dialogue.types import BotDeps
 from bot.dialogues import alerts as alerts_dialogue
-from bot.keyword_nlu import KeywordNlu
 from domain.alerts import bindings, readings
 from domain.alerts.readings import AggregateRow
+from nlu.factory import build_engine
 from tests.conftest import make_settings
 from tests.integration.iot_helpers import make_site
 
@@ -34,7 +34,11 @@ def engine(tmp_path: Path) -> DialogueEngine:
         geo=MemoryGeoIndex(),
         redis_backed=False,
     )
-    deps = BotDeps(settings=make_settings(tmp_path), infra=infra, nlu=KeywordNlu())
+    deps = BotDeps(
+        settings=make_settings(tmp_path),
+        infra=infra,
+        nlu=build_engine(backend="embedded", data_dir=None, fallback_threshold=0.45),
+    )
     return DialogueEngine(deps, IntentTable(alerts_dialogue.DIALOGUES))
 
 

@@ -15,7 +15,7 @@ from config.app import create_app
 from config.container import close_database
 from config.database import tortoise_config
 from config.seed import seed_demo_data
-from domain.geo import haversine_m
+from domain.geo import gcj02_to_wgs84, haversine_m
 from domain.projects.models import Project
 from tests.conftest import make_settings
 from tests.wechat_inbound import APPID, TOKEN, WeChatSender, new_aes_key, post, serving
@@ -79,8 +79,9 @@ async def test_by_project_code(app: Any) -> None:
 
 async def test_nearby_by_location_message_and_by_the_word(app: Any) -> None:
     sender = WeChatSender(aes_key=AES_KEY)
-    lat, lng = 28.372, 121.372
+    lat, lng = 28.372, 121.372  # as WeChat sends it: GCJ-02; distances are measured in WGS-84
     answer = await ask(app, sender, sender.location(lat, lng, label="温岭市太平街道"))
+    lat, lng = gcj02_to_wgs84(lat, lng)
     lines = re.findall(r"^\d\. (.+?)（(.+?)，(.+?)）$", answer, flags=re.MULTILINE)
     assert answer.startswith(messages.PROJECT_NEARBY_HEADER) and len(lines) == 5
     distances = []
@@ -99,7 +100,7 @@ async def test_nearby_by_location_message_and_by_the_word(app: Any) -> None:
     # Without a remembered location the bot asks for one, and the location message answers it.
     newcomer = WeChatSender(aes_key=AES_KEY)
     assert await ask(app, newcomer, newcomer.text("附近有什么工地")) == messages.PROJECT_ASK_LOCATION
-    assert await ask(app, newcomer, newcomer.location(lat, lng)) == answer
+    assert await ask(app, newcomer, newcomer.location(28.372, 121.372)) == answer
 
 
 async def test_unknown_place_and_cancel(app: Any) -> None:

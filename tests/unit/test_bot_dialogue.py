@@ -13,6 +13,9 @@ from adapters.infrastructure import Infrastructure
 from bot import messages
 from bot.dialogue import BotDeps, DialogueEngine, IntentSpec, IntentTable, Reply, SlotSpec, Turn, UserInput
 from bot.dialogue.registry import load_dialogues
+
+# KeywordNlu here is the fallback parser under test and a fast stand-in for engine mechanics; the
+# journeys through the production NLU engine are the conversation stories (tests/stories).
 from bot.keyword_nlu import KeywordNlu, parse_keywords
 from config.settings import Settings
 from nlu.interface import ParseResult

@@ -32,7 +32,7 @@ def test_below_the_threshold_the_intent_is_nlu_fallback() -> None:
 def test_the_model_is_cached_on_disk_by_data_hash(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine_module, "_PROCESS_CACHE", {})  # as if in a fresh process
     first = build_engine(backend="embedded", data_dir=tmp_path, fallback_threshold=0.45)
-    assert list((tmp_path / "nlu").glob("embedded-v1-*.npz"))
+    assert list((tmp_path / "nlu").glob(f"{engine_module.MODEL_VERSION}-*.npz"))
     monkeypatch.setattr(engine_module, "_PROCESS_CACHE", {})  # and again
 
     def no_training(*args: Any, **kwargs: Any) -> None:

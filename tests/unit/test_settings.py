@@ -79,6 +79,8 @@ def test_production_accepts_local_media_only_when_allowed_explicitly() -> None:
         "mqtt_url": "mqtt://broker:1883",
         "secret_key": "x" * 40,
         "wechat_token": "a-real-token",
+        "evidence_signing_key": "PRIVATE+KEY+log.example+00000000+AA==",
+        "evidence_hash_salt": "s" * 40,
         "media_allow_local_in_production": True,
     }
     Settings(**single_host).validate_for_production()  # type: ignore[arg-type]
