@@ -27,6 +27,12 @@ def city_sheets(
         [uscc(n), f"温岭第{n}建设有限公司", "张三", "", "温岭市", "施工总承包一级"]
         for n in range(enterprises)
     ]
+    managers = [
+        [f"浙{n:08d}", f"项目经理{n}", "项目经理", uscc(n % enterprises), f"1380000{n:04d}", ""]
+        for n in range(sites)
+    ]
+    officers = [[f"安A{n:08d}", f"安全员{n}", "安全员", uscc(n % enterprises), "", ""] for n in range(sites)]
+    people = managers + officers
     projects, site_rows, device_rows, camera_rows = [], [], [], []
     device_total = int(sites * devices_per_site)
     for n in range(sites):
@@ -36,6 +42,7 @@ def city_sheets(
             code, f"温岭示范工程{n + 1}号", KINDS[n % 6], STAGES[n % 4], "在管", TOWNS[n % 9], "万昌路",
             f"温岭市{TOWNS[n % 9]}{n + 1}号", f"{lat:.5f}", f"{lng:.5f}", "12000", "8500", "2026-03-01",
             "2027-12-31", str(n % 100), uscc(n % enterprises), uscc((n + 1) % enterprises), "",
+            f"浙{n:08d}", f"安A{n:08d}",
         ])  # fmt: skip
         site_rows.append([f"S{n + 1:04d}", code, f"示范工程{n + 1}号工地", f"{lat:.5f}", f"{lng:.5f}", "是"])
         for c in range(cameras_per_site):
@@ -50,6 +57,7 @@ def city_sheets(
         )
     return {
         SheetKind.ENTERPRISES: [header(SheetKind.ENTERPRISES), *firms],
+        SheetKind.PEOPLE: [header(SheetKind.PEOPLE), *people],
         SheetKind.PROJECTS: [header(SheetKind.PROJECTS), *projects],
         SheetKind.SITES: [header(SheetKind.SITES), *site_rows],
         SheetKind.DEVICES: [header(SheetKind.DEVICES), *device_rows],

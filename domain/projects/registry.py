@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 
 from domain.audit.models import AuditEntry
 from domain.errors import Conflict, NotFound, ValidationFailed
-from domain.projects.models import Camera, Device, Enterprise, Project, Site
+from domain.projects.models import Camera, Device, Enterprise, Person, Project, Site
 from domain.projects.registry_rules import (
     SHEET_BY_KIND,
     SHEETS,
@@ -34,6 +34,7 @@ from domain.projects.rules import ProjectStatus
 
 MODELS: dict[SheetKind, type[Model]] = {
     SheetKind.ENTERPRISES: Enterprise,
+    SheetKind.PEOPLE: Person,
     SheetKind.PROJECTS: Project,
     SheetKind.SITES: Site,
     SheetKind.DEVICES: Device,
@@ -44,6 +45,9 @@ FOREIGN_KEYS: dict[str, tuple[str, SheetKind]] = {
     "developer_uscc": ("developer_id", SheetKind.ENTERPRISES),
     "contractor_uscc": ("contractor_id", SheetKind.ENTERPRISES),
     "supervisor_uscc": ("supervisor_id", SheetKind.ENTERPRISES),
+    "enterprise_uscc": ("enterprise_id", SheetKind.ENTERPRISES),
+    "project_manager_cert": ("project_manager_id", SheetKind.PEOPLE),
+    "safety_officer_cert": ("safety_officer_id", SheetKind.PEOPLE),
     "project_code": ("project_id", SheetKind.PROJECTS),
     "site_code": ("site_id", SheetKind.SITES),
 }
@@ -52,6 +56,9 @@ LOOKUPS = {
     "developer_uscc": "developer__uscc",
     "contractor_uscc": "contractor__uscc",
     "supervisor_uscc": "supervisor__uscc",
+    "enterprise_uscc": "enterprise__uscc",
+    "project_manager_cert": "project_manager__certificate_no",
+    "safety_officer_cert": "safety_officer__certificate_no",
     "project_code": "project__code",
     "site_code": "site__code",
 }
@@ -87,7 +94,8 @@ async def current_records(spec: SheetSpec) -> dict[Any, dict[str, Any]]:
     names = [c.field for c in spec.columns]
     plain = [name for name in names if name not in LOOKUPS]
     related = {name: LOOKUPS[name] for name in names if name in LOOKUPS}
-    rows = await MODELS[spec.kind].all().values(*plain, **related)
+    # People registered without a certificate number (older rows) have no key: the registry skips them.
+    rows = await MODELS[spec.kind].exclude(**{spec.key: ""}).values(*plain, **related)
     # An empty reference reads back as NULL; in a sheet it is an empty cell.
     return {
         row[spec.key]: {n: (row.get(n) or "") if n in related else row.get(n) for n in names} for row in rows
@@ -121,7 +129,7 @@ def _columns(record: Mapping[str, Any], ids: Mapping[SheetKind, Mapping[Any, int
 
 async def _ids(kind: SheetKind) -> dict[Any, int]:
     key = SHEET_BY_KIND[kind].key
-    return {row[key]: row["id"] for row in await MODELS[kind].all().values("id", key)}
+    return {row[key]: row["id"] for row in await MODELS[kind].exclude(**{key: ""}).values("id", key)}
 
 
 def _parse(sheets: Mapping[SheetKind, Sequence[Sequence[str]]]) -> dict[SheetKind, ParsedSheet]:
@@ -249,7 +257,7 @@ async def edit_record(
 
 async def retire_record(kind: SheetKind, key: str, *, actor: str, now: dt.datetime) -> ImportReport:
     if kind not in RETIRE:
-        raise Conflict("企业记录不能停用，请修改其项目关系", code="registry_cannot_retire")
+        raise Conflict("企业和人员记录不能停用，请修改其项目关系", code="registry_cannot_retire")
     field_name, value = RETIRE[kind]
     label = SHEET_BY_KIND[kind].column(field_name).format(value)
     return await edit_record(kind, key, {field_name: label}, actor=actor, now=now, create=False)

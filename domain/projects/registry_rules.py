@@ -20,6 +20,7 @@ from domain.projects.rules import (
     PROJECT_KIND_LABELS,
     PROJECT_STAGE_LABELS,
     DeviceType,
+    PersonRole,
     ProjectStatus,
     is_valid_uscc,
     normalise_project_code,
@@ -33,6 +34,7 @@ Formatter = Callable[[Any], str]
 
 class SheetKind(StrEnum):
     ENTERPRISES = "enterprises"
+    PEOPLE = "people"
     PROJECTS = "projects"
     SITES = "sites"
     DEVICES = "devices"
@@ -112,6 +114,13 @@ def _code(value: str) -> str:
     return value
 
 
+def _certificate(value: str) -> str:
+    """Certificate numbers carry a province character (浙133...): any printable text without spaces."""
+    if len(value) > 40 or not value.isprintable() or any(ch.isspace() for ch in value):
+        raise CellError("证书编号应为不含空格的 1 到 40 个字符")
+    return value
+
+
 def _choice(options: Mapping[str, Any], what: str) -> Parser:
     def parse(value: str) -> Any:
         if value in options:
@@ -148,6 +157,12 @@ STATUS_LABELS = {
     ProjectStatus.ACTIVE: "在管",
     ProjectStatus.SUSPENDED: "停工",
     ProjectStatus.FINISHED: "已结束",
+}
+PERSON_ROLE_LABELS = {
+    PersonRole.PROJECT_MANAGER: "项目经理",
+    PersonRole.SAFETY_OFFICER: "安全员",
+    PersonRole.CRANE_OPERATOR: "塔吊司机",
+    PersonRole.SITE_MANAGER: "现场负责人",
 }
 DEVICE_TYPE_LABELS = {
     DeviceType.DUST: "扬尘",
@@ -223,6 +238,26 @@ SHEETS: tuple[SheetSpec, ...] = (
         ),
     ),
     SheetSpec(
+        SheetKind.PEOPLE,
+        "人员",
+        "certificate_no",
+        (
+            Column("证书编号", "certificate_no", _certificate, required=True),
+            Column("姓名", "name", _text(32), required=True),
+            Column(
+                "岗位",
+                "role",
+                _choice(_labelled(PERSON_ROLE_LABELS), "岗位"),
+                required=True,
+                format=_label_of(PERSON_ROLE_LABELS),
+            ),
+            Column("所属企业信用代码", "enterprise_uscc", _uscc, default=""),
+            Column("联系电话", "phone", _text(32), default=""),
+            Column("身份证号", "id_number", _text(18), default=""),
+        ),
+        (Reference("enterprise_uscc", SheetKind.ENTERPRISES),),
+    ),
+    SheetSpec(
         SheetKind.PROJECTS,
         "项目",
         "code",
@@ -251,11 +286,15 @@ SHEETS: tuple[SheetSpec, ...] = (
             Column("建设单位信用代码", "developer_uscc", _uscc, default=""),
             Column("施工单位信用代码", "contractor_uscc", _uscc, default=""),
             Column("监理单位信用代码", "supervisor_uscc", _uscc, default=""),
+            Column("项目经理证书编号", "project_manager_cert", _certificate, default=""),
+            Column("安全员证书编号", "safety_officer_cert", _certificate, default=""),
         ),
         (
             Reference("developer_uscc", SheetKind.ENTERPRISES),
             Reference("contractor_uscc", SheetKind.ENTERPRISES),
             Reference("supervisor_uscc", SheetKind.ENTERPRISES),
+            Reference("project_manager_cert", SheetKind.PEOPLE),
+            Reference("safety_officer_cert", SheetKind.PEOPLE),
         ),
     ),
     SheetSpec(

@@ -11,7 +11,7 @@ import pytest
 from domain.audit.models import AuditEntry
 from domain.errors import ValidationFailed
 from domain.projects import registry
-from domain.projects.models import Camera, Device, Enterprise, Project, Site
+from domain.projects.models import Camera, Device, Enterprise, Person, Project, Site
 from domain.projects.registry_files import csv_city_file, read_city_file, xlsx_city_file
 from domain.projects.registry_rules import SheetKind
 from tests.city_file import city_sheets
@@ -20,7 +20,7 @@ NOW = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)
 
 
 async def counts() -> dict[str, int]:
-    models: dict[str, Any] = {"enterprises": Enterprise, "projects": Project, "sites": Site}
+    models: dict[str, Any] = {"enterprises": Enterprise, "people": Person, "projects": Project, "sites": Site}
     models |= {"devices": Device, "cameras": Camera}
     return {name: await model.all().count() for name, model in models.items()}
 
@@ -34,7 +34,8 @@ async def test_a_900_site_city_imports_in_one_go_and_again_changes_nothing(datab
     sheets = city_sheets()
     report = await run_import(sheets)
     assert report.problems == []
-    expected = {"enterprises": 60, "projects": 900, "sites": 900, "devices": 3006, "cameras": 2700}
+    expected = {"enterprises": 60, "people": 1800, "projects": 900, "sites": 900, "devices": 3006}
+    expected["cameras"] = 2700
     assert report.created == expected
     assert await counts() == expected
     again = await run_import(sheets)
@@ -92,7 +93,7 @@ async def test_export_import_export_round_trips_byte_for_byte(database: str) -> 
     first = await registry.export_registry()
     first_csv = {kind: csv_city_file(rows) for kind, rows in first.items()}
     first_xlsx = xlsx_city_file(first)
-    for model in (Camera, Device, Site, Project, Enterprise):
+    for model in (Camera, Device, Site, Project, Person, Enterprise):
         await model.all().delete()
     from_xlsx = read_city_file(first_xlsx, kind_of_file="zip", sheet=None)
     assert (await run_import(from_xlsx)).problems == []

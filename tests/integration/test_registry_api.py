@@ -56,7 +56,7 @@ async def test_template_then_dry_run_then_import_of_an_xlsx_city_file(client: An
     _, template = await client.get("/api/v1/admin/registry/template", headers=HOUSING)
     assert template.status == 200
     workbook = load_workbook(io.BytesIO(template.body), read_only=True)
-    assert workbook.sheetnames == ["企业", "项目", "工地", "设备", "摄像头", "说明"]
+    assert workbook.sheetnames == ["企业", "人员", "项目", "工地", "设备", "摄像头", "说明"]
     data = xlsx_city_file(city_sheets(sites=5))
     dry = await upload(client, data, dry_run="true")
     assert dry.status == 200 and dry.json["ok"] and dry.json["created"]["sites"] == 5
