@@ -142,7 +142,8 @@ async def _problems(parsed: Mapping[SheetKind, ParsedSheet]) -> list[str]:
         registered[kind] = set((await _ids(kind)).keys())
     found = [p for sheet in parsed.values() for p in sheet.problems]
     found += reference_problems(parsed, registered)
-    return [p.sentence() for p in sorted(found, key=lambda p: (p.sheet, p.row, p.column))]
+    sheet_order = {spec.title: index for index, spec in enumerate(SHEETS)}  # as the workbook lists them
+    return [p.sentence() for p in sorted(found, key=lambda p: (sheet_order[p.sheet], p.row, p.column))]
 
 
 async def _apply_sheet(
