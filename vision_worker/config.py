@@ -43,6 +43,7 @@ class WorkerConfig:
     rescan_s: float = 10.0
     claim_idle_s: float = 20.0
     max_cameras: int = 64
+    stop_timeout_s: float = 5.0  # bound on each await while stopping a camera (tasks, flush, release)
     reconnect_initial_s: float = 1.0
     reconnect_max_s: float = 60.0
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)

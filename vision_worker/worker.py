@@ -10,7 +10,6 @@ its unacknowledged uploaded frames (XAUTOCLAIM in the upload source).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -65,6 +64,7 @@ class VisionWorker:
         self._owned: dict[str, _OwnedCamera] = {}
         self._slot: int | None = None
         self._next_rescan = 0.0
+        self._stopping = False
 
     @property
     def owned(self) -> list[str]:
@@ -75,14 +75,17 @@ class VisionWorker:
         return owned.pipeline if owned else None
 
     async def run(self) -> None:
+        """Until cancelled, or until ``shutdown`` (a simulated crash included) stops the worker."""
         try:
-            while True:
+            while not self._stopping:
                 await self.tick()
                 await asyncio.sleep(self._config.heartbeat_s)
         finally:
-            await self.shutdown(release=True)
+            await self.shutdown(release=not self._stopping)
 
     async def tick(self) -> None:
+        if self._stopping:
+            return
         await self._heartbeat()
         if time.monotonic() >= self._next_rescan:
             self._next_rescan = time.monotonic() + self._config.rescan_s
@@ -121,8 +124,12 @@ class VisionWorker:
         for code in candidates:
             if len(self._owned) >= share:
                 break
-            if await self._lock.acquire(lease_name(code), self.worker_id, self._config.lease_ttl_s):
-                self._start_camera(cameras[code])
+            if not await self._lock.acquire(lease_name(code), self.worker_id, self._config.lease_ttl_s):
+                continue
+            if self._stopping:  # shutdown began while this tick was waiting on Redis
+                await self._lock.release(lease_name(code), self.worker_id)
+                break
+            self._start_camera(cameras[code])
 
     # --- camera tasks ---------------------------------------------------------------------------
     def _start_camera(self, camera: CameraInfo) -> None:
@@ -160,21 +167,44 @@ class VisionWorker:
             log.error("vision task %s failed", task.get_name(), exc_info=task.exception())
 
     async def _stop_camera(self, code: str, *, release: bool) -> None:
+        """Every await here is bounded (a stalled Redis must not hold a stop for ever) and none
+        swallows a cancellation: a worker cancelled mid-stop must end, not loop on."""
         owned = self._owned.pop(code, None)
         if owned is None:
             return
+        limit = self._config.stop_timeout_s
         for task in owned.tasks:
             task.cancel()
-        await asyncio.gather(*owned.tasks, return_exceptions=True)
-        with contextlib.suppress(asyncio.CancelledError):
-            await owned.pipeline.flush()
+        _done, stuck = await asyncio.wait(owned.tasks, timeout=limit)
+        if stuck:
+            log.warning("camera %s: %d task(s) still stopping after %.1f s", code, len(stuck), limit)
+        await _bounded(owned.pipeline.flush(), limit, f"camera {code}: final health flush")
         if release:
-            await self._lock.release(lease_name(code), self.worker_id)
+            await _bounded(
+                self._lock.release(lease_name(code), self.worker_id), limit, f"camera {code}: release"
+            )
 
     async def shutdown(self, *, release: bool) -> None:
-        """Stop every camera; ``release=False`` simulates a crash (leases left to expire)."""
+        """Stop every camera and the run loop; ``release=False`` simulates a crash (leases left to
+        expire)."""
+        self._stopping = True
         for code in list(self._owned):
             await self._stop_camera(code, release=release)
-        if release and self._slot is not None:
-            await self._lock.release(_slot_name(self._slot), self.worker_id)
-        self._slot = None
+        slot, self._slot = self._slot, None
+        if release and slot is not None:
+            await _bounded(
+                self._lock.release(_slot_name(slot), self.worker_id),
+                self._config.stop_timeout_s,
+                "worker slot release",
+            )
+
+
+async def _bounded(step: Awaitable[object], limit_s: float, what: str) -> None:
+    """Run one best-effort stop step: a timeout or an error is logged, a cancellation propagates."""
+    try:
+        async with asyncio.timeout(limit_s):
+            await step
+    except TimeoutError:
+        log.warning("%s: no answer within %.1f s, given up", what, limit_s)
+    except Exception:
+        log.exception("%s failed", what)

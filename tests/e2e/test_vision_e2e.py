@@ -43,6 +43,7 @@ pytestmark = pytest.mark.skipif(
     not SAMPLE.exists(), reason=f"shared model or samples absent at {MODEL.parent}"
 )
 OPENID = "oMANAGER0000000000000000099"
+STOP_GUARD_S = 30.0  # stop paths are bounded by the worker's stop_timeout_s; this only catches a hang
 T0 = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=1)
 
 
@@ -192,10 +193,10 @@ async def test_two_workers_split_cameras_without_duplicates_and_take_over_a_dead
         first = {alarm.source: alarm.update_count for alarm in await Alarm.filter(alarm_type="no_hardhat")}
         assert len(first) == len(codes)  # one alarm per camera, whichever worker owned it
 
-        # worker-a dies: no release, its leases just stop being refreshed.
-        await a.shutdown(release=False)
-        task_a.cancel()
-        await asyncio.gather(task_a, return_exceptions=True)
+        # worker-a dies: no release, its leases just stop being refreshed; its loop ends by itself.
+        async with asyncio.timeout(STOP_GUARD_S):
+            await a.shutdown(release=False)
+            await task_a
         await eventually(lambda: _owns_all(b, len(codes)), timeout_s=20)
 
         # Frames keep coming for every camera: b processes them, the shared cooldown holds.
@@ -206,12 +207,20 @@ async def test_two_workers_split_cameras_without_duplicates_and_take_over_a_dead
         after = {alarm.source: alarm.update_count for alarm in await Alarm.filter(alarm_type="no_hardhat")}
         assert after == first  # no duplicate alarms, no re-raise after the takeover
     finally:
-        task_b.cancel()
-        await asyncio.gather(task_b, return_exceptions=True)
+        await _stop(task_a, task_b)
         pool_a.close()
         pool_b.close()
-        for close in closers:
-            await close()
+        async with asyncio.timeout(STOP_GUARD_S):
+            for close in closers:
+                await close()
+
+
+async def _stop(*tasks: asyncio.Task[None]) -> None:
+    """Cancel and wait, bounded: a worker that does not end fails the test instead of hanging it."""
+    for task in tasks:
+        task.cancel()
+    _done, pending = await asyncio.wait(tasks, timeout=STOP_GUARD_S)
+    assert not pending, f"worker task(s) still running after cancel: {pending}"
 
 
 async def _split(a: VisionWorker, b: VisionWorker, total: int) -> bool:
