@@ -20,7 +20,7 @@ from config.settings import load_settings
 from domain.vision.rules import Detection, camera_device_key
 from vision_worker.config import detector_config
 from vision_worker.detector import OnnxDetector
-from vision_worker.evaluate import evaluate_folder
+from vision_worker.evaluate import EmptyEvaluation, evaluate_folder, find_samples
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,6 +66,11 @@ def cmd_detect(paths: Sequence[Path], *, model: Path | None, as_json: bool) -> i
 
 
 def cmd_evaluate(folder: Path, *, model: Path | None, threshold: float | None, as_json: bool) -> int:
+    try:
+        find_samples(folder)  # before loading the model: an empty evaluation fails at once
+    except EmptyEvaluation as error:
+        print(f"evaluate: {error}", file=sys.stderr)
+        return 2
     cv2.setNumThreads(1)
     config = detector_config(load_settings(), model_path=model)
     detector = OnnxDetector(config)
