@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     alert_escalation_minutes: int = Field(default=15, ge=1)
     open311_api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Cameras one vision worker may own; above it the rest wait for more workers (health shows it).
+    vision_max_cameras_per_worker: int = Field(default=64, ge=1, le=100_000)
 
     @field_validator("admin_alert_openids", "open311_api_keys", mode="before")
     @classmethod

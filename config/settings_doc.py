@@ -60,6 +60,7 @@ DESCRIPTIONS: dict[str, str] = {
     "vision_class_names": "comma-separated class names of the model's outputs, in order",
     "vision_ignore_classes": "comma-separated classes to drop (e.g. an untrained `person`)",
     "vision_score_threshold": "minimum detection score",
+    "vision_max_cameras_per_worker": "cameras one vision worker may own (the rest wait for more workers)",
     "outbox_poll_interval_s": "how often the outbox dispatcher looks for due messages",
     "alert_escalation_minutes": "a major alarm unacknowledged this long escalates to duty staff",
     "open311_api_keys": "comma-separated API keys allowed to POST Open311 requests",

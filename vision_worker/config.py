@@ -14,6 +14,10 @@ def _names(csv: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in csv.split(",") if name.strip())
 
 
+def worker_config(settings: Settings) -> WorkerConfig:
+    return WorkerConfig(max_cameras=settings.vision_max_cameras_per_worker)
+
+
 def detector_config(settings: Settings, *, model_path: Path | None = None) -> DetectorConfig:
     return DetectorConfig(
         model_path=model_path or settings.vision_model_path,

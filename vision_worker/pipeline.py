@@ -213,6 +213,9 @@ class CameraPipeline:
         self._last_inference = frame.at
         detections = await self._pool.detect(image)
         self._count(inferences=1)
+        floor = self.camera.score_threshold
+        if floor is not None:  # on top of the detector's own floor: a camera can only be stricter
+            detections = [d for d in detections if d.score >= floor]
         if detections:
             summary = ", ".join(f"{d.label} {d.score:.2f}" for d in detections[:5])
             self.health = replace(self.health, last_detection_at=frame.at.isoformat(), last_detection=summary)

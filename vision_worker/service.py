@@ -18,7 +18,7 @@ from adapters.infrastructure import Infrastructure
 from adapters.media_store import MediaStore
 from config.settings import Settings
 from domain.vision import services as vision
-from vision_worker.config import WorkerConfig, detector_config
+from vision_worker.config import WorkerConfig, detector_config, worker_config
 from vision_worker.detector import OnnxDetector
 from vision_worker.outcome import AlarmOutcome
 from vision_worker.pipeline import InferencePool
@@ -45,7 +45,7 @@ async def build_worker(
     worker_id: str | None = None,
 ) -> tuple[VisionWorker, InferencePool]:
     settings = runtime.settings
-    config = config or WorkerConfig()
+    config = config or worker_config(settings)
     detector_settings = detector_config(settings)
     # Loading a model takes a while: off the event loop.
     loaded = [await asyncio.to_thread(OnnxDetector, detector_settings) for _ in range(detectors)]

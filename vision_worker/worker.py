@@ -10,6 +10,7 @@ its unacknowledged uploaded frames (XAUTOCLAIM in the upload source).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import math
 import time
@@ -18,22 +19,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from domain.ports import Cache, EventBus, Lock
-from domain.vision.services import CameraInfo
+from domain.vision.events import MAX_WORKERS, WorkerStatus, camera_lease, worker_slot
+from domain.vision.services import CameraInfo, save_worker_status
 from vision_worker.config import WorkerConfig
 from vision_worker.pipeline import CameraPipeline, InferencePool, ViolationSink
 from vision_worker.sources import stream_source, upload_source
 
 log = logging.getLogger(__name__)
-MAX_WORKERS = 32
 CameraLister = Callable[[], Awaitable[Sequence[CameraInfo]]]
-
-
-def lease_name(camera_code: str) -> str:
-    return f"vision:camera:{camera_code}"
-
-
-def _slot_name(index: int) -> str:
-    return f"vision:worker-slot:{index}"
+lease_name = camera_lease
+_slot_name = worker_slot
 
 
 @dataclass(slots=True)
@@ -113,9 +108,35 @@ class VisionWorker:
         cameras = {camera.code: camera for camera in await self._cameras()}
         for code in [code for code in self._owned if code not in cameras]:
             await self._stop_camera(code, release=True)  # disabled or removed
-        share = min(self._config.max_cameras, math.ceil(len(cameras) / await self._live_workers()))
+        for code in [code for code, owned in self._owned.items() if owned.pipeline.camera != cameras[code]]:
+            # Edited through the API (stream, sampling, threshold, zone): restart it, lease kept.
+            log.info("worker %s: camera %s settings changed, restarting it", self.worker_id, code)
+            await self._stop_camera(code, release=False)
+            if not self._stopping:
+                self._start_camera(cameras[code])
+        fair_share = math.ceil(len(cameras) / await self._live_workers())
+        share = min(self._config.max_cameras, fair_share)
         for code in self.owned[share:]:
             await self._stop_camera(code, release=True)  # someone else's share now
+        await self._take(cameras, share)
+        await self._report(fair_share)
+
+    async def _report(self, fair_share: int) -> None:
+        capacity = self._config.max_cameras
+        if fair_share > capacity:
+            log.warning(
+                "worker %s over capacity: its share is %d cameras, its limit %d; add vision workers",
+                self.worker_id,
+                fair_share,
+                capacity,
+            )
+        status = WorkerStatus(
+            self.worker_id, len(self._owned), capacity, fair_share, dt.datetime.now(dt.UTC).isoformat()
+        )
+        ttl = max(self._config.lease_ttl_s, 2 * self._config.rescan_s)
+        await save_worker_status(self._cache, status, ttl_s=ttl)
+
+    async def _take(self, cameras: dict[str, CameraInfo], share: int) -> None:
         # A stable per-worker order spreads first grabs across workers instead of racing on one list.
         candidates = sorted(
             (code for code in cameras if code not in self._owned),
