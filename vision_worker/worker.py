@@ -145,7 +145,12 @@ class VisionWorker:
         for code in candidates:
             if len(self._owned) >= share:
                 break
-            if not await self._lock.acquire(lease_name(code), self.worker_id, self._config.lease_ttl_s):
+            lease, ttl = lease_name(code), self._config.lease_ttl_s
+            # A lease already under this worker's id is its own (a restart under a stable id).
+            if not (
+                await self._lock.acquire(lease, self.worker_id, ttl)
+                or await self._lock.refresh(lease, self.worker_id, ttl)
+            ):
                 continue
             if self._stopping:  # shutdown began while this tick was waiting on Redis
                 await self._lock.release(lease_name(code), self.worker_id)

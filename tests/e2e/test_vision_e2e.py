@@ -2,7 +2,8 @@
 with evidence; two workers share cameras with no duplicate alarms, and a dead worker's are taken over.
 
 The HTTP uploads go through the app first: the test client opens and closes the app's resources
-around every request, so workers start once the frames wait in their Redis streams.
+around every request, so workers start once the frames wait in their Redis streams. The API accepts
+frames only for a camera some worker owns (503 otherwise), so the camera's lease is placed first.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from config.settings import Settings
 from domain.alerts.models import Alarm, SiteBinding
 from domain.notifications.models import OutboxMessage
 from domain.projects.models import Camera, Site
-from domain.vision.events import FRAME_GROUP, UploadedFrame, frame_stream
+from domain.vision.events import FRAME_GROUP, UploadedFrame, camera_lease, frame_stream
 from domain.vision.rules import ViolationConfig, camera_device_key
 from domain.vision.services import accept_frame, load_health
 from tests.conftest import make_settings
@@ -103,6 +104,12 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
 async def test_uploaded_bare_head_sequence_becomes_one_alarm_and_one_notification(
     settings: Settings, wechat_stub: WeChatStub
 ) -> None:
+    # The camera's lease is already held under the worker's id (as after a restart with a stable id):
+    # the API accepts frames only for a camera some worker owns, and the worker adopts its lease.
+    infra, closers = build_infrastructure(settings)
+    await infra.lock.acquire(camera_lease(CAMERA), "solo", 600)
+    for close in closers:
+        await close()
     app = create_app(settings)
     key = camera_device_key(settings.secret_key.get_secret_value().encode(), CAMERA)
     for index in range(6):
