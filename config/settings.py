@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     open311_api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Cameras one vision worker may own; above it the rest wait for more workers (health shows it).
     vision_max_cameras_per_worker: int = Field(default=64, ge=1, le=100_000)
+    # One batched inference service per worker: up to N frames or T ms per session.run.
+    vision_batch_size: int = Field(default=8, ge=1, le=256)
+    vision_batch_wait_ms: float = Field(default=20.0, ge=0, le=1000)
+    # Comma-separated onnxruntime providers, best first; empty: TensorRT/CUDA/OpenVINO if present, else CPU.
+    vision_execution_providers: str = ""
 
     @field_validator("admin_alert_openids", "open311_api_keys", mode="before")
     @classmethod

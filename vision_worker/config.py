@@ -25,6 +25,8 @@ def detector_config(settings: Settings, *, model_path: Path | None = None) -> De
         ignore_classes=frozenset(_names(settings.vision_ignore_classes)),
         score_threshold=settings.vision_score_threshold,
         intra_op_threads=settings.vision_intra_op_threads,
+        providers=_names(settings.vision_execution_providers),
+        max_batch=settings.vision_batch_size,
     )
 
 

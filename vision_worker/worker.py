@@ -22,7 +22,7 @@ from domain.ports import Cache, EventBus, Lock
 from domain.vision.events import MAX_WORKERS, WorkerStatus, camera_lease, worker_slot
 from domain.vision.services import CameraInfo, save_worker_status
 from vision_worker.config import WorkerConfig
-from vision_worker.pipeline import CameraPipeline, InferencePool, ViolationSink
+from vision_worker.pipeline import CameraPipeline, InferenceService, ViolationSink
 from vision_worker.sources import stream_source, upload_source
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class VisionWorker:
         lock: Lock,
         cache: Cache,
         cameras: CameraLister,
-        pool: InferencePool,
+        pool: InferenceService,
         sink: ViolationSink,
         config: WorkerConfig,
     ) -> None:
