@@ -107,3 +107,16 @@ def test_evaluate_fails_loudly_on_an_empty_folder_or_one_without_labels(tmp_path
     (unlabelled / "a.jpg").write_bytes(b"not read: refused before any model runs")
     result = run("evaluate", str(unlabelled))
     assert result.returncode != 0 and "no label file" in result.stderr
+
+
+@needs_model
+def test_dynamic_batch_writes_a_model_that_takes_several_frames_at_once(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    import onnxruntime as ort  # noqa: PLC0415 - only this test needs a session
+
+    target = tmp_path / "dynamic.onnx"
+    result = run("dynamic-batch", str(MODEL), str(target))
+    assert result.returncode == 0, result.stderr
+    session = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+    assert not isinstance(session.get_inputs()[0].shape[0], int)  # symbolic: any batch
+    assert run("dynamic-batch", str(tmp_path / "missing.onnx"), str(target)).returncode != 0
