@@ -40,9 +40,18 @@ def _invalid(message: str) -> ValidationFailed:
     return ValidationFailed(message, code="invalid_camera_settings")
 
 
+def _printable(value: str) -> bool:
+    """Valid UTF-8 (no lone surrogates, which the database would refuse) without control characters."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return not any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
+
+
 def stream_url(value: object) -> str:
-    if not isinstance(value, str) or len(value) > 300:
-        raise _invalid("stream_url must be a string of at most 300 characters")
+    if not isinstance(value, str) or len(value) > 300 or not _printable(value):
+        raise _invalid("stream_url must be printable text of at most 300 characters")
     if value == "":
         return value  # uploads only
     parts = urlsplit(value)
@@ -96,7 +105,9 @@ def camera_settings(body: Mapping[str, object]) -> CameraSettings:
     if unknown:
         raise _invalid(f"unknown camera field(s): {', '.join(unknown)}")
     name = body.get("name", _MISSING)
-    if name is not _MISSING and (not isinstance(name, str) or not 0 < len(name.strip()) <= 64):
+    if name is not _MISSING and (
+        not isinstance(name, str) or not 0 < len(name.strip()) <= 64 or not _printable(name)
+    ):
         raise _invalid("name must be a non-empty string of at most 64 characters")
     enabled = body.get("enabled", _MISSING)
     if enabled is not _MISSING and not isinstance(enabled, bool):
