@@ -12,6 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from sanic import Sanic
 
 from config.app import create_app
 from config.container import close_database, init_tortoise
@@ -76,13 +77,14 @@ def png_bomb(width: int = 20000, height: int = 20000) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
 
 
-def owned_by_a_worker(app: Any, *codes: str) -> None:
+def owned_by_a_worker(app: Sanic[Any, Any], *codes: str) -> None:
     """A vision worker holds these cameras: each request's fresh runtime gets their leases."""
 
-    @app.before_server_start
-    async def hold_leases(app: Any) -> None:
+    async def hold_leases(app: Sanic[Any, Any]) -> None:
         for code in codes:
             await app.ctx.infra.lock.acquire(camera_lease(code), "worker-x", 3600)
+
+    app.register_listener(hold_leases, "before_server_start")
 
 
 @pytest.fixture
