@@ -170,6 +170,13 @@ class Settings(BaseSettings):
     iot_hj212_max_per_source: int = Field(default=50, ge=1)  # connections from one IP address
     iot_hj212_first_frame_timeout_s: float = Field(default=30.0, gt=0)  # until a stored frame, then 600 s
     iot_raw_frame_retention_days: int = Field(default=30, ge=1)  # raw HJ 212 frames (whole days dropped)
+    # Cameras one vision worker may own; above it the rest wait for more workers (health shows it).
+    vision_max_cameras_per_worker: int = Field(default=64, ge=1, le=100_000)
+    # One batched inference service per worker: up to N frames or T ms per session.run.
+    vision_batch_size: int = Field(default=8, ge=1, le=256)
+    vision_batch_wait_ms: float = Field(default=20.0, ge=0, le=1000)
+    # Comma-separated onnxruntime providers, best first; empty: TensorRT/CUDA/OpenVINO if present, else CPU.
+    vision_execution_providers: str = ""
 
     @field_validator("admin_alert_openids", "open311_api_keys", mode="before")
     @classmethod

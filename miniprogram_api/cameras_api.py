@@ -20,13 +20,15 @@ from sanic_ext import openapi
 from adapters.uploads import validate_image
 from domain.accounts.rules import Role
 from domain.errors import DomainError, ValidationFailed
+from domain.vision import camera_admin
 from domain.vision import services as vision
+from domain.vision.camera_rules import camera_settings
 from domain.vision.events import UploadedFrame
 from domain.vision.rules import camera_device_key
-from miniprogram_api.auth import require
+from miniprogram_api.auth import json_body, require
 from miniprogram_api.context import infra_of, settings_of
 from miniprogram_api.openapi_errors import error_responses
-from miniprogram_api.params import int_arg, text_arg
+from miniprogram_api.params import body_text, int_arg, text_arg
 
 cameras = Blueprint("cameras", url_prefix="/api/v1/cameras")
 
@@ -82,6 +84,7 @@ def _frame_groups(request: Request) -> set[str]:
 @openapi.response(
     202, {"application/json": {"camera_code": str, "message_id": str, "width": int, "height": int}}
 )
+@openapi.response(503, {"application/json": {"code": str, "message": str}}, "no worker owns the camera now")
 @error_responses(400, 401, 403, 415)
 async def upload_frame(request: Request, camera_id: str) -> HTTPResponse:
     settings = settings_of(request)
@@ -106,7 +109,18 @@ async def upload_frame(request: Request, camera_id: str) -> HTTPResponse:
         content_type=info.content_type,
         data=upload.body,
     )
-    message_id = await vision.accept_frame(infra_of(request).bus, frame, known_groups=_frame_groups(request))
+    infra = infra_of(request)
+    try:
+        message_id = await vision.accept_frame(
+            infra.bus, frame, owners=infra.lock, known_groups=_frame_groups(request)
+        )
+    except vision.CameraUnowned as error:
+        # Never 202 for a frame nobody will process: the camera (or its edge box) retries later.
+        return json(
+            {"code": error.code, "message": error.message},
+            status=error.status,
+            headers={"Retry-After": str(error.retry_after_s)},
+        )
     return json(
         {"camera_code": camera.code, "message_id": message_id, "width": info.width, "height": info.height},
         status=202,
@@ -140,7 +154,95 @@ async def camera_health(request: Request) -> HTTPResponse:
     if site:
         listed = [camera for camera in listed if camera.site_code == site]
     chosen = listed[(page - 1) * page_size : page * page_size]
-    rows: list[dict[str, Any]] = await vision.health_report(
-        infra_of(request).cache, chosen, now=dt.datetime.now(dt.UTC)
+    infra = infra_of(request)
+    rows: list[dict[str, Any]] = await vision.health_report(infra.cache, chosen, now=dt.datetime.now(dt.UTC))
+    for row in rows:  # the lease says who owns it now; health's owner is only the last reporter
+        row["owner"] = (
+            await vision.camera_owner(infra.lock, str(row["camera_code"])) if row["enabled"] else None
+        )
+    fleet = await vision.fleet_capacity(infra.cache, infra.lock, await vision.list_cameras())
+    return json(
+        {
+            "items": rows,
+            "total": len(listed),
+            "page": page,
+            "page_size": page_size,
+            "capacity": fleet.to_dict(),
+        }
     )
-    return json({"items": rows, "total": len(listed), "page": page, "page_size": page_size})
+
+
+@cameras.get("/readiness")
+@openapi.summary("Vision readiness: 200 when every enabled camera has a worker, 503 (with the gap) if not")
+@openapi.response(200, {"application/json": {"status": str, "capacity": dict}})
+@openapi.response(503, {"application/json": {"status": str, "capacity": dict}})
+@error_responses(401, 403)
+@require(Role.ADMIN, Role.STAFF)
+async def vision_readiness(request: Request) -> HTTPResponse:
+    infra = infra_of(request)
+    fleet = await vision.fleet_capacity(infra.cache, infra.lock, await vision.list_cameras())
+    ready = not fleet.over_capacity
+    return json(
+        {"status": "ok" if ready else "over_capacity", "capacity": fleet.to_dict()},
+        status=200 if ready else 503,
+    )
+
+
+def _camera_json(camera: vision.CameraInfo) -> dict[str, Any]:
+    return {
+        "code": camera.code,
+        "name": camera.name,
+        "site_code": camera.site_code,
+        "stream_url": camera.stream_url,
+        "sample_fps": camera.sample_fps,
+        "score_threshold": camera.score_threshold,
+        "work_zone": [list(point) for point in camera.work_zone] if camera.work_zone else None,
+        "enabled": camera.enabled,
+    }
+
+
+CAMERA_FIELDS = {
+    "name": str,
+    "stream_url": str,
+    "sample_fps": float,
+    "score_threshold": float,
+    "work_zone": list,
+    "enabled": bool,
+}
+
+
+@cameras.post("/")
+@openapi.summary("Register a camera on a site with its settings (admin only)")
+@openapi.body({"application/json": {"code": str, "site_code": str, **CAMERA_FIELDS}})
+@openapi.response(201, {"application/json": {"code": str, **CAMERA_FIELDS}})
+@error_responses(400, 401, 403, 404, 409)
+@require(Role.ADMIN)
+async def create_camera(request: Request) -> HTTPResponse:
+    body = json_body(request)
+    code = body_text(body, "code", max_length=40)
+    site_code = body_text(body, "site_code", max_length=24)
+    camera = await camera_admin.create_camera(code, site_code=site_code, settings=camera_settings(body))
+    return json(_camera_json(camera), status=201)
+
+
+@cameras.get("/<camera_id:str>")
+@openapi.summary("One camera's settings")
+@openapi.response(200, {"application/json": {"code": str, **CAMERA_FIELDS}})
+@error_responses(401, 403, 404)
+@require(Role.ADMIN, Role.STAFF)
+async def get_camera(request: Request, camera_id: str) -> HTTPResponse:
+    return json(_camera_json(await vision.camera_info(camera_id[:40])))
+
+
+@cameras.patch("/<camera_id:str>")
+@openapi.summary("Change a camera's settings; its worker picks them up at its next rescan (admin only)")
+@openapi.body({"application/json": CAMERA_FIELDS})
+@openapi.response(200, {"application/json": {"code": str, **CAMERA_FIELDS}})
+@error_responses(400, 401, 403, 404)
+@require(Role.ADMIN)
+async def update_camera(request: Request, camera_id: str) -> HTTPResponse:
+    body = json_body(request)
+    if "code" in body or "site_code" in body:
+        raise ValidationFailed("a camera's code and site cannot change", code="invalid_camera_settings")
+    camera = await camera_admin.update_camera(camera_id[:40], camera_settings(body))
+    return json(_camera_json(camera))

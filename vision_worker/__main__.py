@@ -3,6 +3,7 @@
 python -m vision_worker detect PATH... [--model M] [--json]
 python -m vision_worker evaluate DIR [--model M] [--threshold T]
 python -m vision_worker device-key CAMERA_CODE
+python -m vision_worker dynamic-batch IN.onnx OUT.onnx
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from config.settings import load_settings
 from domain.vision.rules import Detection, camera_device_key
 from vision_worker.config import detector_config
 from vision_worker.detector import OnnxDetector
-from vision_worker.evaluate import evaluate_folder
+from vision_worker.evaluate import EmptyEvaluation, evaluate_folder, find_samples
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", type=Path, default=None)
     evaluate.add_argument("--threshold", type=float, default=None, help="operating score threshold")
     evaluate.add_argument("--json", action="store_true")
+    dynamic = commands.add_parser(
+        "dynamic-batch", help="copy a fixed-batch YOLO ONNX model with a dynamic batch axis (needs onnx)"
+    )
+    dynamic.add_argument("source", type=Path)
+    dynamic.add_argument("target", type=Path)
     key = commands.add_parser("device-key", help="print the upload key of a camera (from SECRET_KEY)")
     key.add_argument("camera_code")
     return parser
@@ -66,6 +72,11 @@ def cmd_detect(paths: Sequence[Path], *, model: Path | None, as_json: bool) -> i
 
 
 def cmd_evaluate(folder: Path, *, model: Path | None, threshold: float | None, as_json: bool) -> int:
+    try:
+        find_samples(folder)  # before loading the model: an empty evaluation fails at once
+    except EmptyEvaluation as error:
+        print(f"evaluate: {error}", file=sys.stderr)
+        return 2
     cv2.setNumThreads(1)
     config = detector_config(load_settings(), model_path=model)
     detector = OnnxDetector(config)
@@ -103,8 +114,25 @@ def cmd_evaluate(folder: Path, *, model: Path | None, threshold: float | None, a
     return 0
 
 
+def cmd_dynamic_batch(source: Path, target: Path) -> int:
+    try:
+        from vision_worker.dynamic_batch import make_batch_dynamic  # noqa: PLC0415 - onnx: a dev dependency
+    except ImportError:
+        print("dynamic-batch needs the onnx package: pip install onnx", file=sys.stderr)
+        return 2
+    try:
+        rewritten = make_batch_dynamic(source, target)
+    except (OSError, ValueError) as error:
+        print(f"dynamic-batch: {error}", file=sys.stderr)
+        return 1
+    print(f"{target}: batch axis dynamic ({rewritten} reshape target(s) freed)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "dynamic-batch":
+        return cmd_dynamic_batch(args.source, args.target)
     if args.command == "detect":
         return cmd_detect(args.paths, model=args.model, as_json=args.json)
     if args.command == "evaluate":

@@ -14,6 +14,10 @@ def _names(csv: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in csv.split(",") if name.strip())
 
 
+def worker_config(settings: Settings) -> WorkerConfig:
+    return WorkerConfig(max_cameras=settings.vision_max_cameras_per_worker)
+
+
 def detector_config(settings: Settings, *, model_path: Path | None = None) -> DetectorConfig:
     return DetectorConfig(
         model_path=model_path or settings.vision_model_path,
@@ -21,6 +25,8 @@ def detector_config(settings: Settings, *, model_path: Path | None = None) -> De
         ignore_classes=frozenset(_names(settings.vision_ignore_classes)),
         score_threshold=settings.vision_score_threshold,
         intra_op_threads=settings.vision_intra_op_threads,
+        providers=_names(settings.vision_execution_providers),
+        max_batch=settings.vision_batch_size,
     )
 
 
@@ -43,6 +49,7 @@ class WorkerConfig:
     rescan_s: float = 10.0
     claim_idle_s: float = 20.0
     max_cameras: int = 64
+    stop_timeout_s: float = 5.0  # bound on each await while stopping a camera (tasks, flush, release)
     reconnect_initial_s: float = 1.0
     reconnect_max_s: float = 60.0
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)

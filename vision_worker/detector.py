@@ -41,6 +41,31 @@ class Detector(Protocol):
     def detect(self, image: Image) -> list[Detection]: ...
 
 
+class BatchDetector(Detector, Protocol):
+    """A detector that can also take several images in one call (one ``session.run`` when the model
+    has a dynamic batch axis)."""
+
+    max_batch: int
+
+    def detect_batch(self, images: list[Image]) -> list[list[Detection]]: ...
+
+
+PROVIDER_PREFERENCE = (
+    "TensorrtExecutionProvider",
+    "CUDAExecutionProvider",
+    "OpenVINOExecutionProvider",
+    "CPUExecutionProvider",
+)
+
+
+def choose_providers(requested: tuple[str, ...], available: list[str]) -> list[str]:
+    """The providers to ask onnxruntime for, best first, always ending with CPU (its fallback).
+    ``requested`` empty: the best the machine has; otherwise those requested that it has."""
+    wanted = requested or PROVIDER_PREFERENCE
+    chosen = [name for name in wanted if name in available and name != "CPUExecutionProvider"]
+    return [*chosen, "CPUExecutionProvider"]
+
+
 @dataclass(frozen=True, slots=True)
 class DetectorConfig:
     model_path: Path
@@ -51,6 +76,8 @@ class DetectorConfig:
     layout: OutputLayout = OutputLayout.AUTO
     intra_op_threads: int = 1
     max_detections: int = 300
+    providers: tuple[str, ...] = ()  # empty: the best available (TensorRT, CUDA, OpenVINO), else CPU
+    max_batch: int = 1  # frames per session.run when the model's batch axis is dynamic
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,15 +102,21 @@ def letterbox_geometry(width: int, height: int, size: int) -> Letterbox:
 
 @dataclass
 class Preprocessor:
-    """Reuses one ``[1, 3, size, size]`` buffer; refills the padding only when the frame size changes."""
+    """Reuses one ``[1, 3, size, size]`` buffer (its own, or a slot of a batch buffer given as
+    ``into``); refills the padding only when the frame size changes."""
 
     size: int
+    into: Floats | None = None
     buffer: Floats = field(init=False)
     _geometry: Letterbox | None = field(init=False, default=None)
     _source_shape: tuple[int, int] = field(init=False, default=(0, 0))
 
     def __post_init__(self) -> None:
-        self.buffer = np.full((1, 3, self.size, self.size), PAD_VALUE, dtype=np.float32)
+        if self.into is None:
+            self.buffer = np.full((1, 3, self.size, self.size), PAD_VALUE, dtype=np.float32)
+        else:
+            self.buffer = self.into
+            self.buffer.fill(PAD_VALUE)
 
     def __call__(self, image: Image) -> Letterbox:
         height, width = image.shape[:2]
@@ -174,13 +207,21 @@ class OnnxDetector:
         self.session = ort.InferenceSession(
             str(config.model_path),
             sess_options=session_options(config.intra_op_threads),
-            providers=["CPUExecutionProvider"],
+            providers=choose_providers(config.providers, ort.get_available_providers()),
+        )
+        log.info(
+            "vision model %s runs on %s", config.model_path.name, ", ".join(self.session.get_providers())
         )
         model_input = self.session.get_inputs()[0]
         self.input_name: str = model_input.name
         self.size = int(model_input.shape[-1]) if isinstance(model_input.shape[-1], int) else 640
+        # A fixed leading dimension (the shared model's 1) means frames go one by one.
+        dynamic = not isinstance(model_input.shape[0], int)
+        self.max_batch = max(1, config.max_batch) if dynamic else 1
         self.output_name: str = self.session.get_outputs()[0].name
         self._preprocess = Preprocessor(self.size)
+        self._batch = np.full((self.max_batch, 3, self.size, self.size), PAD_VALUE, dtype=np.float32)
+        self._slots = [Preprocessor(self.size, into=self._batch[i : i + 1]) for i in range(self.max_batch)]
         self._active = np.array(
             [i for i, name in enumerate(config.class_names) if name not in config.ignore_classes],
             dtype=np.intp,
@@ -202,6 +243,24 @@ class OnnxDetector:
     def detect(self, image: Image, *, threshold: float | None = None) -> list[Detection]:
         geometry = self._preprocess(image)
         output = self.run_raw(self._preprocess.buffer)
+        return self._detections(output, geometry, image, threshold=threshold)
+
+    def detect_batch(self, images: list[Image]) -> list[list[Detection]]:
+        """Up to ``max_batch`` images in one run (a batch-1 model: one run each, same results)."""
+        if self.max_batch == 1:
+            return [self.detect(image) for image in images]
+        results: list[list[Detection]] = []
+        for start in range(0, len(images), self.max_batch):
+            chunk = images[start : start + self.max_batch]
+            geometries = [slot(image) for slot, image in zip(self._slots, chunk, strict=False)]
+            output = self.run_raw(self._batch[: len(chunk)])
+            for index, (image, geometry) in enumerate(zip(chunk, geometries, strict=True)):
+                results.append(self._detections(output[index : index + 1], geometry, image, threshold=None))
+        return results
+
+    def _detections(
+        self, output: Floats, geometry: Letterbox, image: Image, *, threshold: float | None
+    ) -> list[Detection]:
         if self._layout is None:
             self._layout = resolve_layout(output.shape, len(self.config.class_names), self.config.layout)
         boxes, scores, classes = decode(
@@ -212,22 +271,19 @@ class OnnxDetector:
         )
         kept = nms(boxes, scores, iou_threshold=self.config.nms_iou, limit=self.config.max_detections)
         height, width = image.shape[:2]
-        detections = []
-        for index in kept:
-            x1, y1, x2, y2 = boxes[index]
-            detections.append(
-                Detection(
-                    label=self.config.class_names[int(classes[index])],
-                    score=round(float(scores[index]), 4),
-                    box=(
-                        _clip((x1 - geometry.left) / geometry.scale, width),
-                        _clip((y1 - geometry.top) / geometry.scale, height),
-                        _clip((x2 - geometry.left) / geometry.scale, width),
-                        _clip((y2 - geometry.top) / geometry.scale, height),
-                    ),
-                )
+        return [
+            Detection(
+                label=self.config.class_names[int(classes[index])],
+                score=round(float(scores[index]), 4),
+                box=(
+                    _clip((boxes[index, 0] - geometry.left) / geometry.scale, width),
+                    _clip((boxes[index, 1] - geometry.top) / geometry.scale, height),
+                    _clip((boxes[index, 2] - geometry.left) / geometry.scale, width),
+                    _clip((boxes[index, 3] - geometry.top) / geometry.scale, height),
+                ),
             )
-        return detections
+            for index in kept
+        ]
 
 
 def _clip(value: float, limit: int) -> float:

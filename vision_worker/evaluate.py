@@ -91,21 +91,47 @@ def average_precision(scores: Sequence[float], hits: Sequence[bool], total: int)
 DetectFn = Callable[[np.ndarray, float], list[Detection]]
 
 
+class EmptyEvaluation(ValueError):
+    """No labelled image in the folder: an evaluation of nothing must fail, not print AP 0."""
+
+
+def _label_path(image: Path, root: Path) -> Path:
+    """Standard layout: ``.../images/<rest>.jpg`` has ``.../labels/<rest>.txt``; flat: beside it."""
+    parts = image.relative_to(root).parts
+    if "images" in parts[:-1]:
+        index = len(parts) - 2 - parts[:-1][::-1].index("images")  # the innermost images/ folder
+        swapped = root.joinpath(*parts[:index], "labels", *parts[index + 1 :]).with_suffix(".txt")
+        if swapped.exists():
+            return swapped
+    return image.with_suffix(".txt")
+
+
+def find_samples(folder: Path) -> list[tuple[Path, Path]]:
+    """(image, label file) pairs of a YOLO folder: flat (``a.jpg`` + ``a.txt``) or standard
+    (``images/[split/]a.jpg`` + ``labels/[split/]a.txt``). Raises ``EmptyEvaluation`` if none."""
+    if not folder.is_dir():
+        raise EmptyEvaluation(f"{folder} is not a folder")
+    images = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    samples = [(image, _label_path(image, folder)) for image in images]
+    if not samples:
+        raise EmptyEvaluation(f"no .jpg/.jpeg/.png images under {folder} (flat or images/ + labels/)")
+    if not any(label.exists() for _image, label in samples):
+        raise EmptyEvaluation(f"no label file for any of the {len(samples)} images under {folder}")
+    return samples
+
+
 def evaluate_folder(
     folder: Path, detect: DetectFn, *, class_names: Sequence[str], labels: Sequence[str], threshold: float
 ) -> list[ClassReport]:
     """``detect(image, score_floor)`` runs the model; ``labels`` are the classes to report."""
     per_class: dict[str, tuple[list[float], list[bool]]] = {label: ([], []) for label in labels}
     totals = dict.fromkeys(labels, 0)
-    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    for image_path in images:
+    for image_path, label_path in find_samples(folder):
         image = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
         if image is None:
             raise ValueError(f"cannot read {image_path}")
         height, width = image.shape[:2]
-        truths = read_labels(
-            image_path.with_suffix(".txt"), width=width, height=height, class_names=class_names
-        )
+        truths = read_labels(label_path, width=width, height=height, class_names=class_names)
         detections = [d for d in detect(image, AP_SCORE_FLOOR) if d.label in per_class]
         for truth in truths:
             if truth.label in totals:

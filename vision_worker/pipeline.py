@@ -13,7 +13,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -58,9 +58,20 @@ class ViolationSink(Protocol):
     ) -> int | None: ...
 
 
-def _init_thread() -> None:
+def init_cpu_thread() -> None:
     # OpenCV's own thread pool would fight onnxruntime and the API for the same cores.
     cv2.setNumThreads(1)
+
+
+class InferenceService(Protocol):
+    """What a camera pipeline needs: a detector to await and a thread for decoding."""
+
+    @property
+    def cpu(self) -> Executor: ...
+
+    async def detect(self, image: Image) -> list[Detection]: ...
+
+    def close(self) -> None: ...
 
 
 class InferencePool:
@@ -68,13 +79,13 @@ class InferencePool:
 
     def __init__(self, detectors: Sequence[Detector]) -> None:
         self._executor = ThreadPoolExecutor(
-            max_workers=len(detectors), thread_name_prefix="vision-infer", initializer=_init_thread
+            max_workers=len(detectors), thread_name_prefix="vision-infer", initializer=init_cpu_thread
         )
         self._idle: asyncio.Queue[Detector] = asyncio.Queue()
         for detector in detectors:
             self._idle.put_nowait(detector)
         self.cpu = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="vision-cpu", initializer=_init_thread
+            max_workers=1, thread_name_prefix="vision-cpu", initializer=init_cpu_thread
         )
 
     async def detect(self, image: Image) -> list[Detection]:
@@ -128,7 +139,7 @@ class CameraPipeline:
         self,
         camera: CameraInfo,
         *,
-        pool: InferencePool,
+        pool: InferenceService,
         sink: ViolationSink,
         config: PipelineConfig,
         cache: Cache,
@@ -213,6 +224,9 @@ class CameraPipeline:
         self._last_inference = frame.at
         detections = await self._pool.detect(image)
         self._count(inferences=1)
+        floor = self.camera.score_threshold
+        if floor is not None:  # on top of the detector's own floor: a camera can only be stricter
+            detections = [d for d in detections if d.score >= floor]
         if detections:
             summary = ", ".join(f"{d.label} {d.score:.2f}" for d in detections[:5])
             self.health = replace(self.health, last_detection_at=frame.at.isoformat(), last_detection=summary)

@@ -18,10 +18,11 @@ from adapters.infrastructure import Infrastructure
 from adapters.media_store import MediaStore
 from config.settings import Settings
 from domain.vision import services as vision
-from vision_worker.config import WorkerConfig, detector_config
+from vision_worker.batching import BatchingInference
+from vision_worker.config import WorkerConfig, detector_config, worker_config
 from vision_worker.detector import OnnxDetector
 from vision_worker.outcome import AlarmOutcome
-from vision_worker.pipeline import InferencePool
+from vision_worker.pipeline import InferencePool, InferenceService
 from vision_worker.worker import VisionWorker
 
 log = logging.getLogger(__name__)
@@ -43,13 +44,23 @@ async def build_worker(
     config: WorkerConfig | None = None,
     detectors: int = 1,
     worker_id: str | None = None,
-) -> tuple[VisionWorker, InferencePool]:
+) -> tuple[VisionWorker, InferenceService]:
     settings = runtime.settings
-    config = config or WorkerConfig()
+    config = config or worker_config(settings)
     detector_settings = detector_config(settings)
+    pool: InferenceService
     # Loading a model takes a while: off the event loop.
-    loaded = [await asyncio.to_thread(OnnxDetector, detector_settings) for _ in range(detectors)]
-    pool = InferencePool(loaded)
+    if settings.vision_batch_size > 1:
+        # One session for every camera of this process, fed in batches.
+        pool = BatchingInference(
+            await asyncio.to_thread(OnnxDetector, detector_settings),
+            max_batch=settings.vision_batch_size,
+            max_wait_s=settings.vision_batch_wait_ms / 1000,
+        )
+    else:
+        pool = InferencePool(
+            [await asyncio.to_thread(OnnxDetector, detector_settings) for _ in range(detectors)]
+        )
     sink = AlarmOutcome(
         bus=runtime.infra.bus,
         dedup=runtime.infra.dedup,

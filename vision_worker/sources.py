@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import random
@@ -27,6 +28,7 @@ from vision_worker.pipeline import CameraPipeline, Done, Frame
 
 log = logging.getLogger(__name__)
 IDLE_POLL_MAX_S = 1.0
+STREAM_STOP_TIMEOUT_S = 3.0
 
 
 def backoff_delays(initial_s: float, maximum_s: float) -> Callable[[], float]:
@@ -110,6 +112,10 @@ async def stream_source(url: str, pipeline: CameraPipeline, *, backoff: tuple[fl
         await finished
     finally:
         stop.set()  # the thread notices within one grab or one backoff wait
+        # Wait (bounded: a grab on a dead RTSP link can block) so it does not outlive the loop.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STREAM_STOP_TIMEOUT_S):
+                await asyncio.shield(finished)
 
 
 def _frame_of(message: BusMessage, ack: Done) -> Frame | None:

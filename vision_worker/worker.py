@@ -10,7 +10,7 @@ its unacknowledged uploaded frames (XAUTOCLAIM in the upload source).
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import datetime as dt
 import logging
 import math
 import time
@@ -19,22 +19,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from domain.ports import Cache, EventBus, Lock
-from domain.vision.services import CameraInfo
+from domain.vision.events import MAX_WORKERS, WorkerStatus, camera_lease, worker_slot
+from domain.vision.services import CameraInfo, save_worker_status
 from vision_worker.config import WorkerConfig
-from vision_worker.pipeline import CameraPipeline, InferencePool, ViolationSink
+from vision_worker.pipeline import CameraPipeline, InferenceService, ViolationSink
 from vision_worker.sources import stream_source, upload_source
 
 log = logging.getLogger(__name__)
-MAX_WORKERS = 32
 CameraLister = Callable[[], Awaitable[Sequence[CameraInfo]]]
-
-
-def lease_name(camera_code: str) -> str:
-    return f"vision:camera:{camera_code}"
-
-
-def _slot_name(index: int) -> str:
-    return f"vision:worker-slot:{index}"
+lease_name = camera_lease
+_slot_name = worker_slot
 
 
 @dataclass(slots=True)
@@ -52,7 +46,7 @@ class VisionWorker:
         lock: Lock,
         cache: Cache,
         cameras: CameraLister,
-        pool: InferencePool,
+        pool: InferenceService,
         sink: ViolationSink,
         config: WorkerConfig,
     ) -> None:
@@ -65,6 +59,7 @@ class VisionWorker:
         self._owned: dict[str, _OwnedCamera] = {}
         self._slot: int | None = None
         self._next_rescan = 0.0
+        self._stopping = False
 
     @property
     def owned(self) -> list[str]:
@@ -75,14 +70,17 @@ class VisionWorker:
         return owned.pipeline if owned else None
 
     async def run(self) -> None:
+        """Until cancelled, or until ``shutdown`` (a simulated crash included) stops the worker."""
         try:
-            while True:
+            while not self._stopping:
                 await self.tick()
                 await asyncio.sleep(self._config.heartbeat_s)
         finally:
-            await self.shutdown(release=True)
+            await self.shutdown(release=not self._stopping)
 
     async def tick(self) -> None:
+        if self._stopping:
+            return
         await self._heartbeat()
         if time.monotonic() >= self._next_rescan:
             self._next_rescan = time.monotonic() + self._config.rescan_s
@@ -110,9 +108,35 @@ class VisionWorker:
         cameras = {camera.code: camera for camera in await self._cameras()}
         for code in [code for code in self._owned if code not in cameras]:
             await self._stop_camera(code, release=True)  # disabled or removed
-        share = min(self._config.max_cameras, math.ceil(len(cameras) / await self._live_workers()))
+        for code in [code for code, owned in self._owned.items() if owned.pipeline.camera != cameras[code]]:
+            # Edited through the API (stream, sampling, threshold, zone): restart it, lease kept.
+            log.info("worker %s: camera %s settings changed, restarting it", self.worker_id, code)
+            await self._stop_camera(code, release=False)
+            if not self._stopping:
+                self._start_camera(cameras[code])
+        fair_share = math.ceil(len(cameras) / await self._live_workers())
+        share = min(self._config.max_cameras, fair_share)
         for code in self.owned[share:]:
             await self._stop_camera(code, release=True)  # someone else's share now
+        await self._take(cameras, share)
+        await self._report(fair_share)
+
+    async def _report(self, fair_share: int) -> None:
+        capacity = self._config.max_cameras
+        if fair_share > capacity:
+            log.warning(
+                "worker %s over capacity: its share is %d cameras, its limit %d; add vision workers",
+                self.worker_id,
+                fair_share,
+                capacity,
+            )
+        status = WorkerStatus(
+            self.worker_id, len(self._owned), capacity, fair_share, dt.datetime.now(dt.UTC).isoformat()
+        )
+        ttl = max(self._config.lease_ttl_s, 2 * self._config.rescan_s)
+        await save_worker_status(self._cache, status, ttl_s=ttl)
+
+    async def _take(self, cameras: dict[str, CameraInfo], share: int) -> None:
         # A stable per-worker order spreads first grabs across workers instead of racing on one list.
         candidates = sorted(
             (code for code in cameras if code not in self._owned),
@@ -121,8 +145,17 @@ class VisionWorker:
         for code in candidates:
             if len(self._owned) >= share:
                 break
-            if await self._lock.acquire(lease_name(code), self.worker_id, self._config.lease_ttl_s):
-                self._start_camera(cameras[code])
+            lease, ttl = lease_name(code), self._config.lease_ttl_s
+            # A lease already under this worker's id is its own (a restart under a stable id).
+            if not (
+                await self._lock.acquire(lease, self.worker_id, ttl)
+                or await self._lock.refresh(lease, self.worker_id, ttl)
+            ):
+                continue
+            if self._stopping:  # shutdown began while this tick was waiting on Redis
+                await self._lock.release(lease_name(code), self.worker_id)
+                break
+            self._start_camera(cameras[code])
 
     # --- camera tasks ---------------------------------------------------------------------------
     def _start_camera(self, camera: CameraInfo) -> None:
@@ -160,21 +193,44 @@ class VisionWorker:
             log.error("vision task %s failed", task.get_name(), exc_info=task.exception())
 
     async def _stop_camera(self, code: str, *, release: bool) -> None:
+        """Every await here is bounded (a stalled Redis must not hold a stop for ever) and none
+        swallows a cancellation: a worker cancelled mid-stop must end, not loop on."""
         owned = self._owned.pop(code, None)
         if owned is None:
             return
+        limit = self._config.stop_timeout_s
         for task in owned.tasks:
             task.cancel()
-        await asyncio.gather(*owned.tasks, return_exceptions=True)
-        with contextlib.suppress(asyncio.CancelledError):
-            await owned.pipeline.flush()
+        _done, stuck = await asyncio.wait(owned.tasks, timeout=limit)
+        if stuck:
+            log.warning("camera %s: %d task(s) still stopping after %.1f s", code, len(stuck), limit)
+        await _bounded(owned.pipeline.flush(), limit, f"camera {code}: final health flush")
         if release:
-            await self._lock.release(lease_name(code), self.worker_id)
+            await _bounded(
+                self._lock.release(lease_name(code), self.worker_id), limit, f"camera {code}: release"
+            )
 
     async def shutdown(self, *, release: bool) -> None:
-        """Stop every camera; ``release=False`` simulates a crash (leases left to expire)."""
+        """Stop every camera and the run loop; ``release=False`` simulates a crash (leases left to
+        expire)."""
+        self._stopping = True
         for code in list(self._owned):
             await self._stop_camera(code, release=release)
-        if release and self._slot is not None:
-            await self._lock.release(_slot_name(self._slot), self.worker_id)
-        self._slot = None
+        slot, self._slot = self._slot, None
+        if release and slot is not None:
+            await _bounded(
+                self._lock.release(_slot_name(slot), self.worker_id),
+                self._config.stop_timeout_s,
+                "worker slot release",
+            )
+
+
+async def _bounded(step: Awaitable[object], limit_s: float, what: str) -> None:
+    """Run one best-effort stop step: a timeout or an error is logged, a cancellation propagates."""
+    try:
+        async with asyncio.timeout(limit_s):
+            await step
+    except TimeoutError:
+        log.warning("%s: no answer within %.1f s, given up", what, limit_s)
+    except Exception:
+        log.exception("%s failed", what)

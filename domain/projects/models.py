@@ -149,6 +149,9 @@ class Camera(Model):
         null=True, description="polygon [[x, y], ...] in frame fractions"
     )
     enabled = fields.BooleanField(default=True)
+    score_threshold = fields.FloatField(
+        null=True, description="alarm confidence floor for this camera, null for the detector's default"
+    )
 
     class Meta:
         table = "camera"

@@ -21,10 +21,22 @@ FRAME_STREAM_PREFIX = "vision.frames."
 FRAME_GROUP = "vision-workers"
 FRAME_STREAM_MAXLEN = 32
 HEALTH_KEY_PREFIX = "vision:health:"
+WORKER_STATUS_PREFIX = "vision:worker-status:"
+CAMERA_LEASE_PREFIX = "vision:camera:"
+MAX_WORKERS = 32  # membership slots: how many vision workers can count one another
+
+
+def worker_slot(index: int) -> str:
+    return f"vision:worker-slot:{index}"
 
 
 def frame_stream(camera_code: str) -> str:
     return FRAME_STREAM_PREFIX + camera_code
+
+
+def camera_lease(camera_code: str) -> str:
+    """The lock held by the worker that owns the camera (the API asks it before queueing a frame)."""
+    return CAMERA_LEASE_PREFIX + camera_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +91,26 @@ class CameraHealth:
 
     @classmethod
     def from_json(cls, text: str) -> CameraHealth:
+        data = json.loads(text)
+        known = {name for name in cls.__dataclass_fields__}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerStatus:
+    """What one worker reports each rescan: how many cameras it owns, may own, and should own."""
+
+    worker_id: str
+    owned: int
+    capacity: int
+    fair_share: int  # ceil(enabled cameras / live workers): above ``capacity`` means too few workers
+    at: str
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> WorkerStatus:
         data = json.loads(text)
         known = {name for name in cls.__dataclass_fields__}
         return cls(**{key: value for key, value in data.items() if key in known})

@@ -8,7 +8,10 @@
    one frame per second for 100 s; the share of frames that skipped inference (target ≥ 80%).
 3. Overload: a detector that takes 100 ms fed 400 frames at ~200 frames/s; the queue never grows past
    its bound, traced memory stays flat, and every dropped frame is counted.
-Prints one JSON line.
+4. Batching: 16 cameras streaming through batch 1 (one run per frame) and through the batched
+   service (a dynamic-batch copy of the model made in a temp folder, up to 8 frames per run),
+   interleaved rounds; inferences/s, their ratio, p99 latency, and cameras per core at 1 fps.
+``python -m tests.bench.bench_vision batching`` runs only that section. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import math
 import statistics
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Sequence
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -29,11 +35,13 @@ from adapters.memory import MemoryCache
 from config.settings import Settings
 from domain.vision.rules import Detection, Violation
 from domain.vision.services import CameraInfo
+from vision_worker.batching import BatchingInference
 from vision_worker.config import PipelineConfig, detector_config
 from vision_worker.detector import OnnxDetector
-from vision_worker.pipeline import CameraPipeline, Frame, InferencePool
+from vision_worker.pipeline import CameraPipeline, Frame, InferencePool, InferenceService
 
 ROUNDS = 3
+CAMERAS, BATCH, BATCH_ROUNDS, ROUND_S = 16, 8, 2, 4.0
 FRAMES_PER_ROUND = 12
 T0 = dt.datetime(2026, 5, 1, 2, 0, tzinfo=dt.UTC)
 CAMERA = CameraInfo("CAM-BENCH-1", "bench", "WL-2026-0001-S1", "", 0.0, None, True)
@@ -167,6 +175,71 @@ async def overload(image: np.ndarray) -> dict[str, object]:
     }
 
 
+async def stream_cameras(
+    service: InferenceService, image: np.ndarray, *, cameras: int, seconds: float
+) -> list[float]:
+    """``cameras`` cameras, each with one frame in flight at a time (as a pipeline awaits its
+    detector), for ``seconds``; returns every frame's latency."""
+    latencies: list[float] = []
+    stop_at = time.perf_counter() + seconds
+
+    async def camera() -> None:
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            await service.detect(image)
+            latencies.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(camera() for _ in range(cameras)))
+    return latencies
+
+
+def _p99(values: list[float]) -> float:
+    return float(np.percentile(values, 99)) if values else 0.0
+
+
+async def batching(settings: Settings, image: np.ndarray) -> dict[str, object]:
+    """Batch 1 (the shared model, one run per frame) against the batched service (a dynamic-batch
+    copy, up to 8 frames per run), 16 cameras streaming, interleaved rounds on one core each."""
+    from vision_worker.dynamic_batch import make_batch_dynamic  # noqa: PLC0415 - onnx, a dev dependency
+
+    with tempfile.TemporaryDirectory() as scratch:
+        dynamic = Path(scratch) / "dynamic.onnx"
+        make_batch_dynamic(settings.vision_model_path, dynamic)
+        single = InferencePool([OnnxDetector(detector_config(settings))])
+        batch_settings = settings.model_copy(update={"vision_batch_size": BATCH})
+        batched = BatchingInference(
+            OnnxDetector(detector_config(batch_settings, model_path=dynamic)),
+            max_batch=BATCH,
+            max_wait_s=0.02,
+        )
+        single_lat: list[float] = []
+        batched_lat: list[float] = []
+        single_s = batched_s = 0.0
+        for _ in range(BATCH_ROUNDS):
+            started = time.perf_counter()
+            single_lat += await stream_cameras(single, image, cameras=CAMERAS, seconds=ROUND_S)
+            single_s += time.perf_counter() - started
+            started = time.perf_counter()
+            batched_lat += await stream_cameras(batched, image, cameras=CAMERAS, seconds=ROUND_S)
+            batched_s += time.perf_counter() - started
+        single.close()
+        batched.close()
+    single_rate, batched_rate = len(single_lat) / single_s, len(batched_lat) / batched_s
+    threads = settings.vision_intra_op_threads
+    per_core = batched_rate / threads  # cameras at 1 fps one core sustains, every frame inferred
+    return {
+        "cameras_streaming": CAMERAS,
+        "batch1_inferences_per_s": round(single_rate, 2),
+        "batched_inferences_per_s": round(batched_rate, 2),
+        "batched_to_batch1_ratio": round(batched_rate / single_rate, 3),
+        "batch1_p99_latency_s": round(_p99(single_lat), 3),
+        "batched_p99_latency_s": round(_p99(batched_lat), 3),
+        "batched_mean_batch": round(batched.stats.mean_batch, 2),
+        "cameras_per_core_at_1fps": round(per_core, 2),
+        "cores_for_2700_cameras_at_1fps": math.ceil(2700 / per_core),
+    }
+
+
 async def main() -> int:
     settings = Settings()
     if not settings.vision_model_path.exists():
@@ -178,9 +251,13 @@ async def main() -> int:
     assert image is not None
     started = time.perf_counter()
     result: dict[str, object] = {"bench": "vision", "intra_op_threads": settings.vision_intra_op_threads}
-    result |= await throughput(settings, image)
-    result |= await motion_gate(settings, image)
-    result |= await overload(image)
+    sections = sys.argv[1:] or ["pipeline", "batching"]
+    if "pipeline" in sections:
+        result |= await throughput(settings, image)
+        result |= await motion_gate(settings, image)
+        result |= await overload(image)
+    if "batching" in sections:
+        result |= await batching(settings, image)
     result["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(result))
     return 0

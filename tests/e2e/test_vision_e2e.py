@@ -2,7 +2,8 @@
 with evidence; two workers share cameras with no duplicate alarms, and a dead worker's are taken over.
 
 The HTTP uploads go through the app first: the test client opens and closes the app's resources
-around every request, so workers start once the frames wait in their Redis streams.
+around every request, so workers start once the frames wait in their Redis streams. The API accepts
+frames only for a camera some worker owns (503 otherwise), so the camera's lease is placed first.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from config.settings import Settings
 from domain.alerts.models import Alarm, SiteBinding
 from domain.notifications.models import OutboxMessage
 from domain.projects.models import Camera, Site
-from domain.vision.events import FRAME_GROUP, UploadedFrame, frame_stream
+from domain.vision.events import FRAME_GROUP, UploadedFrame, camera_lease, frame_stream
 from domain.vision.rules import ViolationConfig, camera_device_key
 from domain.vision.services import accept_frame, load_health
 from tests.conftest import make_settings
@@ -43,6 +44,7 @@ pytestmark = pytest.mark.skipif(
     not SAMPLE.exists(), reason=f"shared model or samples absent at {MODEL.parent}"
 )
 OPENID = "oMANAGER0000000000000000099"
+STOP_GUARD_S = 30.0  # stop paths are bounded by the worker's stop_timeout_s; this only catches a hang
 T0 = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=1)
 
 
@@ -102,6 +104,12 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
 async def test_uploaded_bare_head_sequence_becomes_one_alarm_and_one_notification(
     settings: Settings, wechat_stub: WeChatStub
 ) -> None:
+    # The camera's lease is already held under the worker's id (as after a restart with a stable id):
+    # the API accepts frames only for a camera some worker owns, and the worker adopts its lease.
+    infra, closers = build_infrastructure(settings)
+    await infra.lock.acquire(camera_lease(CAMERA), "solo", 600)
+    for close in closers:
+        await close()
     app = create_app(settings)
     key = camera_device_key(settings.secret_key.get_secret_value().encode(), CAMERA)
     for index in range(6):
@@ -192,10 +200,10 @@ async def test_two_workers_split_cameras_without_duplicates_and_take_over_a_dead
         first = {alarm.source: alarm.update_count for alarm in await Alarm.filter(alarm_type="no_hardhat")}
         assert len(first) == len(codes)  # one alarm per camera, whichever worker owned it
 
-        # worker-a dies: no release, its leases just stop being refreshed.
-        await a.shutdown(release=False)
-        task_a.cancel()
-        await asyncio.gather(task_a, return_exceptions=True)
+        # worker-a dies: no release, its leases just stop being refreshed; its loop ends by itself.
+        async with asyncio.timeout(STOP_GUARD_S):
+            await a.shutdown(release=False)
+            await task_a
         await eventually(lambda: _owns_all(b, len(codes)), timeout_s=20)
 
         # Frames keep coming for every camera: b processes them, the shared cooldown holds.
@@ -206,12 +214,20 @@ async def test_two_workers_split_cameras_without_duplicates_and_take_over_a_dead
         after = {alarm.source: alarm.update_count for alarm in await Alarm.filter(alarm_type="no_hardhat")}
         assert after == first  # no duplicate alarms, no re-raise after the takeover
     finally:
-        task_b.cancel()
-        await asyncio.gather(task_b, return_exceptions=True)
+        await _stop(task_a, task_b)
         pool_a.close()
         pool_b.close()
-        for close in closers:
-            await close()
+        async with asyncio.timeout(STOP_GUARD_S):
+            for close in closers:
+                await close()
+
+
+async def _stop(*tasks: asyncio.Task[None]) -> None:
+    """Cancel and wait, bounded: a worker that does not end fails the test instead of hanging it."""
+    for task in tasks:
+        task.cancel()
+    _done, pending = await asyncio.wait(tasks, timeout=STOP_GUARD_S)
+    assert not pending, f"worker task(s) still running after cancel: {pending}"
 
 
 async def _split(a: VisionWorker, b: VisionWorker, total: int) -> bool:

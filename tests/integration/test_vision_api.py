@@ -1,4 +1,5 @@
-"""Camera HTTP doors: device-key uploads, bad input answered 4xx, admin health, key provisioning."""
+"""Camera HTTP doors: device-key uploads (503 when no worker owns the camera), bad input answered 4xx,
+admin health and capacity, key provisioning, camera settings managed by admins."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from sanic import Sanic
 
 from config.app import create_app
 from config.container import close_database, init_tortoise
@@ -18,6 +20,7 @@ from config.settings import Settings
 from domain.accounts.rules import Principal, Role, issue_token
 from domain.projects.models import Camera, Project, Site
 from domain.projects.rules import ProjectKind, ProjectStage
+from domain.vision.events import FRAME_GROUP, camera_lease, frame_stream
 from domain.vision.rules import camera_device_key
 from tests.conftest import make_settings
 
@@ -74,8 +77,27 @@ def png_bomb(width: int = 20000, height: int = 20000) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
 
 
+def owned_by_a_worker(app: Sanic[Any, Any], *codes: str) -> None:
+    """A vision worker holds these cameras: each request's fresh runtime gets their leases."""
+
+    async def hold_leases(app: Sanic[Any, Any]) -> None:
+        for code in codes:
+            await app.ctx.infra.lock.acquire(camera_lease(code), "worker-x", 3600)
+
+    app.register_listener(hold_leases, "before_server_start")
+
+
 @pytest.fixture
 async def app(db_url: str, tmp_path: Path) -> Any:
+    await create_cameras(db_url)
+    created = create_app(make_settings(tmp_path, database_url=db_url))
+    owned_by_a_worker(created, CAMERA)
+    return created
+
+
+@pytest.fixture
+async def unowned_app(db_url: str, tmp_path: Path) -> Any:
+    """No vision worker runs (or all are full): nobody holds the cameras' leases."""
     await create_cameras(db_url)
     return create_app(make_settings(tmp_path, database_url=db_url))
 
@@ -178,3 +200,112 @@ async def test_health_and_device_key_are_for_admins(app: Any) -> None:
         "/api/v1/cameras/CAM-NOPE/device-key", headers=bearer(settings, Role.ADMIN)
     )
     assert missing.status == 404
+
+
+async def test_a_frame_for_a_camera_no_worker_owns_gets_503_with_retry_after_and_is_not_queued(
+    unowned_app: Any,
+) -> None:
+    settings = unowned_app.ctx.settings
+    response = await upload(unowned_app.asgi_client, device(settings), jpeg())
+    assert (response.status, response.json["code"]) == (503, "camera_unowned")
+    assert int(response.headers["retry-after"]) > 0
+    with pytest.raises(LookupError):  # refused before anything was queued: not even a stream exists
+        await unowned_app.ctx.infra.bus.pending_count(frame_stream(CAMERA), FRAME_GROUP)
+
+
+async def test_health_and_readiness_show_cameras_without_a_worker(unowned_app: Any) -> None:
+    client, settings = unowned_app.asgi_client, unowned_app.ctx.settings
+    _, health = await client.get("/api/v1/cameras/health", headers=bearer(settings, Role.STAFF))
+    assert health.status == 200
+    capacity = health.json["capacity"]
+    assert (capacity["cameras"], capacity["unowned"], capacity["over_capacity"]) == (1, 1, True)
+    assert capacity["unowned_cameras"] == [CAMERA]  # the disabled one is not counted
+    _, ready = await client.get("/api/v1/cameras/readiness", headers=bearer(settings, Role.ADMIN))
+    assert (ready.status, ready.json["status"]) == (503, "over_capacity")
+    assert (await client.get("/api/v1/cameras/readiness", headers=bearer(settings, Role.CITIZEN)))[
+        1
+    ].status == 403
+
+
+async def test_readiness_is_ok_and_health_names_the_owner_when_every_camera_has_a_worker(app: Any) -> None:
+    client, settings = app.asgi_client, app.ctx.settings
+    _, ready = await client.get("/api/v1/cameras/readiness", headers=bearer(settings, Role.ADMIN))
+    assert (ready.status, ready.json["capacity"]["unowned"]) == (200, 0)
+    _, health = await client.get("/api/v1/cameras/health", headers=bearer(settings, Role.ADMIN))
+    owners = {row["camera_code"]: row["owner"] for row in health.json["items"]}
+    assert owners == {CAMERA: "worker-x", OTHER: None}
+
+
+NEW_CAMERA = {
+    "code": "CAM-0099-7",
+    "site_code": SITE,
+    "name": "塔吊下方",
+    "stream_url": "rtsp://10.0.0.7:554/stream1",
+    "sample_fps": 2,
+    "score_threshold": 0.5,
+    "work_zone": [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]],
+}
+
+
+async def test_admins_register_and_change_a_camera_and_staff_may_only_read(app: Any) -> None:
+    client, settings = app.asgi_client, app.ctx.settings
+    admin, staff = bearer(settings, Role.ADMIN), bearer(settings, Role.STAFF)
+    assert (await client.post("/api/v1/cameras/", headers=staff, json=NEW_CAMERA))[1].status == 403
+    _, created = await client.post("/api/v1/cameras/", headers=admin, json=NEW_CAMERA)
+    assert created.status == 201, created.json
+    assert created.json["stream_url"] == NEW_CAMERA["stream_url"] and created.json["sample_fps"] == 2.0
+    _, again = await client.post("/api/v1/cameras/", headers=admin, json=NEW_CAMERA)
+    assert (again.status, again.json["code"]) == (409, "camera_exists")
+
+    change = {"sample_fps": 0.5, "score_threshold": None, "stream_url": ""}
+    assert (await client.patch("/api/v1/cameras/CAM-0099-7", headers=staff, json=change))[1].status == 403
+    _, changed = await client.patch("/api/v1/cameras/CAM-0099-7", headers=admin, json=change)
+    assert changed.status == 200, changed.json
+    _, read = await client.get("/api/v1/cameras/CAM-0099-7", headers=staff)
+    assert read.json == {**created.json, "sample_fps": 0.5, "score_threshold": None, "stream_url": ""}
+    assert (await client.get("/api/v1/cameras/CAM-NOPE", headers=staff))[1].status == 404
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"stream_url": "file:///etc/passwd"},
+        {"stream_url": "rtsp://"},
+        {"sample_fps": 0},
+        {"sample_fps": 120},
+        {"sample_fps": "fast"},
+        {"score_threshold": 1.5},
+        {"score_threshold": True},
+        {"work_zone": [[0.1, 0.1], [0.5, 0.5]]},
+        {"work_zone": [[0.1, 0.1], [0.5, 0.5], [0.9, 0.9]]},
+        {"work_zone": [[0.1, 0.1], [1.5, 0.1], [0.5, 0.9]]},
+        {"name": ""},
+        {"enabled": "yes"},
+        {"site_code": "ELSEWHERE"},
+        {"sample_rate": 1},
+    ],
+    ids=[
+        "file-url",
+        "no-host",
+        "zero-fps",
+        "too-fast",
+        "fps-text",
+        "threshold-above-1",
+        "threshold-bool",
+        "two-points",
+        "collinear",
+        "outside-frame",
+        "empty-name",
+        "enabled-text",
+        "move-site",
+        "unknown-field",
+    ],
+)
+async def test_bad_camera_settings_get_400_and_change_nothing(app: Any, change: dict[str, Any]) -> None:
+    client, settings = app.asgi_client, app.ctx.settings
+    _, response = await client.patch(
+        f"/api/v1/cameras/{CAMERA}", headers=bearer(settings, Role.ADMIN), json=change
+    )
+    assert (response.status, response.json["code"]) == (400, "invalid_camera_settings"), response.json
+    _, read = await client.get(f"/api/v1/cameras/{CAMERA}", headers=bearer(settings, Role.ADMIN))
+    assert (read.json["sample_fps"], read.json["stream_url"], read.json["work_zone"]) == (1.0, "", None)

@@ -63,3 +63,60 @@ def test_detect_reports_unreadable_files_and_device_key_matches(tmp_path: Path) 
         assert result.returncode == 1 and "cannot read" in result.stderr
     key = run("device-key", "CAM-0031-1", SECRET_KEY="k" * 40)
     assert key.stdout.strip() == camera_device_key(b"k" * 40, "CAM-0031-1")
+
+
+def _standard_layout(root: Path, names: list[str]) -> Path:
+    """The same frames as ``ultralytics`` lays a dataset out: images/val + labels/val."""
+    for name in names:
+        for kind, suffix in (("images", ".jpg"), ("labels", ".txt")):
+            target = root / kind / "val" / f"{name}{suffix}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes((SAMPLES / f"{name}{suffix}").read_bytes())
+    return root
+
+
+def _flat_layout(root: Path, names: list[str]) -> Path:
+    root.mkdir()
+    for name in names:
+        for suffix in (".jpg", ".txt"):
+            (root / f"{name}{suffix}").write_bytes((SAMPLES / f"{name}{suffix}").read_bytes())
+    return root
+
+
+@needs_model
+def test_evaluate_gives_the_same_report_on_the_standard_yolo_layout_as_on_a_flat_folder(
+    tmp_path: Path,
+) -> None:
+    names = sorted(path.stem for path in SAMPLES.glob("*.jpg"))[:6]
+    flat = run("evaluate", str(_flat_layout(tmp_path / "flat", names)), "--json")
+    standard = run("evaluate", str(_standard_layout(tmp_path / "yolo", names)), "--json")
+    assert flat.returncode == 0 and standard.returncode == 0, flat.stderr + standard.stderr
+    flat_report, standard_report = json.loads(flat.stdout), json.loads(standard.stdout)
+    assert standard_report == flat_report
+    assert sum(row["labelled"] for row in standard_report["classes"]) > 0
+    assert standard_report["map50"] > 0.5
+
+
+def test_evaluate_fails_loudly_on_an_empty_folder_or_one_without_labels(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    (empty / "images").mkdir(parents=True)
+    result = run("evaluate", str(empty))
+    assert result.returncode != 0 and "no .jpg" in result.stderr
+    unlabelled = tmp_path / "unlabelled"
+    unlabelled.mkdir()
+    (unlabelled / "a.jpg").write_bytes(b"not read: refused before any model runs")
+    result = run("evaluate", str(unlabelled))
+    assert result.returncode != 0 and "no label file" in result.stderr
+
+
+@needs_model
+def test_dynamic_batch_writes_a_model_that_takes_several_frames_at_once(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    import onnxruntime as ort  # noqa: PLC0415 - only this test needs a session
+
+    target = tmp_path / "dynamic.onnx"
+    result = run("dynamic-batch", str(MODEL), str(target))
+    assert result.returncode == 0, result.stderr
+    session = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+    assert not isinstance(session.get_inputs()[0].shape[0], int)  # symbolic: any batch
+    assert run("dynamic-batch", str(tmp_path / "missing.onnx"), str(target)).returncode != 0
