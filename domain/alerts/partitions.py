@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from tortoise import connections
+from domain import partitioning
 
 log = logging.getLogger(__name__)
 TABLE = "alert_minute_aggregate"
@@ -71,36 +71,15 @@ def expired(names: list[str], *, keep_from: dt.date) -> list[str]:
     return out
 
 
-def _is_postgres(client: Any) -> bool:
-    return str(client.capabilities.dialect) == "postgres"
-
-
 async def partition_table(client: Any) -> None:
     """Migration step: on PostgreSQL, recreate the (new, empty) table as a partitioned one."""
-    if _is_postgres(client):
-        await client.execute_script(PARTITIONED_DDL)
+    await partitioning.partition_table(client, PARTITIONED_DDL)
 
 
 async def maintain_partitions(*, today: dt.date, retention: dt.timedelta) -> dict[str, list[str]]:
     """Create this month and the next ones; drop months entirely older than the retention."""
-    client = connections.get("default")
-    if not _is_postgres(client):
-        return {"created": [], "dropped": []}
-    created = []
-    for first in months_to_create(today):
-        name = partition_name(first)
-        await client.execute_script(
-            f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {TABLE} "
-            f"FOR VALUES FROM ('{first.isoformat()}') TO ('{next_month(first).isoformat()}')"
-        )
-        created.append(name)
-    _, rows = await client.execute_query(
-        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-        "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = $1",
-        [TABLE],
+    return await partitioning.maintain(
+        TABLE,
+        ranges=[(partition_name(first), first, next_month(first)) for first in months_to_create(today)],
+        expired=lambda names: expired(names, keep_from=today - retention),
     )
-    dropped = expired([str(row["relname"]) for row in rows], keep_from=today - retention)
-    for name in dropped:
-        await client.execute_script(f"DROP TABLE IF EXISTS {name}")
-        log.info("dropped expired partition %s", name)
-    return {"created": created, "dropped": dropped}

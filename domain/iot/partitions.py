@@ -8,8 +8,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from tortoise import connections
-
+from domain import partitioning
 from domain.iot.rules import TABLE, days_to_create, expired, partition_name
 
 log = logging.getLogger(__name__)
@@ -33,34 +32,14 @@ CREATE TABLE {TABLE}_default PARTITION OF {TABLE} DEFAULT;
 """
 
 
-def _is_postgres(client: Any) -> bool:
-    return str(client.capabilities.dialect) == "postgres"
-
-
 async def partition_table(client: Any) -> None:
-    if _is_postgres(client):
-        await client.execute_script(PARTITIONED_DDL)
+    """Migration step: on PostgreSQL, recreate the (new, empty) table as a partitioned one."""
+    await partitioning.partition_table(client, PARTITIONED_DDL)
 
 
 async def maintain_partitions(*, today: dt.date, retention: dt.timedelta) -> dict[str, list[str]]:
-    client = connections.get("default")
-    if not _is_postgres(client):
-        return {"created": [], "dropped": []}
-    created = []
-    for day in days_to_create(today):
-        name = partition_name(day)
-        await client.execute_script(
-            f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {TABLE} "
-            f"FOR VALUES FROM ('{day.isoformat()}') TO ('{(day + dt.timedelta(days=1)).isoformat()}')"
-        )
-        created.append(name)
-    _, rows = await client.execute_query(
-        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-        "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = $1",
-        [TABLE],
+    return await partitioning.maintain(
+        TABLE,
+        ranges=[(partition_name(day), day, day + dt.timedelta(days=1)) for day in days_to_create(today)],
+        expired=lambda names: expired(names, keep_from=today - retention),
     )
-    dropped = expired([str(row["relname"]) for row in rows], keep_from=today - retention)
-    for name in dropped:
-        await client.execute_script(f"DROP TABLE IF EXISTS {name}")
-        log.info("dropped expired partition %s", name)
-    return {"created": created, "dropped": dropped}
