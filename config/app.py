@@ -14,6 +14,9 @@ from sanic_ext import Extend
 from bot.dialogues.alerts import bind_hook as alerts_bind_hook
 from bot.dialogues.complaints import rating_hook as complaint_rating_hook
 from bot.webhook import wechat as wechat_callback
+from console import PAGE_BLUEPRINTS
+from console.docs import configure_docs
+from console.templating import build_templates
 from config.container import Runtime, open_runtime, readiness
 from config.settings import Settings
 from config.workers import embedded_workers
@@ -50,6 +53,7 @@ def create_app(settings: Settings, *, name: str | None = None, run_workers: bool
     app: Sanic[Any, Any] = Sanic(name or f"wenling_{next(_app_numbers)}")
     _configure(app)
     app.ctx.settings = settings
+    app.ctx.console_templates = build_templates()
     app.ctx.services = {
         # A rating (满意/基本满意/不满意, 1/2/3) typed right after a staff reply; the inbound handler
         # may call it before the dialogue engine: async (openid, text, *, now) -> reply text or None.
@@ -72,6 +76,7 @@ BLUEPRINTS = (
     health, auth, wxa_login, projects, wechat_callback, nlu_api, staff_conversations, admin_outbox,
     complaints, open311, permits, approvals, credit, alerts, environment, cameras, emergency_bp,
     reports, transparency, report_static, exchange,
+    *PAGE_BLUEPRINTS,
 )  # fmt: skip
 
 
@@ -83,6 +88,7 @@ def _configure(app: Sanic[Any, Any]) -> None:
     app.config.OAS_UI_REDOC = False
     app.config.OAS_AUTODOC = True
     app.config.CORS = False
+    configure_docs(app.config)
     app.config.HEALTH = False
     Extend(app)
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer")

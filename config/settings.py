@@ -99,6 +99,15 @@ class Settings(BaseSettings):
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
     alert_escalation_minutes: int = Field(default=15, ge=1)
     open311_api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # --- staff console (/console) and public pages (/p/...) ---------------------------------------
+    # Secure cookies even when TLS ends at a proxy that does not forward the scheme.
+    console_cookie_secure: bool = False
+    console_session_ttl_s: int = Field(default=8 * 3600, ge=60)  # idle sessions end after this
+    console_login_max_failures: int = Field(default=5, ge=1)  # wrong passwords before the lockout
+    console_lockout_s: int = Field(default=900, ge=1)  # how long a locked username stays locked
+    # The city's own tile server, e.g. https://tiles.gov.example/{z}/{x}/{y}.png; empty: the vector
+    # fallback map shipped with the project (town outlines and roads), which needs no network.
+    console_map_tile_url: str = ""
 
     @field_validator("admin_alert_openids", "open311_api_keys", mode="before")
     @classmethod

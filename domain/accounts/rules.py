@@ -15,7 +15,7 @@ import secrets
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
-from domain.errors import Unauthorized
+from domain.errors import Forbidden, Unauthorized
 
 TOKEN_TTL = dt.timedelta(hours=12)
 
@@ -58,6 +58,14 @@ class Principal:
 
     def is_staff(self) -> bool:
         return self.role in (Role.STAFF, Role.ADMIN)
+
+
+def authorize(principal: Principal, roles: frozenset[Role] | set[Role] | tuple[Role, ...]) -> Principal:
+    """The one role rule of every door (API bearer tokens and console sessions): the principal's role
+    must be one of ``roles``; an admin may do everything. Department scoping stays in the services."""
+    if principal.role is not Role.ADMIN and principal.role not in roles:
+        raise Forbidden("your role may not do this", code="forbidden_role")
+    return principal
 
 
 def _b64(data: bytes) -> str:
