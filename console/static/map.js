@@ -47,11 +47,15 @@
     return box;
   }
 
+  // The base map loads on its own schedule: its pane sits under the markers whichever arrives first.
+  map.createPane("basemap");
+  map.getPane("basemap").style.zIndex = 350;
   if (config.tile_url) {
-    L.tileLayer(config.tile_url, { maxZoom: 18 }).addTo(map);
+    L.tileLayer(config.tile_url, { maxZoom: 18, pane: "basemap" }).addTo(map);
   } else {
     getJSON(config.basemap_url).then(function (data) {
       L.geoJSON(data, {
+        pane: "basemap",
         style: function (f) {
           return f.properties.kind === "road"
             ? { color: "#8a8f98", weight: f.properties.major ? 4 : 2 }

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from config.container import close_database, init_tortoise
+from tests.console.conftest import running_console
 from tests.console.helpers import PASSWORD, XSS_IMG, XSS_SCRIPT, file_complaint, form_token, login
 
 
@@ -34,18 +34,7 @@ async def test_staff_login_sets_a_locked_down_session_cookie_and_logout_ends_it(
 
 
 async def test_cookie_is_secure_behind_tls(db_url: str, console_data_dir: Any) -> None:
-    from config.app import create_app  # noqa: PLC0415
-    from tests.conftest import make_settings  # noqa: PLC0415
-    from tests.console.helpers import seed_staff  # noqa: PLC0415
-    from tests.integration.test_complaints_api import seed_sites  # noqa: PLC0415
-    from tests.wechat_inbound import serving  # noqa: PLC0415
-
-    await init_tortoise(db_url)
-    await seed_sites()
-    await seed_staff()
-    await close_database()
-    settings = make_settings(console_data_dir, database_url=db_url, console_cookie_secure=True)
-    async with serving(create_app(settings)) as app, client(app) as http:
+    async with running_console(db_url, console_data_dir, console_cookie_secure=True) as app, client(app) as http:
         page = await http.get("/console/login")
         login_cookie = page.headers["set-cookie"]
         assert "secure" in login_cookie.lower()
