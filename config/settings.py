@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     # The city's own tile server, e.g. https://tiles.gov.example/{z}/{x}/{y}.png; empty: the vector
     # fallback map shipped with the project (town outlines and roads), which needs no network.
     console_map_tile_url: str = ""
+    # The public project page draws daily noise against this daytime limit (GB 12523-2011: 70 dB(A)).
+    console_public_noise_day_limit_db: float = Field(default=70.0, gt=0)
 
     @field_validator("admin_alert_openids", "open311_api_keys", mode="before")
     @classmethod

@@ -11,6 +11,10 @@ cache port; every form carries a CSRF token. Web assets are vendored and pinned 
 from console.alarms_pages import console_alarms
 from console.complaints_pages import console_complaints
 from console.login import console_login, console_static
+from console.public_pages import public_pages
+from console.reports_pages import console_reports
 
 # Registered by ``config.app`` after the API blueprints.
-PAGE_BLUEPRINTS = (console_login, console_static, console_complaints, console_alarms)
+PAGE_BLUEPRINTS = (console_login, console_static, console_complaints, console_alarms, console_reports,
+    public_pages,
+)

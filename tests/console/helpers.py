@@ -78,3 +78,18 @@ async def login(http: httpx.AsyncClient, username: str, password: str = PASSWORD
         "/console/login",
         data={"username": username, "password": password, "csrf_token": form_token(page.text), "next": "/console/complaints"},
     )
+
+
+async def seed_readings(*, site_code: str = "WL-2026-0031-S1", days: int = 7) -> None:
+    """One hour of PM10 and noise per day for the last ``days`` days; the latest day over the limit."""
+    from domain.alerts.models import MinuteAggregate  # noqa: PLC0415
+
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    for back in range(days):
+        minute = now - dt.timedelta(days=back)
+        pm10 = 210.0 if back == 0 else 60.0 + 10 * back
+        for metric, value in (("pm10", pm10), ("leq_db", 62.0)):
+            await MinuteAggregate.create(
+                site_code=site_code, device_code="dust-001", metric=metric, minute=minute, count=1,
+                total=value, minimum=value, maximum=value, valid_count=1, valid_total=value,
+            )  # fmt: skip

@@ -16,7 +16,7 @@ from adapters.wechat.dispatcher import build_dispatcher
 from domain.alerts import services as alerts
 from domain.notifications.services import record_interaction
 from tests.console.conftest import running_console
-from tests.console.helpers import PASSWORD, XSS_IMG, XSS_SCRIPT, file_complaint, raise_alarm
+from tests.console.helpers import PASSWORD, XSS_IMG, XSS_SCRIPT, file_complaint, raise_alarm, seed_readings
 from tests.live_server import REPO_ROOT
 from tests.wechat_stub.plugin import stub_settings
 
@@ -112,3 +112,43 @@ async def test_acknowledge_an_alarm_from_the_map(db_url: str, console_data_dir: 
         assert (await alerts.alarm_detail(alarm_id))["state"] == "acknowledged"
         assert "已确认" in await page.inner_text("#alarm-rows")
         assert page.errors == [], page.errors
+
+
+async def test_report_dashboard_draws_charts_with_data(db_url: str, console_data_dir: Path, browser: Any) -> None:
+    async with running_console(db_url, console_data_dir) as app:
+        await file_complaint()
+        await file_complaint(description="渣土车撒漏", openid="oCitizenBrowser0003")
+        await raise_alarm()
+        page = await new_page(browser, app)
+        await sign_in(page)
+        await page.goto("/console/reports")
+        chart = page.locator("[data-chart='complaints_by_type'][data-rendered='true'] svg")
+        await chart.wait_for()
+        # Value labels are drawn on the bars: the two complaints of the period are in the SVG.
+        labels = await chart.locator("text").all_text_contents()
+        assert "2" in labels, labels
+        assert await page.locator("[data-chart='alarms_by_severity'] svg path").count() > 0
+        assert await page.locator("text=本期无数据").count() >= 1  # e.g. credit grades: said, not drawn
+        await page.screenshot(path=SCREENSHOTS / "console-report-dashboard.png", full_page=True)
+        async with page.expect_download() as download:
+            await page.click("text=下载 Excel 报表")
+        assert (await download.value).suggested_filename.endswith(".xlsx")
+        assert page.errors == [], page.errors
+
+
+async def test_public_project_page_on_a_phone(db_url: str, console_data_dir: Path, browser: Any) -> None:
+    async with running_console(db_url, console_data_dir) as app:
+        await seed_readings()
+        await file_complaint(description="电话13800000000 王小明")
+        page = await new_page(browser, app, viewport={"width": 375, "height": 740}, is_mobile=True)
+        response = await page.goto("/p/projects/WL-2026-0031")
+        assert response.status == 200
+        text = await page.inner_text("body")
+        assert "项目WL-2026-0031" in text and "在建" in text and "近 7 日扬尘" in text
+        assert "13800000000" not in text and "王小明" not in text  # counts only, no personal data
+        assert await page.locator(".bars .track span.over").count() == 1  # today's 210 µg/m³ > 150
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"the page scrolls sideways on a phone ({width}px)"
+        await page.screenshot(path=SCREENSHOTS / "public-project-phone.png", full_page=True)
+        transparency = await page.goto("/p/transparency")
+        assert transparency.status == 200 and "投诉答复率" in await page.inner_text("body")
