@@ -14,12 +14,12 @@ from sanic_ext import Extend
 from bot.dialogues.alerts import bind_hook as alerts_bind_hook
 from bot.dialogues.complaints import rating_hook as complaint_rating_hook
 from bot.webhook import wechat as wechat_callback
-from console import PAGE_BLUEPRINTS
-from console.docs import configure_docs
-from console.templating import build_templates
 from config.container import Runtime, open_runtime, readiness
 from config.settings import Settings
 from config.workers import embedded_workers
+from console import PAGE_BLUEPRINTS
+from console.docs import configure_docs
+from console.templating import build_templates
 from domain.emergency import services as emergency
 from domain.projects.services import gazetteer_names, project_read_model_cache
 from miniprogram_api.admin_outbox import admin_outbox

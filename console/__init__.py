@@ -15,6 +15,11 @@ from console.public_pages import public_pages
 from console.reports_pages import console_reports
 
 # Registered by ``config.app`` after the API blueprints.
-PAGE_BLUEPRINTS = (console_login, console_static, console_complaints, console_alarms, console_reports,
+PAGE_BLUEPRINTS = (
+    console_login,
+    console_static,
+    console_complaints,
+    console_alarms,
+    console_reports,
     public_pages,
 )

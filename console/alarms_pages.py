@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 from urllib.parse import urlencode
 
 from sanic import Blueprint, Request
@@ -48,7 +49,7 @@ def _query(request: Request) -> queries.AlarmQuery:
     )
 
 
-async def _list_context(request: Request) -> dict[str, object]:
+async def _list_context(request: Request) -> dict[str, Any]:
     query = _query(request)
     result = await queries.list_alarms(query)
     return {
@@ -109,7 +110,11 @@ async def alarm_page(request: Request, alarm_id: int) -> HTTPResponse:
 @page(*STAFF)
 async def acknowledge(request: Request, alarm_id: int) -> HTTPResponse:
     await services.acknowledge(alarm_id, actor=_actor(current(request)), openid=None, at=_now())
-    back = "/console/alarms" if arg_text(request, "from", max_length=8) == "list" else f"/console/alarms/{alarm_id}"
+    back = (
+        "/console/alarms"
+        if arg_text(request, "from", max_length=8) == "list"
+        else f"/console/alarms/{alarm_id}"
+    )
     return redirect(f"{back}?done=acknowledged", status=303)
 
 

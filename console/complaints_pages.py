@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 from urllib.parse import urlencode
 
 from sanic import Blueprint, Request
@@ -43,7 +44,7 @@ def _filters(request: Request) -> queries.QueueFilter:
     )
 
 
-async def _queue_context(request: Request) -> dict[str, object]:
+async def _queue_context(request: Request) -> dict[str, Any]:
     filters = _filters(request)
     result = await queries.queue(current(request), filters, now=_now())
     return {

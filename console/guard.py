@@ -41,12 +41,14 @@ def secret_of(request: Request) -> bytes:
 
 async def session_principal(request: Request) -> tuple[sessions.Session, Principal] | None:
     """The signed-in session and who it acts as, or None (no cookie, unknown, ended or expired)."""
-    sid = request.cookies.get(SESSION_COOKIE, "")
+    sid = str(request.cookies.get(SESSION_COOKIE) or "")
     session = await sessions.load_session(cache_of(request), sid) if sid else None
     if session is None:
         return None
     try:
-        principal = accounts.authenticate(session.token, secret=secret_of(request), now=dt.datetime.now(dt.UTC))
+        principal = accounts.authenticate(
+            session.token, secret=secret_of(request), now=dt.datetime.now(dt.UTC)
+        )
     except DomainError:
         await sessions.close_session(cache_of(request), sid)
         return None
@@ -63,9 +65,13 @@ def _csrf_given(request: Request) -> str | None:
     header = request.headers.get(CSRF_HEADER)
     if header:
         return str(header)
-    form = request.form if (request.content_type or "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ) else None
+    form = (
+        request.form
+        if (request.content_type or "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")
+        )
+        else None
+    )
     value = form.get(CSRF_FIELD) if form else None
     return str(value) if value is not None else None
 
@@ -93,8 +99,12 @@ def page(*roles: Role) -> Callable[[Handler], Handler]:
             request.ctx.csrf_token = session.csrf
             try:
                 authorize(principal, allowed)
-                if request.method == "POST" and not sessions.token_matches(session.csrf, _csrf_given(request)):
-                    raise Forbidden("the form is missing its security token; reload the page", code="csrf_failed")
+                if request.method == "POST" and not sessions.token_matches(
+                    session.csrf, _csrf_given(request)
+                ):
+                    raise Forbidden(
+                        "the form is missing its security token; reload the page", code="csrf_failed"
+                    )
                 return await handler(request, *args, **kwargs)
             except DomainError as error:
                 log.info("console %s %s refused: %s", request.method, request.path, error.code)

@@ -51,9 +51,9 @@ async def root(request: Request) -> HTTPResponse:
     return redirect("/console", status=302)
 
 
-@console_login.route("/console", methods=["GET"])
-@console_login.route("/admin", methods=["GET"], name="admin_door")
-@console_login.route("/staff", methods=["GET"], name="staff_door")
+@console_login.get("/console")
+@console_login.get("/admin", name="admin_door")
+@console_login.get("/staff", name="staff_door")
 @openapi.exclude()
 async def console_home(request: Request) -> HTTPResponse:
     found = await session_principal(request)
@@ -85,7 +85,7 @@ async def _check_login(request: Request, form: Any) -> tuple[str, str] | HTTPRes
     """The (username, password) of a well-formed login post, or the page that refuses it."""
     username = str(form.get("username") or "").strip()[:64]
     password = str(form.get("password") or "")[:200]
-    if not sessions.token_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), form.get("csrf_token")):
+    if not sessions.token_matches(str(request.cookies.get(LOGIN_CSRF_COOKIE) or ""), form.get("csrf_token")):
         return _login_form(request, status=403, error="页面已过期，请重新登录", username=username)
     if not username or not password:
         return _login_form(request, status=400, error="请输入用户名和密码", username=username)
@@ -93,7 +93,10 @@ async def _check_login(request: Request, form: Any) -> tuple[str, str] | HTTPRes
     if await sessions.failures(cache_of(request), username) >= settings.console_login_max_failures:
         minutes = max(1, settings.console_lockout_s // 60)
         return _login_form(
-            request, status=429, error=f"密码错误次数过多，账户已锁定，请 {minutes} 分钟后再试", username=username
+            request,
+            status=429,
+            error=f"密码错误次数过多，账户已锁定，请 {minutes} 分钟后再试",
+            username=username,
         )
     return username, password
 
@@ -101,7 +104,7 @@ async def _check_login(request: Request, form: Any) -> tuple[str, str] | HTTPRes
 @console_login.post("/console/login")
 @openapi.exclude()
 async def login(request: Request) -> HTTPResponse:
-    form = request.form or {}
+    form: Any = request.form or {}
     checked = await _check_login(request, form)
     if isinstance(checked, HTTPResponse):
         return checked
@@ -129,7 +132,7 @@ async def login(request: Request) -> HTTPResponse:
 @openapi.exclude()
 @page(*STAFF_ROLES)
 async def logout(request: Request) -> HTTPResponse:
-    await sessions.close_session(cache_of(request), request.cookies.get(SESSION_COOKIE, ""))
+    await sessions.close_session(cache_of(request), str(request.cookies.get(SESSION_COOKIE) or ""))
     response = redirect("/console/login", status=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

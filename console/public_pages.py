@@ -5,6 +5,7 @@ counts; the city's monthly transparency figures. Same services as the public API
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sanic import Blueprint, Request
@@ -27,7 +28,7 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 DAYS = 7
 
 
-def _bars(series: list[dict[str, object]], metric: str, limit: float) -> list[dict[str, object]]:
+def _bars(series: list[dict[str, Any]], metric: str, limit: float) -> list[dict[str, Any]]:
     """Each day's value as a share of a scale that always shows the limit (a bar never overflows)."""
     values = [float(day[metric]) for day in series if isinstance(day[metric], (int, float))]
     scale = max([limit * 1.25, *values])

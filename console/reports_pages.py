@@ -98,4 +98,6 @@ async def download(request: Request) -> HTTPResponse:
     report = await build_report(period, await report_env(request), now=dt.datetime.now(dt.UTC))
     body = await asyncio.to_thread(xlsx_bytes, report)
     name = f"report-{period.key}.xlsx"
-    return raw(body, content_type=XLSX_TYPE, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return raw(
+        body, content_type=XLSX_TYPE, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

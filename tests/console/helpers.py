@@ -37,7 +37,9 @@ async def seed_staff() -> None:
     )  # fmt: skip
 
 
-async def file_complaint(*, description: str = "凌晨还在打桩", openid: str = "oCitizenConsole0001", **extra: Any) -> str:
+async def file_complaint(
+    *, description: str = "凌晨还在打桩", openid: str = "oCitizenConsole0001", **extra: Any
+) -> str:
     new = intake.NewComplaint(
         nuisance_type="night_noise",
         description=description,
@@ -76,7 +78,12 @@ async def login(http: httpx.AsyncClient, username: str, password: str = PASSWORD
     page = await http.get("/console/login")
     return await http.post(
         "/console/login",
-        data={"username": username, "password": password, "csrf_token": form_token(page.text), "next": "/console/complaints"},
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": form_token(page.text),
+            "next": "/console/complaints",
+        },
     )
 
 

@@ -22,7 +22,9 @@ from tests.wechat_stub.plugin import stub_settings
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = REPO_ROOT / "var" / "screenshots"
-async_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (requirements-dev.txt)")
+async_api = pytest.importorskip(
+    "playwright.async_api", reason="playwright is not installed (requirements-dev.txt)"
+)
 pytestmark = pytest.mark.skipif(
     shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists(),
     reason="Debian's chromium is not installed at /usr/bin/chromium (make system-deps installs it)",
@@ -44,7 +46,9 @@ async def browser() -> AsyncIterator[Any]:
 
 
 async def new_page(browser: Any, app: Any, **context: Any) -> Any:
-    page = await (await browser.new_context(base_url=str(app.ctx.http.base_url), locale="zh-CN", **context)).new_page()
+    page = await (
+        await browser.new_context(base_url=str(app.ctx.http.base_url), locale="zh-CN", **context)
+    ).new_page()
     page.set_default_timeout(20_000)
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(str(error)))
@@ -114,7 +118,9 @@ async def test_acknowledge_an_alarm_from_the_map(db_url: str, console_data_dir: 
         assert page.errors == [], page.errors
 
 
-async def test_report_dashboard_draws_charts_with_data(db_url: str, console_data_dir: Path, browser: Any) -> None:
+async def test_report_dashboard_draws_charts_with_data(
+    db_url: str, console_data_dir: Path, browser: Any
+) -> None:
     async with running_console(db_url, console_data_dir) as app:
         await file_complaint()
         await file_complaint(description="渣土车撒漏", openid="oCitizenBrowser0003")

@@ -34,7 +34,10 @@ async def test_staff_login_sets_a_locked_down_session_cookie_and_logout_ends_it(
 
 
 async def test_cookie_is_secure_behind_tls(db_url: str, console_data_dir: Any) -> None:
-    async with running_console(db_url, console_data_dir, console_cookie_secure=True) as app, client(app) as http:
+    async with (
+        running_console(db_url, console_data_dir, console_cookie_secure=True) as app,
+        client(app) as http,
+    ):
         page = await http.get("/console/login")
         login_cookie = page.headers["set-cookie"]
         assert "secure" in login_cookie.lower()
@@ -52,8 +55,16 @@ async def test_cookie_is_secure_behind_tls(db_url: str, console_data_dir: Any) -
 
 async def test_no_console_page_without_a_session(console_app: Any) -> None:
     async with client(console_app) as http:
-        for path in ("/console/complaints", "/console/complaints/rows", "/console/alarms", "/console/alarms/1",
-                     "/console/geo/active_alarms", "/console/complaints/TS20260101001"):  # fmt: skip
+        for path in (
+            "/console/complaints",
+            "/console/complaints/rows",
+            "/console/alarms",
+            "/console/alarms/1",
+            "/console/geo/active_alarms",
+            "/console/complaints/TS20260101001",
+            "/console/reports",
+            "/console/reports/download",
+        ):
             response = await http.get(path)
             assert response.status_code == 303, path
             assert response.headers["location"].startswith("/console/login"), path
@@ -105,7 +116,9 @@ async def test_another_departments_ticket_is_refused(console_app: Any) -> None:
         page = await http.get(f"/console/complaints/{ticket_no}")
         assert page.status_code == 404 and "凌晨还在打桩" not in page.text
         token = form_token((await http.get("/console/complaints")).text)
-        reply = await http.post(f"/console/complaints/{ticket_no}/reply", data={"csrf_token": token, "text": "x"})
+        reply = await http.post(
+            f"/console/complaints/{ticket_no}/reply", data={"csrf_token": token, "text": "x"}
+        )
         assert reply.status_code == 404
         photo = await http.get(f"/console/complaints/{ticket_no}/photos/0")
         assert photo.status_code == 404
@@ -124,7 +137,10 @@ async def test_script_in_complaint_text_is_shown_as_text(console_app: Any) -> No
         assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in detail
         assert "&#34;&gt;&lt;img src=x onerror=" in detail
         policy = (await http.get(f"/console/complaints/{ticket_no}")).headers["content-security-policy"]
-        assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+        assert (
+            "script-src 'self'" in policy
+            and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+        )
 
 
 EXTERNAL = re.compile(r"""(?:https?:)?//(?!127\.0\.0\.1|localhost)[a-z0-9.-]+\.[a-z]{2,}""", re.I)
