@@ -74,8 +74,9 @@ async def test_no_console_page_without_a_session(console_app: Any) -> None:
         assert forged.status_code == 303 and forged.headers["location"].startswith("/console/login")
         home = await http.get("/")
         assert home.status_code == 302 and home.headers["location"] == "/console"
-        console = await http.get("/console")
-        assert console.status_code == 302 and console.headers["location"] == "/console/login"
+        for door in ("/console", "/admin", "/staff"):
+            response = await http.get(door)
+            assert response.status_code == 302 and response.headers["location"] == "/console/login"
 
 
 async def test_wrong_passwords_lock_the_account_even_for_the_right_password(console_app: Any) -> None:
@@ -160,5 +161,9 @@ async def test_no_served_page_refers_to_an_external_url(console_app: Any) -> Non
         for path, body in bodies.items():
             assert not EXTERNAL.findall(body), (path, EXTERNAL.findall(body))
         assert "/console/static/vendor/swagger-ui-5.18.2/swagger-ui-bundle.js" in bodies["/docs"]
+        spec = (await http.get("/docs/openapi.json")).json()  # pages are not API operations
+        assert not [path for path in spec["paths"] if path.startswith(("/console", "/p/"))]
+        public = await http.get("/p/projects/WL-2026-0031")
+        assert public.status_code == 200 and not EXTERNAL.findall(public.text)
         for asset in re.findall(r'(?:src|href)="(/console/static/[^"]+)"', " ".join(bodies.values())):
             assert (await http.get(asset)).status_code == 200, asset
