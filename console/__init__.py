@@ -8,6 +8,7 @@ cache port; every form carries a CSRF token. Web assets are vendored and pinned 
 ``console/static/vendor/<lib>-<version>/``: nothing is fetched from the internet at run time.
 """
 
+from console.admin_pages import console_admin
 from console.alarms_pages import console_alarms
 from console.complaints_pages import console_complaints
 from console.login import console_login, console_static
@@ -21,5 +22,6 @@ PAGE_BLUEPRINTS = (
     console_complaints,
     console_alarms,
     console_reports,
+    console_admin,
     public_pages,
 )

@@ -167,3 +167,27 @@ async def test_no_served_page_refers_to_an_external_url(console_app: Any) -> Non
         assert public.status_code == 200 and not EXTERNAL.findall(public.text)
         for asset in re.findall(r'(?:src|href)="(/console/static/[^"]+)"', " ".join(bodies.values())):
             assert (await http.get(asset)).status_code == 200, asset
+
+
+async def test_outbox_page_is_for_admins_and_shows_the_reply_sent_from_the_console(console_app: Any) -> None:
+    ticket_no = await file_complaint(description="夜间噪声")
+    async with client(console_app) as staff:
+        await login(staff, "housing1")
+        refused = await staff.get("/console/admin/outbox")
+        assert refused.status_code == 403 and "无权访问" in refused.text
+        token = form_token((await staff.get(f"/console/complaints/{ticket_no}")).text)
+        for action in ("accept", "start"):
+            done = await staff.post(
+                f"/console/complaints/{ticket_no}/act/{action}", data={"csrf_token": token}
+            )
+            assert done.status_code == 303, done.text
+        replied = await staff.post(
+            f"/console/complaints/{ticket_no}/reply", data={"csrf_token": token, "text": "已责令整改<b>"}
+        )
+        assert replied.status_code == 303
+    async with client(console_app) as admin:
+        await login(admin, "admin1")
+        page = await admin.get("/console/admin/outbox")
+        assert page.status_code == 200 and "已责令整改&lt;b&gt;" in page.text
+        assert "oCitizenConsole0001" not in page.text  # openids are masked
+        assert not EXTERNAL.findall(page.text)
