@@ -50,6 +50,9 @@
   // The base map loads on its own schedule: its pane sits under the markers whichever arrives first.
   map.createPane("basemap");
   map.getPane("basemap").style.zIndex = 350;
+  // Alarms always sit above the site dots they are raised at, so they stay clickable.
+  map.createPane("alarms");
+  map.getPane("alarms").style.zIndex = 450;
   if (config.tile_url) {
     L.tileLayer(config.tile_url, { maxZoom: 18, pane: "basemap" }).addTo(map);
   } else {
@@ -79,7 +82,7 @@
   getJSON(config.layers.active_alarms).then(function (data) {
     var layer = L.geoJSON(data, {
       pointToLayer: function (f, at) {
-        return L.circleMarker(at, { radius: 9, color: colours[f.properties.severity] || "#c81e1e", weight: 3, fillOpacity: 0.5, className: "alarm-marker" });
+        return L.circleMarker(at, { pane: "alarms", radius: 9, color: colours[f.properties.severity] || "#c81e1e", weight: 3, fillOpacity: 0.5, className: "alarm-marker" });
       },
       onEachFeature: function (f, l) { l.bindPopup(function () { return alarmPopup(f.properties); }); }
     }).addTo(map);
