@@ -191,3 +191,24 @@ async def test_outbox_page_is_for_admins_and_shows_the_reply_sent_from_the_conso
         assert page.status_code == 200 and "已责令整改&lt;b&gt;" in page.text
         assert "oCitizenConsole0001" not in page.text  # openids are masked
         assert not EXTERNAL.findall(page.text)
+
+
+async def test_reassigning_to_another_department_moves_the_ticket_out_of_the_queue(console_app: Any) -> None:
+    ticket_no = await file_complaint()
+    async with client(console_app) as http:
+        await login(http, "housing1")
+        page = await http.get(f"/console/complaints/{ticket_no}")
+        assert "改派" in page.text
+        moved = await http.post(
+            f"/console/complaints/{ticket_no}/assign",
+            data={
+                "csrf_token": form_token(page.text),
+                "department": "environment",
+                "note": "扬尘归生态环境局",
+            },
+        )
+        assert moved.status_code == 303
+        assert ticket_no not in (await http.get("/console/complaints")).text
+    async with client(console_app) as other:
+        await login(other, "env1")
+        assert ticket_no in (await other.get("/console/complaints")).text
