@@ -22,6 +22,12 @@ system-deps:
 	  apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1 || \
 	  { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1; } || \
 	  echo "warning: could not install fonts-noto-cjk; charts and overlays will lack Chinese glyphs"; }
+	@# Headless Chromium for the console's browser tests (driven by Playwright for Python through
+	@# executable_path; Playwright's own browser download is never used).
+	@test -x /usr/bin/chromium || { echo "installing chromium (Debian package) for the browser tests"; \
+	  apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	  echo "warning: could not install chromium; tests/browser will be skipped"; }
 
 ## make run: set up everything and start the whole system in embedded mode with demo data on :8000
 run: venv

@@ -21,6 +21,9 @@ from config.evidence import evidence_config
 from config.faq import load_faq
 from config.settings import Settings
 from config.workers import embedded_workers
+from console import PAGE_BLUEPRINTS
+from console.docs import configure_docs
+from console.templating import build_templates
 from domain.emergency import services as emergency
 from domain.projects.services import gazetteer_names, project_read_model_cache
 from miniprogram_api.admin_outbox import admin_outbox
@@ -64,6 +67,7 @@ def create_app(settings: Settings, *, name: str | None = None, run_workers: bool
     _configure(app)
     app.ctx.settings = settings
     app.ctx.evidence = evidence_config(settings)
+    app.ctx.console_templates = build_templates()
     app.ctx.services = {
         # A rating (满意/基本满意/不满意, 1/2/3) typed right after a staff reply; the inbound handler
         # may call it before the dialogue engine: async (openid, text, *, now) -> reply text or None.
@@ -88,7 +92,7 @@ BLUEPRINTS = (
     health, auth, wxa_login, projects, wechat_callback, nlu_api, staff_conversations, admin_outbox,
     complaints, open311, permits, approvals, credit, alerts, environment, cameras, emergency_bp,
     reports, transparency, report_static, exchange, registry_api, duty_roster, evidence_log,
-    evidence_staff, iot,
+    evidence_staff, iot, *PAGE_BLUEPRINTS,
 )  # fmt: skip
 
 
@@ -100,6 +104,7 @@ def _configure(app: Sanic[Any, Any]) -> None:
     app.config.OAS_UI_REDOC = False
     app.config.OAS_AUTODOC = True
     app.config.CORS = False
+    configure_docs(app.config)
     app.config.HEALTH = False
     Extend(app)
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer")

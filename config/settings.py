@@ -177,6 +177,17 @@ class Settings(BaseSettings):
     vision_batch_wait_ms: float = Field(default=20.0, ge=0, le=1000)
     # Comma-separated onnxruntime providers, best first; empty: TensorRT/CUDA/OpenVINO if present, else CPU.
     vision_execution_providers: str = ""
+    # --- staff console (/console) and public pages (/p/...) ---------------------------------------
+    # Secure cookies even when TLS ends at a proxy that does not forward the scheme.
+    console_cookie_secure: bool = False
+    console_session_ttl_s: int = Field(default=8 * 3600, ge=60)  # idle sessions end after this
+    console_login_max_failures: int = Field(default=5, ge=1)  # wrong passwords before the lockout
+    console_lockout_s: int = Field(default=900, ge=1)  # how long a locked username stays locked
+    # The city's own tile server, e.g. https://tiles.gov.example/{z}/{x}/{y}.png; empty: the vector
+    # fallback map shipped with the project (town outlines and roads), which needs no network.
+    console_map_tile_url: str = ""
+    # The public project page draws daily noise against this daytime limit (GB 12523-2011: 70 dB(A)).
+    console_public_noise_day_limit_db: float = Field(default=70.0, gt=0)
 
     @field_validator("admin_alert_openids", "open311_api_keys", mode="before")
     @classmethod

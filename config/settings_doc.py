@@ -80,6 +80,12 @@ DESCRIPTIONS: dict[str, str] = {
     "sms_timeout_s": "SMS provider request timeout in seconds",
     "escalation_delivery_deadline_s": "an escalation WeChat has not delivered within this time alerts the "
     "admins and goes out by SMS",
+    "console_cookie_secure": "mark console cookies Secure even when the proxy does not say https",
+    "console_session_ttl_s": "console sessions end after this long without use",
+    "console_login_max_failures": "wrong console passwords before a username is locked",
+    "console_lockout_s": "how long a locked console username stays locked",
+    "console_map_tile_url": "the city's own map tile server ({z}/{x}/{y}); empty: the shipped vector map",
+    "console_public_noise_day_limit_db": "daytime noise limit drawn on the public project page, dB(A)",
     "worker_startup_timeout_s": "how long Sanic waits for every API worker (WORKERS>1) to report started",
     "event_relay_poll_s": "how often the event relay looks for committed domain events when idle",
     "event_relay_batch": "domain events the relay publishes per pass",
@@ -137,6 +143,7 @@ PRODUCTION_VALUES = {
     "data_dir": "/var/lib/wenling",
     "vision_model_path": "/opt/wenling/models/hardhat.onnx",
     "media_s3_endpoint": "http://seaweedfs.internal:8333",
+    "console_cookie_secure": "true",
 }
 
 

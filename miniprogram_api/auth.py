@@ -17,8 +17,8 @@ from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
 
 from domain.accounts import services as accounts
-from domain.accounts.rules import Principal, Role
-from domain.errors import Forbidden, Unauthorized, ValidationFailed
+from domain.accounts.rules import Principal, Role, authorize
+from domain.errors import Unauthorized, ValidationFailed
 from miniprogram_api.context import settings_of
 from miniprogram_api.params import body_text
 
@@ -41,15 +41,12 @@ def principal_from(request: Request) -> Principal:
 
 def require(*roles: Role) -> Callable[[Handler], Handler]:
     """Allow only these roles (admin is always allowed)."""
-    allowed = {*roles, Role.ADMIN}
+    allowed = frozenset(roles)
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-            principal = principal_from(request)
-            if principal.role not in allowed:
-                raise Forbidden("your role may not do this", code="forbidden_role")
-            request.ctx.principal = principal
+            request.ctx.principal = authorize(principal_from(request), allowed)
             return await handler(request, *args, **kwargs)
 
         return cast(Handler, openapi.secured("bearer")(guarded))

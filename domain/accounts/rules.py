@@ -17,7 +17,7 @@ from enum import StrEnum
 
 import jwt
 
-from domain.errors import Unauthorized
+from domain.errors import Forbidden, Unauthorized
 
 TOKEN_TTL = dt.timedelta(hours=12)
 TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
@@ -66,6 +66,14 @@ class Principal:
         """The registry (projects, sites, devices, cameras) is the housing bureau's (住建局) to keep;
         other departments read it."""
         return self.role is Role.ADMIN or (self.role is Role.STAFF and self.department == Department.HOUSING)
+
+
+def authorize(principal: Principal, roles: frozenset[Role] | set[Role] | tuple[Role, ...]) -> Principal:
+    """The one role rule of every door (API bearer tokens and console sessions): the principal's role
+    must be one of ``roles``; an admin may do everything. Department scoping stays in the services."""
+    if principal.role is not Role.ADMIN and principal.role not in roles:
+        raise Forbidden("your role may not do this", code="forbidden_role")
+    return principal
 
 
 def _b64(data: bytes) -> str:

@@ -195,3 +195,31 @@ async def sites_of_project(project_code: str) -> list[str]:
         .values_list("code", flat=True)
     )
     return [str(row) for row in rows]
+
+
+async def daily_means(
+    site_codes: list[str], *, days: int, now: dt.datetime, metrics: tuple[str, ...] = ("pm10", "leq_db")
+) -> list[dict[str, Any]]:
+    """Public: per local day (Asia/Shanghai), oldest first, the mean of valid readings of each metric
+    over the given sites, for the last ``days`` days including today; None where a day had none."""
+    today = now.astimezone(LOCAL_TZ).date()
+    first = today - dt.timedelta(days=days - 1)
+    start = dt.datetime.combine(first, dt.time(), LOCAL_TZ).astimezone(dt.UTC)
+    rows = await MinuteAggregate.filter(
+        site_code__in=site_codes, minute__gte=start, metric__in=list(metrics)
+    ).values("metric", "minute", "valid_count", "valid_total")
+    sums: dict[tuple[dt.date, str], list[float]] = defaultdict(lambda: [0, 0.0])
+    for row in rows:
+        minute = row["minute"] if row["minute"].tzinfo else row["minute"].replace(tzinfo=dt.UTC)
+        entry = sums[(minute.astimezone(LOCAL_TZ).date(), row["metric"])]
+        entry[0] += row["valid_count"]
+        entry[1] += row["valid_total"]
+    result = []
+    for offset in range(days):
+        day = first + dt.timedelta(days=offset)
+        means = {}
+        for metric in metrics:
+            count, total = sums.get((day, metric), (0, 0.0))
+            means[metric] = round(total / count, 1) if count else None
+        result.append({"day": day.isoformat(), **means})
+    return result

@@ -272,3 +272,11 @@ async def queue(principal: Principal, filters: QueueFilter, *, now: dt.datetime)
         item["merge_candidates"] = len(row.merge_candidates or [])
         items.append(item)
     return {"items": items, "total": len(rows), "page": filters.page, "page_size": filters.page_size}
+
+
+async def project_counts(project_code: str) -> dict[str, int]:
+    """Public: how many complaints a project received and how many are handled (counts only)."""
+    queryset = Complaint.filter(project_code=project_code)
+    total = await queryset.count()
+    handled = await queryset.filter(state__in=list(TERMINAL_STATES)).count()
+    return {"total": total, "handled": handled, "open": total - handled}

@@ -1,0 +1,27 @@
+"""The staff console (``/console``) and the public pages (``/p/...``): a door like ``bot`` and
+``miniprogram_api``.
+
+Page handlers parse the request, call the same domain service the REST API calls, and render a Jinja2
+template (autoescaped). Authorization uses the same role rule as the API
+(``domain.accounts.rules.authorize``); department scoping stays in the services. Sessions live in the
+cache port; every form carries a CSRF token. Web assets are vendored and pinned under
+``console/static/vendor/<lib>-<version>/``: nothing is fetched from the internet at run time.
+"""
+
+from console.admin_pages import console_admin
+from console.alarms_pages import console_alarms
+from console.complaints_pages import console_complaints
+from console.login import console_login, console_static
+from console.public_pages import public_pages
+from console.reports_pages import console_reports
+
+# Registered by ``config.app`` after the API blueprints.
+PAGE_BLUEPRINTS = (
+    console_login,
+    console_static,
+    console_complaints,
+    console_alarms,
+    console_reports,
+    console_admin,
+    public_pages,
+)
