@@ -13,6 +13,7 @@ from nlu.interface import INTENTS
 from nlu.training_data import load_training_data
 
 SPLIT = Path(__file__).resolve().parent.parent / "nlu" / "test_split.yml"
+LETTERS = SPLIT.with_name("test_letters.yml")  # long letters written apart from the training data
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,18 @@ async def test_intent_accuracy_and_entity_f1_on_the_held_out_split(engine: Embed
     assert report.accuracy >= 0.95, report.errors
     assert report.entity.f1 >= 0.85, report.errors
     assert report.value_agreement >= 0.9
+
+
+def test_the_letters_split_is_held_out_and_long() -> None:
+    training = {example.text for example in load_training_data(DEFAULT_TRAINING_PATH).examples}
+    letters = load_training_data(LETTERS).examples
+    assert len(letters) >= 80
+    assert not [example.text for example in letters if example.text in training]
+
+
+async def test_intent_accuracy_on_the_long_letters(engine: EmbeddedEngine) -> None:
+    report = await evaluate(engine, load_training_data(LETTERS).examples)
+    assert report.accuracy >= 0.90, report.errors
 
 
 @pytest.mark.parametrize(
