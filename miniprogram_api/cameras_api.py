@@ -14,9 +14,10 @@ from http import HTTPStatus
 from typing import Any
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse, json, raw
 from sanic_ext import openapi
 
+from adapters.stream_probe import grab_frame
 from adapters.uploads import validate_image
 from domain.accounts.rules import Role
 from domain.errors import DomainError, ValidationFailed
@@ -246,3 +247,14 @@ async def update_camera(request: Request, camera_id: str) -> HTTPResponse:
         raise ValidationFailed("a camera's code and site cannot change", code="invalid_camera_settings")
     camera = await camera_admin.update_camera(camera_id[:40], camera_settings(body))
     return json(_camera_json(camera))
+
+
+@cameras.post("/<camera_id:str>/probe")
+@openapi.summary("拉流测试: grab one frame from the camera's stream URL and return it as a JPEG")
+@openapi.response(200, {"image/jpeg": bytes})
+@error_responses(401, 403, 404, 422)
+@require(Role.ADMIN, Role.STAFF)
+async def probe_stream(request: Request, camera_id: str) -> HTTPResponse:
+    camera = await vision.camera_info(camera_id[:40])
+    jpeg = await grab_frame(camera.stream_url)
+    return raw(jpeg, content_type="image/jpeg", headers={"cache-control": "no-store"})
