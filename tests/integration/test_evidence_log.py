@@ -45,8 +45,9 @@ async def drain(bus: EventBus, media: MediaStore) -> int:
         return await evidence_events.handle_event(event, media=media, salt=SALT, now=NOW)
 
     # Domain events leave through the transactional outbox: relay what was committed, then consume.
-    while await outbox.relay_once(bus, batch=500, now=NOW):
-        pass
+    relayed = await outbox.relay_once(bus, batch=500, now=NOW)
+    while relayed:
+        relayed = await outbox.relay_once(bus, batch=500, now=NOW)
     total = 0
     while handled := await consume_once(
         bus, group="evidence", consumer="test", event_names=LOGGED_EVENTS, handle=handle
