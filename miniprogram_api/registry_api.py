@@ -120,21 +120,25 @@ def _changes(request: Request) -> dict[str, str]:
     return {str(k): ("是" if v is True else "否" if v is False else str(v)) for k, v in body.items()}
 
 
+async def _edit(request: Request, sheet: str, key: str, *, create: bool) -> registry.ImportReport:
+    principal = _editor(request)
+    return await registry.edit_record(
+        _sheet(sheet),
+        key,
+        _changes(request),
+        actor=_actor(principal),
+        now=dt.datetime.now(dt.UTC),
+        create=create,
+    )
+
+
 @registry_api.post("/<sheet:str>/<key:str>")
 @openapi.summary("Create one record (fields by name or by the sheet's Chinese column header)")
 @openapi.response(201, REPORT)
 @error_responses(400, 401, 403, 409)
 @require(Role.STAFF)
 async def create_record(request: Request, sheet: str, key: str) -> HTTPResponse:
-    principal = _editor(request)
-    report = await registry.edit_record(
-        _sheet(sheet),
-        key,
-        _changes(request),
-        actor=_actor(principal),
-        now=dt.datetime.now(dt.UTC),
-        create=True,
-    )
+    report = await _edit(request, sheet, key, create=True)
     return json(report.as_json(), status=201)
 
 
@@ -144,15 +148,7 @@ async def create_record(request: Request, sheet: str, key: str) -> HTTPResponse:
 @error_responses(400, 401, 403, 404)
 @require(Role.STAFF)
 async def update_record(request: Request, sheet: str, key: str) -> HTTPResponse:
-    principal = _editor(request)
-    report = await registry.edit_record(
-        _sheet(sheet),
-        key,
-        _changes(request),
-        actor=_actor(principal),
-        now=dt.datetime.now(dt.UTC),
-        create=False,
-    )
+    report = await _edit(request, sheet, key, create=False)
     return json(report.as_json())
 
 
