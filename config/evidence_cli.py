@@ -1,4 +1,7 @@
-"""``python -m config evidence <verify|audit>``: the evidence log's command line.
+"""``python -m config evidence <keygen|verify|audit>``: the evidence log's command line.
+
+``keygen NAME`` prints a new Ed25519 signing key for ``EVIDENCE_SIGNING_KEY`` (first line, secret)
+and its public vkey (second line, to publish beside the log's checkpoints).
 
 ``verify PACKAGE.zip [--key VKEY] [--checkpoint FILE]`` checks a package offline: no server, no
 database, no settings. ``audit`` recomputes every leaf from the business rows and the media store
@@ -9,12 +12,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
 from domain.errors import ValidationFailed
-from domain.evidence.notes import parse_vkey
+from domain.evidence.notes import Signer, check_key_name, parse_vkey
 from domain.evidence.package import verify_package
+
+
+def new_signing_key(name: str) -> Signer:
+    """A fresh key from the OS's random source; ``name`` (the log's origin host) is validated."""
+    check_key_name(name)  # a name a verifier cannot read is refused here, not at the first checkpoint
+    return Signer(name, os.urandom(32))
 
 
 def verify(package: Path, *, vkey: str | None, checkpoint: Path | None) -> int:
@@ -50,12 +60,23 @@ async def _audit() -> int:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m config evidence")
     commands = parser.add_subparsers(dest="command", required=True)
+    keygen = commands.add_parser("keygen", help="print a new signing key and its public vkey")
+    keygen.add_argument("name", help="the log's name, e.g. evidence.wenling.gov.cn")
     check = commands.add_parser("verify", help="verify an evidence package offline")
     check.add_argument("package", type=Path)
     check.add_argument("--key", help="the log's published vkey (default: the package's own key.txt)")
     check.add_argument("--checkpoint", type=Path, help="a checkpoint note obtained from another source")
     commands.add_parser("audit", help="recompute every leaf from rows and files; list mismatches")
     args = parser.parse_args(argv)
+    if args.command == "keygen":
+        try:
+            signer = new_signing_key(args.name)
+        except ValidationFailed as problem:
+            print(f"keygen: {problem}", file=sys.stderr)
+            return 2
+        print(signer.private_key_text)
+        print(signer.verifier.vkey)
+        return 0
     if args.command == "verify":
         return verify(args.package, vkey=args.key, checkpoint=args.checkpoint)
     return asyncio.run(_audit())

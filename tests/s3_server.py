@@ -83,7 +83,7 @@ def seaweedfs(work_dir: Path, *, timeout_s: float = 60) -> Iterator[S3Options]:
     master, volume, filer, s3 = (free_port_pair() for _ in range(4))
     args = [
         binary, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data}",
-        f"-master.port={master}", f"-volume.port={volume}", "-volume.max=8",
+        f"-master.port={master}", f"-volume.port={volume}", "-volume.max=100",
         "-master.volumeSizeLimitMB=64", "-filer", f"-filer.port={filer}",
         "-s3", f"-s3.port={s3}", f"-s3.config={config}", "-s3.port.iceberg=0", "-s3.port.lance=0",
     ]  # fmt: skip

@@ -214,8 +214,9 @@ class VisionWorker:
         """Stop every camera and the run loop; ``release=False`` simulates a crash (leases left to
         expire)."""
         self._stopping = True
-        for code in list(self._owned):
-            await self._stop_camera(code, release=release)
+        # All cameras at once: each step is bounded by stop_timeout_s, so the whole stop is bounded by
+        # a few of them whatever the number of cameras (one after another, 64 cameras took minutes).
+        await asyncio.gather(*(self._stop_camera(code, release=release) for code in list(self._owned)))
         slot, self._slot = self._slot, None
         if release and slot is not None:
             await _bounded(

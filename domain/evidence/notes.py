@@ -28,7 +28,7 @@ def _bad(message: str) -> ValidationFailed:
     return ValidationFailed(message, code="invalid_note")
 
 
-def _check_name(name: str) -> None:
+def check_key_name(name: str) -> None:
     if not name or "+" in name or any(ch.isspace() for ch in name):
         raise _bad(f"key name {name!r} is empty or holds '+' or spaces")
 
@@ -96,7 +96,7 @@ def _decode_key_material(encoded: str, *, name: str) -> bytes:
         raise _bad("the key's base64 part does not decode") from error
     if len(raw) != 33 or raw[:1] != ED25519:
         raise _bad("only Ed25519 keys (type 0x01, 32 bytes) are supported")
-    _check_name(name)
+    check_key_name(name)
     return raw[1:]
 
 

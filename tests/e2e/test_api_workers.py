@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from config.container import close_database, init_tortoise
+from config.evidence_cli import new_signing_key
 from tests.integration.iot_helpers import make_site
 from tests.live_server import REPO_ROOT, free_port, running
 
@@ -33,6 +34,8 @@ def production_env(tmp_path: Path, *, database_url: str, redis_url: str, workers
         "MQTT_URL": os.environ.get("MQTT_URL", "mqtt://127.0.0.1:1883"),
         "SECRET_KEY": secrets.token_urlsafe(48),
         "WECHAT_TOKEN": secrets.token_urlsafe(16),
+        "EVIDENCE_SIGNING_KEY": new_signing_key("evidence.test").private_key_text,
+        "EVIDENCE_HASH_SALT": secrets.token_urlsafe(32),
         # One machine here: the local-disk media store is allowed explicitly (S3 is tested on its own).
         "MEDIA_ALLOW_LOCAL_IN_PRODUCTION": "true",
         "LOG_LEVEL": "WARNING",

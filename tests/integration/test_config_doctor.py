@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from config.doctor import Verdict, check_templates, run_checks
+from config.evidence_cli import new_signing_key
 from tests.conftest import make_settings
 from tests.live_server import free_port
 from tests.wechat_stub.plugin import stub_settings
@@ -18,6 +19,8 @@ GOOD_SECRETS = {
     "secret_key": "k" * 40,
     "wechat_token": "platform-token-123",
     "wechat_aes_key": "a" * 43,
+    "evidence_signing_key": new_signing_key("evidence.test").private_key_text,
+    "evidence_hash_salt": "s" * 32,
 }
 
 

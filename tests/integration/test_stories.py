@@ -14,6 +14,7 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
@@ -223,10 +224,18 @@ class StoryRun:
         for part in expect.get("description_not_contains", []):
             assert part not in ticket["description"], f"{label}: {ticket['description']!r}"
         if "due_within_h" in expect:
-            due = dt.datetime.fromisoformat(ticket["due_at"]) - dt.datetime.fromisoformat(
-                ticket["created_at"]
-            )
-            assert due <= dt.timedelta(hours=float(expect["due_within_h"])), f"{label}: due in {due}"
+            created = dt.datetime.fromisoformat(ticket["created_at"])
+            due = dt.datetime.fromisoformat(ticket["due_at"]) - created
+            # Night noise runs on a 2-hour clock only when filed at night; filed by day it is urgent
+            # (the end of the working day, which a weekend or Golden Week can push a week away), yet
+            # never the 13-working-day complaint clock. The suite runs at any hour, so both are held.
+            limit = expect["due_within_h"] if _filed_at_night(created) else expect["due_by_day_within_h"]
+            assert due <= dt.timedelta(hours=float(limit)), f"{label}: due in {due} (filed {created})"
+
+
+def _filed_at_night(created: dt.datetime) -> bool:
+    clock = created.astimezone(ZoneInfo("Asia/Shanghai")).time()
+    return clock >= dt.time(22, 0) or clock < dt.time(6, 0)
 
 
 @pytest.mark.parametrize("story", STORIES, ids=[story.name for story in STORIES])

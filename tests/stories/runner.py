@@ -15,7 +15,8 @@ with the production NLU engine and the WeChat API stub. A turn is one of:
 and may carry expectations: ``reply`` (on the passive reply) and ``pushes`` (on messages the stub got
 for this user since the previous turn), each ``{contains: [...], not_contains: [...], regex: ...,
 count: {text: n}}``; ``ticket`` (on this user's last ticket: ``nuisance_type``, ``site_of`` a project
-code, ``description`` / ``description_not_contains``, ``due_within_h``); ``alarm_state``.
+code, ``description`` / ``description_not_contains``, ``due_within_h`` when filed at night and
+``due_by_day_within_h`` by day); ``alarm_state``.
 
 ``setup`` (optional): ``bind: true`` binds the user to the first site of ``project`` (default
 WL-2026-0001) first; ``binding_code: true`` issues a code for that site (``{binding_code}`` and

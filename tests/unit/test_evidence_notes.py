@@ -152,3 +152,19 @@ def test_python_m_config_evidence_verify_checks_a_package_offline(
     assert cli_main(["evidence", "verify", str(bad), "--key", SIGNER.verifier.vkey]) == 1
     assert "DIFFERS" in capsys.readouterr().out
     assert cli_main(["evidence", "verify", str(tmp_path / "missing.zip")]) == 2
+
+
+def test_keygen_prints_a_key_production_accepts_and_its_vkey(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["evidence", "keygen", "evidence.wenling.example"]) == 0
+    private_text, vkey = capsys.readouterr().out.split()
+    signer = notes.parse_private_key(private_text)
+    assert signer.name == "evidence.wenling.example" and signer.verifier.vkey == vkey
+    note = notes.sign_note("checkpoint\n", signer)
+    assert notes.open_note(note, notes.parse_vkey(vkey)) == "checkpoint\n"
+    assert cli_main(["evidence", "keygen", "evidence.wenling.example"]) == 0
+    assert capsys.readouterr().out.split()[0] != private_text  # a fresh key each time
+
+
+def test_keygen_refuses_a_name_verifiers_cannot_read(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["evidence", "keygen", "two words"]) == 2
+    assert "key name" in capsys.readouterr().err

@@ -121,3 +121,19 @@ async def test_a_crashed_worker_stops_its_loop_and_keeps_its_leases(rigs: list[R
         await task  # run() notices the stop and returns by itself: nothing left to cancel
     assert worker.owned == []
     assert await rig.lock.owner(lease_name("CAM-0031-1")) == "w"  # left to expire
+
+
+async def test_shutdown_stops_its_cameras_together_not_one_after_another(rigs: list[Rig]) -> None:
+    """The CI failure: a worker with several cameras took one stop bound per camera, in turn, and
+    outlived the caller's guard. Stopped together, the stop costs one bound whatever the count."""
+    cameras = [camera(f"CAM-0032-{n}") for n in range(1, 9)]
+    cache = StallingCache()
+    worker = make_worker(rigs, cache, cameras, stop_timeout_s=1.0).worker
+    task = asyncio.create_task(worker.run())
+    await wait_until_owned(worker, 8)
+    cache.stall = True  # every camera's final health flush waits out its whole bound
+    task.cancel()
+    # Eight bounds in turn would be 8 s; together about 1 s. The guard sits well between the two.
+    async with asyncio.timeout(4.0):
+        await asyncio.gather(task, return_exceptions=True)
+    assert worker.owned == []
