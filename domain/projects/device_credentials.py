@@ -32,11 +32,21 @@ class IssuedLogin:
     topic: str
 
 
+async def _existing_device(device_code: str) -> Device:
+    """The device, or NotFound: a code that cannot be a device's (too long for the column, control
+    characters) is not looked up at all, since the ORM refuses such a value with an internal error."""
+    code_length = Device._meta.fields_map["code"].max_length  # type: ignore[attr-defined]
+    device = None
+    if 0 < len(device_code) <= code_length and device_code.isprintable():
+        device = await Device.get_or_none(code=device_code).prefetch_related("site")
+    if device is None:
+        raise NotFound(f"设备 {device_code[:40]!r} 不存在", code="registry_record_not_found")
+    return device
+
+
 async def issue_mqtt_login(device_code: str, *, actor: str, now: dt.datetime) -> IssuedLogin:
     """A new password for the device (the old one stops working once the broker files are rewritten)."""
-    device = await Device.get_or_none(code=device_code).prefetch_related("site")
-    if device is None:
-        raise NotFound(f"设备 {device_code} 不存在", code="registry_record_not_found")
+    device = await _existing_device(device_code)
     password = new_password()
     username = f"dev-{device.code}"
     async with in_transaction():
@@ -57,11 +67,12 @@ async def issue_mqtt_login(device_code: str, *, actor: str, now: dt.datetime) ->
 
 async def issue_hj212_password(device_code: str, *, actor: str, now: dt.datetime) -> str:
     """A new HJ 212 PW for the device, returned once and stored sealed (the old one stops working)."""
+    device = await _existing_device(device_code)
     password = new_hj212_password()
     async with in_transaction():
-        await set_device_password(device_code, password)
+        await set_device_password(device.code, password)
         await AuditEntry.create(
-            at=now, actor=actor[:64], entity="devices", key=device_code, action="credentials",
+            at=now, actor=actor[:64], entity="devices", key=device.code, action="credentials",
             after={"hj212_password": "issued"}, source="api",
         )  # fmt: skip
     return password

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,8 @@ def test_no_generated_request_causes_a_server_error(
                 "--no-color",
                 "--request-timeout",
                 "10",
+                # FUZZ_SEED=<the seed a failed run printed> replays that run's generated requests.
+                *(["--seed", os.environ["FUZZ_SEED"]] if os.environ.get("FUZZ_SEED") else []),
             ],
             capture_output=True,
             text=True,
@@ -64,4 +67,6 @@ def test_no_generated_request_causes_a_server_error(
             check=False,
         )
     output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-6000:]
+    # The failures section names each operation and its curl reproduction; the tail is the summary.
+    failures = output[output.find("FAILURES") :] if "FAILURES" in output else output
+    assert result.returncode == 0, failures[:8000] + "\n…\n" + output[-1500:]

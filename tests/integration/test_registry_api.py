@@ -121,3 +121,14 @@ async def test_a_device_login_is_shown_once_to_the_housing_bureau_only(client: A
     assert first.json["password"].encode() not in export.body
     _, missing = await client.post("/api/v1/admin/registry/devices/nope/mqtt-login", headers=HOUSING)
     assert missing.status == 404
+
+
+@pytest.mark.parametrize("operation", ["mqtt-login", "hj212-password"])
+async def test_a_device_code_with_control_characters_is_a_clear_404_not_a_crash(
+    client: Any, operation: str
+) -> None:
+    """Fuzzing found both credential operations answering 500 for codes like '·La\\x10\\x93…'."""
+    for code in ("%C2%B7La%10%C2%93%C2%948p%07", "%F2%A0%8B%A6%C2%8C%C2%AA%F1%8F%B9%8F%C2%88", "a" * 41):
+        _, response = await client.post(f"/api/v1/admin/registry/devices/{code}/{operation}", headers=HOUSING)
+        assert response.status == 404, (code, response.status, response.text)
+        assert response.json["code"] == "registry_record_not_found"
