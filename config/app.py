@@ -19,6 +19,7 @@ from bot.webhook import wechat as wechat_callback
 from config.container import Runtime, open_runtime, readiness
 from config.evidence import evidence_config
 from config.faq import load_faq
+from config.head_routes import add_head_routes
 from config.settings import Settings
 from config.workers import embedded_workers
 from console import PAGE_BLUEPRINTS
@@ -85,6 +86,7 @@ def create_app(settings: Settings, *, name: str | None = None, run_workers: bool
     install_error_handlers(app)
     for blueprint in BLUEPRINTS:
         app.blueprint(blueprint)
+    add_head_routes(app)
     return app
 
 
@@ -104,6 +106,8 @@ def _configure(app: Sanic[Any, Any]) -> None:
     app.config.OAS_UI_REDOC = False
     app.config.OAS_AUTODOC = True
     app.config.CORS = False
+    app.config.HTTP_AUTO_HEAD = False
+    app.config.HTTP_AUTO_OPTIONS = False
     configure_docs(app.config)
     app.config.HEALTH = False
     Extend(app)
