@@ -1,8 +1,9 @@
 """Project queries at city scale: 10,000 projects, nearby (5 km, 20 results) and keyword search.
 
 Latency is measured at a fixed 100 requests/s (open loop); throughput with wrk. Both are reported as
-ratios to a bare Sanic JSON endpoint measured in the same run. Uses PostgreSQL when DATABASE_URL is
-set (a separate ``wenling_bench`` database on that server), SQLite otherwise.
+ratios to a bare Sanic JSON endpoint measured in the same run, on 1 and on 2 worker processes. Uses
+PostgreSQL when DATABASE_URL is set (a separate ``wenling_bench`` database on that server), SQLite
+otherwise.
 """
 
 from __future__ import annotations
@@ -96,14 +97,20 @@ def main() -> dict[str, object]:
             "database": url.split(":", 1)[0],
             "projects": PROJECTS,
         }
-        with bare_sanic() as bare_url:
-            bare = asyncio.run(_bare(bare_url))
-        report["bare"] = bare
+        # Baselines and app alike on 1 and on 2 worker processes (`config serve` with WORKERS=2 runs
+        # through Sanic's AppLoader, as production does).
+        bare_by_workers: dict[int, dict[str, float]] = {}
+        for workers in (1, 2):
+            with bare_sanic(workers) as bare_url:
+                bare_by_workers[workers] = asyncio.run(_bare(bare_url))
+        report["bare"], report["bare_2_workers"] = bare_by_workers[1], bare_by_workers[2]
         # The public search answers from the in-process read model; the database path is measured too.
-        for mode, ttl in (("read_model", "30"), ("sql", "0")):
-            server_env = {**env, "PROJECT_READ_MODEL_TTL_S": ttl}
+        runs = (("read_model", "30", 1), ("sql", "0", 1), ("read_model_2_workers", "30", 2))
+        for mode, ttl, workers in runs:
+            server_env = {**env, "PROJECT_READ_MODEL_TTL_S": ttl, "WORKERS": str(workers)}
             with live_server(Path(scratch), command="serve", env=server_env) as app_url:
-                report[mode] = asyncio.run(_measure(app_url, float(bare["throughput_rps"])))
+                bare_rps = float(bare_by_workers[workers]["throughput_rps"])
+                report[mode] = asyncio.run(_measure(app_url, bare_rps))
     print(json.dumps(report, ensure_ascii=False))
     return report
 

@@ -1,10 +1,14 @@
 """Benchmark: an encrypted text message through NLU to a passive encrypted reply (project query path),
 against a bare Sanic JSON endpoint measured in the same run.
 
-    .venv/bin/python -m tests.bench.bench_wechat [--rate 200] [--seconds 8]
+    .venv/bin/python -m tests.bench.bench_wechat [--rate 200] [--seconds 8] [--workers 1,2]
 
-Both servers run as subprocesses on free ports (one worker each, embedded mode, seeded demo data on
-SQLite). A raw-socket asyncio load generator (keep-alive connections) first offers a fixed rate
+Both servers run as subprocesses on free ports, seeded demo data on SQLite; each worker count listed
+is a run of its own (default 1 and 2). With 1 the app is one embedded worker; with N it is
+``python -m config serve`` through Sanic's AppLoader with N API processes and, when REDIS_URL is set,
+the real Redis for dialogue state and message dedup (its own key prefix); the bare baseline runs N
+workers too.
+A raw-socket asyncio load generator (keep-alive connections) first offers a fixed rate
 (open loop, default 200 msg/s) and records latency, then runs closed-loop for maximum throughput.
 Requests are signed and encrypted beforehand with wechatpy's real crypto, so the generator's own CPU
 does not count. Prints one JSON line; the whole run stays under about 60 s.
@@ -14,11 +18,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -148,22 +155,44 @@ def _p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-def bare_server(port: int) -> None:
-    """The baseline: a bare Sanic JSON endpoint, one worker."""
-    from sanic import Sanic  # noqa: PLC0415
-    from sanic.response import json as json_response  # noqa: PLC0415
+# The baseline (GET /healthz, POST /json) on as many workers as the app; its app is module-level, as
+# Sanic needs to find it again in each worker process.
+BARE_SERVER = str(Path(__file__).with_name("bare_sanic.py"))
 
-    app = Sanic("bare_baseline")
 
-    @app.get("/healthz")
-    async def health(request: object) -> object:
-        return json_response({"ok": True})
+@contextlib.contextmanager
+def _app_under_test(data_dir: Path, workers: int, env: dict[str, str]) -> Iterator[str]:
+    """One embedded worker (the probe-less test server), or ``config serve`` with ``workers`` API
+    processes, as production runs it."""
+    from tests.live_server import free_port, running  # noqa: PLC0415
+    from tests.wechat_servers import app_server  # noqa: PLC0415
 
-    @app.post("/json")
-    async def echo(request: object) -> object:
-        return json_response({"reply": "ok"})
-
-    app.run(host="127.0.0.1", port=port, single_process=True, access_log=False, motd=False)
+    if workers == 1:
+        with app_server(data_dir, **env) as base_url:
+            yield base_url
+        return
+    port = free_port()
+    redis_url = os.environ.get("REDIS_URL", "")
+    environment = {
+        **env,
+        "DATA_DIR": str(data_dir),
+        "PORT": str(port),
+        "WORKERS": str(workers),
+        "SEED_DEMO_DATA": "false",
+        "RUN_EMBEDDED_WORKERS": "false",
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": f"bench:{secrets.token_hex(4)}:",
+        "MQTT_URL": "",
+        "MEDIA_S3_ENDPOINT": "",
+    }
+    with running(
+        [sys.executable, "-m", "config", "serve"],
+        env=environment,
+        log_path=data_dir / f"serve-{port}.log",
+        ready_url=f"http://127.0.0.1:{port}/healthz",
+        timeout_s=120,
+    ):
+        yield f"http://127.0.0.1:{port}"
 
 
 async def _prepare_database(data_dir: Path) -> str:
@@ -190,9 +219,9 @@ def _check_samples(samples: list[bytes], aes_key: str) -> int:
     return sum(1 for body in samples if "【" in reader.read_reply(body).get("Content", ""))
 
 
-def run(rate: float, seconds: float, *, gc_freeze: bool = False) -> dict[str, object]:
+def run(rate: float, seconds: float, *, gc_freeze: bool = False, workers: int = 1) -> dict[str, object]:
     from tests.wechat_inbound import APPID, TOKEN, new_aes_key  # noqa: PLC0415
-    from tests.wechat_servers import app_server, free_port, running  # noqa: PLC0415
+    from tests.wechat_servers import free_port, running  # noqa: PLC0415
 
     aes_key = new_aes_key()
     data_dir = Path(tempfile.mkdtemp(prefix="bench-wechat-"))
@@ -214,8 +243,10 @@ def run(rate: float, seconds: float, *, gc_freeze: bool = False) -> dict[str, ob
         "rate_offered": rate,
         "seconds": seconds,
         "gc_freeze": gc_freeze,
+        "workers": workers,
+        "redis": bool(workers > 1 and os.environ.get("REDIS_URL")),
     }
-    with app_server(data_dir, **env) as base_url:
+    with _app_under_test(data_dir, workers, env) as base_url:
         port = int(base_url.rsplit(":", 1)[1])
         asyncio.run(_open_loop(port, wechat_requests[: int(rate)], rate))  # warm-up: NLU, caches, DB
         latencies, errors, samples = asyncio.run(_open_loop(port, wechat_requests[int(rate) :], rate))
@@ -231,7 +262,7 @@ def run(rate: float, seconds: float, *, gc_freeze: bool = False) -> dict[str, ob
     bare_port = free_port()
     bare_requests = [_raw("POST", "/json", b'{"text": "hi"}', "application/json")] * total
     with running(
-        [sys.executable, "-m", "tests.bench.bench_wechat", "--bare-server", str(bare_port)],
+        [sys.executable, BARE_SERVER, str(bare_port), str(workers)],
         env={},
         log_path=data_dir / "bare.log",
         ready_url=f"http://127.0.0.1:{bare_port}/healthz",
@@ -258,12 +289,13 @@ def main() -> None:
     parser.add_argument(
         "--gc-freeze", action="store_true", help="gc.freeze() in the app server after start-up"
     )
-    parser.add_argument("--bare-server", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--workers", default="1,2", help="API process counts to measure, comma-separated (default 1,2)"
+    )
     args = parser.parse_args()
-    if args.bare_server:
-        bare_server(args.bare_server)
-        return
-    print(json.dumps(run(args.rate, args.seconds, gc_freeze=args.gc_freeze)))
+    counts = [int(count) for count in str(args.workers).split(",")]
+    runs = [run(args.rate, args.seconds, gc_freeze=args.gc_freeze, workers=count) for count in counts]
+    print(json.dumps(runs[0] if len(runs) == 1 else {"bench": "wechat_passive_reply", "runs": runs}))
 
 
 if __name__ == "__main__":

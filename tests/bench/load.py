@@ -86,10 +86,10 @@ def wrk_throughput(url: str, *, seconds: int = 8, connections: int = 32) -> floa
 
 
 @contextlib.contextmanager
-def bare_sanic() -> Iterator[str]:
+def bare_sanic(workers: int = 1) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("bare_sanic.py")), str(port)],
+        [sys.executable, str(Path(__file__).with_name("bare_sanic.py")), str(port), str(workers)],
         cwd=REPO_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
