@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sanic import Request
 
-from domain.complaints.coordinates import gcj02_to_wgs84
 from domain.errors import ValidationFailed
+from domain.geo import gcj02_to_wgs84
 from miniprogram_api.auth import json_body
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -9,6 +9,7 @@ from typing import TypeVar
 from sanic import Request
 
 from domain.errors import ValidationFailed
+from domain.geo import gcj02_to_wgs84
 
 Choice = TypeVar("Choice", bound=StrEnum)
 
@@ -66,6 +67,17 @@ def latlng_arg(request: Request, name: str) -> tuple[float, float] | None:
     if not (math.isfinite(lat) and math.isfinite(lng) and -90 <= lat <= 90 and -180 <= lng <= 180):
         raise ValidationFailed(f"{name} is out of range for WGS-84", code="invalid_coordinates")
     return lat, lng
+
+
+def datum_point(request: Request, name: str) -> tuple[float, float] | None:
+    """``name`` as WGS-84, the datum stored everywhere. ``coord_type=gcj02`` says the point is a
+    Tencent-map one (``wx.getLocation({type: 'gcj02'})``, ``wx.chooseLocation``); the default, wgs84,
+    is what ``wx.getLocation`` returns without a type. Converted once, here, at the door."""
+    point = latlng_arg(request, name)
+    coord_type = (request.args.get("coord_type") or "wgs84").strip().lower()
+    if coord_type not in ("wgs84", "gcj02"):
+        raise ValidationFailed("coord_type is wgs84 or gcj02", code="invalid_coordinates")
+    return gcj02_to_wgs84(*point) if point is not None and coord_type == "gcj02" else point
 
 
 def body_text(body: dict[str, object], name: str, *, max_length: int, required: bool = True) -> str:

@@ -9,7 +9,7 @@ from sanic_ext import openapi
 from domain.projects import services
 from domain.projects.rules import parse_kind, parse_stage
 from miniprogram_api.openapi_errors import error_responses
-from miniprogram_api.params import float_arg, int_arg, latlng_arg, text_arg
+from miniprogram_api.params import datum_point, float_arg, int_arg, text_arg
 
 projects = Blueprint("projects", url_prefix="/api/v1/projects")
 
@@ -17,7 +17,13 @@ projects = Blueprint("projects", url_prefix="/api/v1/projects")
 @projects.get("/")
 @openapi.summary("Search projects by keyword, place, town, stage and kind")
 @openapi.parameter("q", str, "query", description="Chinese keyword over name, address and road")
-@openapi.parameter("near", str, "query", description="'<lat>,<lng>' (WGS-84): sort by distance")
+@openapi.parameter("near", str, "query", description="'<lat>,<lng>': sort by distance (datum: coord_type)")
+@openapi.parameter(
+    "coord_type",
+    str,
+    "query",
+    description="wgs84 (default: wx.getLocation without a type) or gcj02 (Tencent maps, type: 'gcj02')",
+)
 @openapi.parameter("radius_m", float, "query", description="search radius in metres, up to 50000")
 @openapi.parameter("town", str, "query")
 @openapi.parameter("stage", str, "query", description="planning|approval|construction|acceptance|completed")
@@ -33,7 +39,7 @@ async def list_projects(request: Request) -> HTTPResponse:
     kind = text_arg(request, "kind")
     query = services.ProjectQuery(
         q=text_arg(request, "q"),
-        near=latlng_arg(request, "near"),
+        near=datum_point(request, "near"),
         radius_m=float_arg(request, "radius_m", default=5_000, low=1, high=services.MAX_RADIUS_M),
         town=text_arg(request, "town", max_length=16),
         stage=parse_stage(stage) if stage else None,

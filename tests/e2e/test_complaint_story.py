@@ -13,7 +13,7 @@ from adapters.wechat.dispatcher import build_dispatcher
 from config.app import create_app
 from config.container import close_database, init_tortoise
 from domain.accounts.rules import Principal, Role, issue_token
-from domain.complaints.coordinates import wgs84_to_gcj02
+from domain.geo import wgs84_to_gcj02
 from tests.conftest import make_settings
 from tests.integration.test_complaints_api import NEAR_A, png_bytes, seed_sites
 from tests.wechat_inbound import APPID, TOKEN, WeChatSender, new_aes_key, post, serving

@@ -407,8 +407,32 @@ async def test_bad_complaints_are_400(client: Any, body: dict[str, Any], code: s
 
 
 async def test_gcj02_points_are_stored_as_wgs84(client: Any) -> None:
-    from domain.complaints.coordinates import wgs84_to_gcj02  # noqa: PLC0415
+    from domain.geo import wgs84_to_gcj02  # noqa: PLC0415
 
     g_lat, g_lng = wgs84_to_gcj02(*NEAR_A)
     ticket = await file_complaint(client, CITIZEN_A, lat=g_lat, lng=g_lng, coord_type="gcj02")
     assert ticket["lat"] == pytest.approx(NEAR_A[0], abs=1e-5) and ticket["site_code"] == "WL-2026-0031-S1"
+
+
+async def test_nearby_search_dispatch_and_geojson_agree_on_one_tencent_map_point(client: Any) -> None:
+    """Issue 15: one point from a Tencent map (GCJ-02) reaches the same site through every door."""
+    from domain.geo import haversine_m, wgs84_to_gcj02  # noqa: PLC0415
+
+    g_lat, g_lng = wgs84_to_gcj02(*NEAR_A)
+    query = {"near": f"{g_lat},{g_lng}", "coord_type": "gcj02", "radius_m": 1000}
+    _, found = await client.get("/api/v1/projects", params=query)
+    nearest = found.json["items"][0]
+    assert nearest["code"] == SITE_A[0]
+    assert nearest["distance_m"] == pytest.approx(haversine_m(*NEAR_A, *SITE_A[1:3]), abs=1.0)
+    # Read as WGS-84 the same numbers are hundreds of metres off: the datum is stated, not guessed.
+    _, unstated = await client.get("/api/v1/projects", params=query | {"coord_type": "wgs84"})
+    assert abs(unstated.json["items"][0]["distance_m"] - nearest["distance_m"]) > 100
+    _, refused = await client.get("/api/v1/projects", params=query | {"coord_type": "bd09"})
+    assert refused.status == 400 and refused.json["code"] == "invalid_coordinates"
+
+    ticket = await file_complaint(client, CITIZEN_A, lat=g_lat, lng=g_lng, coord_type="gcj02")
+    assert ticket["site_code"] == f"{SITE_A[0]}-S1"
+    _, layer = await client.get("/api/v1/exchange/geo/projects", headers=HOUSING)
+    feature = next(f for f in layer.json["features"] if f["properties"]["code"] == SITE_A[0])
+    lng, lat = feature["geometry"]["coordinates"]  # RFC 7946: WGS-84, longitude first
+    assert haversine_m(lat, lng, *NEAR_A) == pytest.approx(nearest["distance_m"], abs=1.0)

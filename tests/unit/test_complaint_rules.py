@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.complaints.coordinates import gcj02_to_wgs84, wgs84_to_gcj02
 from domain.complaints.rules import (
     ACTORS,
     NOTE_ACTIONS,
@@ -33,7 +32,7 @@ from domain.complaints.rules import (
     transition,
 )
 from domain.errors import ValidationFailed
-from domain.geo import haversine_m
+from domain.geo import gcj02_to_wgs84, haversine_m, wgs84_to_gcj02
 
 T0 = dt.datetime(2026, 3, 10, 14, 0, tzinfo=dt.UTC)
 
