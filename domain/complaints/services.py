@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from tortoise.transactions import in_transaction
 from domain.accounts.rules import Principal, Role
 from domain.calendar.rules import WorkingCalendar, load_calendar
 from domain.complaints import notify
-from domain.complaints.events import COMPLAINT_UPHELD
+from domain.complaints.events import COMPLAINT_RECORDED, COMPLAINT_UPHELD
 from domain.complaints.models import Complaint, ComplaintEvent
 from domain.complaints.rules import (
     CLOCK_STOPPED_STATES,
@@ -100,6 +101,34 @@ def check_owner(complaint: Complaint, openid: str) -> None:
         raise NotFound("no such ticket", code="ticket_not_found")
 
 
+# The steps a citizen may dispute later: each becomes an evidence leaf (domain/evidence/rules.py).
+EVIDENCE_ACTIONS = frozenset(
+    {
+        Action.REPLY,
+        Action.CLOSE,
+        Action.REFUSE,
+        Action.RATE_SATISFIED,
+        Action.RATE_DISSATISFIED,
+        Action.REOPEN,
+    }
+)
+
+
+def _recorded(complaint: Complaint, entry: TimelineEntry) -> DomainEvent:
+    payload = {
+        "ticket_id": complaint.ticket_no,
+        "action": str(entry.action),
+        "state": str(entry.to_state),
+        "actor_role": str(entry.actor),
+        "actor_id": entry.actor_id,
+        "note_sha256": hashlib.sha256(entry.note[:2000].encode()).hexdigest(),
+        "at": entry.at.astimezone(dt.UTC).isoformat(),
+    }
+    # Stable per step: the optimistic state check already refuses a replayed transition.
+    event_id = f"complaint-{complaint.ticket_no}-{entry.action}-{entry.at.timestamp():.6f}"
+    return DomainEvent(COMPLAINT_RECORDED, payload, event_id=event_id)
+
+
 async def apply(
     complaint: Complaint,
     action: Action,
@@ -122,6 +151,10 @@ async def apply(
         if not updated:
             raise Conflict("the ticket changed meanwhile; reload it", code="ticket_changed")
         await append_event(connection, complaint.id, entry)
+        if action in EVIDENCE_ACTIONS:  # in the same transaction: a committed step is logged once
+            await outbox.append(
+                _recorded(complaint, entry), aggregate=f"complaint:{complaint.ticket_no}", now=now
+            )
     for name, value in values.items():
         setattr(complaint, name, value)
     return complaint

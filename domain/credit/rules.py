@@ -19,6 +19,12 @@ from enum import StrEnum
 from domain.credit.catalogue import Catalogue, GradeBand, add_months
 from domain.errors import Conflict
 
+# Published with every audited change of a record (domain/credit/services.py ``recorded_event``) for
+# the evidence log. Payload: ``{"record_id", "action", "appeal_id", "subject_kind", "subject_id"`` (or
+# ``"person_id"``, pseudonymised in the leaf)``, "record_type", "points", "status", "effective_on",
+# "project_code", "source_ref_sha256", "actor_id", "note_sha256", "file_refs", "at"}``.
+CREDIT_RECORDED = "CreditRecorded"
+
 
 class SubjectKind(StrEnum):
     ENTERPRISE = "enterprise"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from domain.credit import tabular
 from domain.credit.catalogue import Catalogue, RecordType, parse_catalogue
 from domain.credit.models import CreditAppeal, CreditAudit, CreditRecord, CreditSubject
 from domain.credit.rules import (
+    CREDIT_RECORDED,
     AppealAction,
     AppealStatus,
     RecordAction,
@@ -32,6 +34,8 @@ from domain.credit.rules import (
 )
 from domain.credit.tabular import RecordDraft, Rejection
 from domain.errors import Conflict, NotFound, ValidationFailed
+from domain.events import DomainEvent
+from domain.outbox import services as outbox
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +69,59 @@ async def audit(
     record_id: int | None = None,
     appeal_id: int | None = None,
     detail: dict[str, Any] | None = None,
+    note: str = "",
+    file_refs: list[str] | None = None,
 ) -> None:
-    await CreditAudit.create(
+    """The audit row, and for a change of a record its evidence event, in the caller's transaction."""
+    row = await CreditAudit.create(
         at=now, actor=actor, action=action, record_id=record_id, appeal_id=appeal_id, detail=detail or {}
     )
+    if record_id is not None and action in EVIDENCE_ACTIONS:
+        record = await CreditRecord.get(id=record_id)
+        await outbox.append(
+            recorded_event(record, row, note=note, file_refs=file_refs or []),
+            aggregate=f"credit:{record_id}",
+            now=now,
+        )
+
+
+# The changes an enterprise or a person may dispute; each becomes an evidence leaf.
+EVIDENCE_ACTIONS = frozenset(
+    {
+        "add_record",
+        "review_approve",
+        "review_reject",
+        "file_appeal",
+        "appeal_uphold",
+        "appeal_dismiss",
+        "revoke_record",
+    }
+)
+
+
+def recorded_event(record: CreditRecord, row: CreditAudit, *, note: str, file_refs: list[str]) -> DomainEvent:
+    """``CreditRecorded`` (see domain/credit/events.py): the record as it stands after the change."""
+    person = record.subject_kind is SubjectKind.PERSON
+    payload: dict[str, Any] = {
+        "record_id": record.id,
+        "action": row.action,
+        "appeal_id": row.appeal_id,
+        "subject_kind": record.subject_kind.value,
+        # A person's id number is personal data: the leaf keeps only its salted hash.
+        ("person_id" if person else "subject_id"): record.subject_id,
+        "record_type": record.record_type,
+        "points": record.points,
+        "status": record.status.value,
+        "effective_on": record.effective_on.isoformat(),
+        "project_code": record.project_code,
+        "source_ref_sha256": hashlib.sha256(record.source_ref.encode()).hexdigest(),
+        "actor_id": row.actor,
+        "note_sha256": hashlib.sha256(note.encode()).hexdigest() if note else "",
+        "file_refs": file_refs,  # the evidence log binds each file by its SHA-256
+        "at": row.at.astimezone(dt.UTC).isoformat(),
+    }
+    # The audit row's id is unique and written in the same transaction: a stable id for the event.
+    return DomainEvent(CREDIT_RECORDED, payload, event_id=f"credit-audit-{row.id}")
 
 
 async def ensure_subject(
@@ -260,7 +313,12 @@ async def review_record(
                 "the record was decided by someone else meanwhile", code="invalid_record_transition"
             )
         await audit(
-            actor, f"review_{action.value}", now=now, record_id=record_id, detail={"note": note[:500]}
+            actor,
+            f"review_{action.value}",
+            now=now,
+            record_id=record_id,
+            detail={"note": note[:500]},
+            note=note,
         )
     return await _record(record_id)
 
@@ -315,6 +373,8 @@ async def file_appeal(
             record_id=record_id,
             appeal_id=appeal.id,
             detail={"attachments": attachments},
+            note=reason,
+            file_refs=attachments,
         )
     return appeal
 
@@ -342,6 +402,7 @@ async def decide_appeal(
             record_id=appeal.record_id,
             appeal_id=appeal_id,
             detail={"note": note[:500]},
+            note=note,
         )
         if target is AppealStatus.UPHELD:
             await _void_record(appeal.record_id, actor=actor, now=now)

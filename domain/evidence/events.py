@@ -63,10 +63,13 @@ async def alarm_files(alarm_id: int, action: str) -> list[tuple[str, str]]:
     return [(wanted[0], str(ref))] if ref else []
 
 
-async def files_for(kind: str, ref: str, action: str) -> list[tuple[str, str]]:
+async def files_for(kind: str, ref: str, action: str, payload: dict[str, Any]) -> list[tuple[str, str]]:
+    """An alarm's files come from the alarm row; other records name theirs in ``file_refs``
+    (an appeal's attachments, an application's materials)."""
+    named = [("attachment", str(item)) for item in payload.get("file_refs") or [] if item]
     if kind == "alarm" and ref.isdigit():
-        return await alarm_files(int(ref), action)
-    return []
+        return [*await alarm_files(int(ref), action), *named]
+    return named
 
 
 async def handle_event(
@@ -77,7 +80,7 @@ async def handle_event(
         return None
     payload: dict[str, Any] = dict(event.payload)
     kind, ref, action = rules.identify(event.name, payload)
-    files = await digest_files(await files_for(kind, ref, action), media)
+    files = await digest_files(await files_for(kind, ref, action, payload), media)
     document = rules.leaf_document(event_name=event.name, payload=payload, files=files, salt=salt)
     return await services.add_entry(
         event_id=event.event_id, kind=kind, ref=ref, action=action, data=rules.canonical(document), now=now

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.alerts import services as alerts
+from domain.credit.models import CreditRecord
 from domain.errors import Conflict, NotFound
 from domain.evidence import merkle, services
 from domain.evidence.events import MediaReader
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 AUDIT_PAGE = 500
 # Facts of an alarm that never change after it is raised: a leaf that disagrees means an edited row.
 ALARM_IDENTITY = ("site_code", "alarm_type", "source")
+# Facts of a credit record that no later step may change (an appeal revokes, it never re-scores).
+CREDIT_IDENTITY = ("subject_kind", "subject_id", "record_type", "points", "effective_on")
 
 
 async def _entry_for(kind: str, ref: str, leaf_index: int | None) -> EvidenceEntry:
@@ -93,19 +96,40 @@ async def _file_problems(leaf: dict[str, Any], media: MediaReader) -> list[str]:
     return problems
 
 
+def _differences(what: str, row: dict[str, Any], logged: dict[str, Any], names: tuple[str, ...]) -> list[str]:
+    return [
+        f"{what} {name} is {row.get(name)!r}, logged {logged.get(name)!r}"
+        for name in names
+        if name in logged and row.get(name) != logged[name]
+    ]
+
+
+async def _credit_problems(record_id: int, logged: dict[str, Any]) -> list[str]:
+    record = await CreditRecord.filter(id=record_id).first()
+    if record is None:
+        return ["the credit record row is gone"]
+    row = {
+        "subject_kind": record.subject_kind.value,
+        "subject_id": record.subject_id,
+        "record_type": record.record_type,
+        "points": record.points,
+        "effective_on": record.effective_on.isoformat(),
+    }
+    return _differences("credit record", row, logged, CREDIT_IDENTITY)
+
+
 async def _row_problems(leaf: dict[str, Any]) -> list[str]:
-    if leaf.get("kind") != "alarm" or not str(leaf.get("ref", "")).isdigit():
+    if not str(leaf.get("ref", "")).isdigit():
+        return []
+    if leaf.get("kind") == "credit":
+        return await _credit_problems(int(leaf["ref"]), leaf.get("record", {}))
+    if leaf.get("kind") != "alarm":
         return []
     try:
         alarm = await alerts.alarm_detail(int(leaf["ref"]))
     except NotFound:
         return ["the alarm row is gone"]
-    record = leaf.get("record", {})
-    return [
-        f"alarm {name} is {alarm.get(name)!r}, logged {record.get(name)!r}"
-        for name in ALARM_IDENTITY
-        if name in record and alarm.get(name) != record[name]
-    ]
+    return _differences("alarm", alarm, leaf.get("record", {}), ALARM_IDENTITY)
 
 
 async def _entry_problems(entry: EvidenceEntry, stored_leaf: bytes | None, media: MediaReader) -> list[str]:

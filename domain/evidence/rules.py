@@ -23,7 +23,18 @@ from domain.errors import ValidationFailed
 LEAF_VERSION = 1
 # Payload keys that may hold an openid, a phone number or a person's account name.
 PERSONAL_KEYS = frozenset(
-    {"openid", "phone", "mobile", "contact_phone", "reporter", "actor", "upheld_by", "confirmed_by"}
+    {
+        "openid",
+        "phone",
+        "mobile",
+        "contact_phone",
+        "reporter",
+        "actor",
+        "actor_id",
+        "person_id",
+        "upheld_by",
+        "confirmed_by",
+    }
 )
 TILE_WIDTH = 256
 TILE_HEIGHT = 8
@@ -44,6 +55,8 @@ LEAF_RULES: dict[str, LeafRule] = {
     "AlarmClosed": LeafRule("alarm", "alarm_id", ""),
     "ViolationConfirmed": LeafRule("alarm", "alarm_id", "violation_confirmed"),
     "ComplaintUpheld": LeafRule("complaint", "ticket_id", "upheld"),
+    "ComplaintRecorded": LeafRule("complaint", "ticket_id", ""),  # reply, close, refuse, rate, reopen
+    "CreditRecorded": LeafRule("credit", "record_id", ""),  # added, reviewed, appealed, revoked
     "ApplicationSubmitted": LeafRule("approval", "code", "submitted"),
     "CorrectionNoticeIssued": LeafRule("approval", "code", "correction_notice"),
     "ApplicationDecided": LeafRule("approval", "code", ""),
@@ -105,7 +118,9 @@ def identify(event_name: str, payload: Mapping[str, Any]) -> tuple[str, str, str
     ref = str(payload.get(rule.ref_key) or "")
     if not ref:
         raise ValidationFailed(f"{event_name} has no {rule.ref_key}", code="invalid_event")
-    action = rule.action or str(payload.get("state") or payload.get("status") or "updated")
+    action = rule.action or str(
+        payload.get("action") or payload.get("state") or payload.get("status") or "updated"
+    )
     return rule.kind, ref, action
 
 

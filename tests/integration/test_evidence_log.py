@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
+import hashlib
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -254,3 +256,94 @@ async def test_concurrent_sequencers_never_give_two_leaves_one_index(database: s
     for entry in await EvidenceEntry.all().order_by("leaf_index"):
         frontier.append(merkle.leaf_hash(bytes(entry.data)))
     assert await services.tree_head() == (60, frontier.root())
+
+
+async def test_a_staff_reply_and_the_citizens_rating_become_leaves_without_the_openid(
+    bus: EventBus, tmp_path: Path
+) -> None:
+    """Issue 19: complaint replies, closures and ratings are logged, written with the step itself."""
+    from domain.complaints import intake  # noqa: PLC0415
+    from domain.complaints import services as complaints  # noqa: PLC0415
+    from domain.complaints.rules import Action, Rating  # noqa: PLC0415
+    from tests.integration.test_complaints_api import seed_sites  # noqa: PLC0415
+    from tests.integration.test_complaints_services import STAFF, report  # noqa: PLC0415
+
+    media = LocalMediaStore(tmp_path / "media")
+    await seed_sites()
+    openid = "oCitizenAAAA0001"
+    ticket = await intake.submit(report(openid), now=NOW)
+    await complaints.staff_act(ticket.ticket_no, Action.ACCEPT, principal=STAFF, now=NOW)
+    reply_text = "已责令工地22:00后停止打桩"
+    await complaints.reply(ticket.ticket_no, principal=STAFF, text=reply_text, now=NOW)
+    await complaints.rate(ticket.ticket_no, Rating.SATISFIED, openid=openid, now=NOW)
+    assert await drain(bus, media) >= 2
+    assert await drain(bus, media) == 0  # relayed and consumed once
+    await write()
+    indices = await services.lookup("complaint", ticket.ticket_no)
+    leaves = [parse_leaf(bytes((await services.entry_at(index)).data)) for index in indices]
+    actions = [leaf["action"] for leaf in leaves]
+    assert "reply" in actions and any(action.startswith("rate") for action in actions), actions
+    raw = b"".join([bytes((await services.entry_at(index)).data) for index in indices])
+    assert openid.encode() not in raw  # the citizen is a pseudonym in the log
+    replied = next(leaf for leaf in leaves if leaf["action"] == "reply")
+    assert hashlib.sha256(reply_text.encode()).hexdigest() in json.dumps(replied, ensure_ascii=False)
+    _index, package = await records.package_for(
+        "complaint", ticket.ticket_no, media=media, verifier=SIGNER.verifier
+    )
+    assert verify_package(package, verifier=SIGNER.verifier).ok
+
+
+async def test_a_credit_record_its_appeal_and_the_revocation_are_leaves_and_an_edited_score_is_found(
+    bus: EventBus, tmp_path: Path
+) -> None:
+    """Issue 19: credit records and appeal decisions are logged with the appeal's attachments bound by
+    hash; a record whose points are edited afterwards is listed by the audit."""
+    from domain.credit import services as credit  # noqa: PLC0415
+    from domain.credit.models import CreditRecord  # noqa: PLC0415
+    from domain.credit.rules import AppealAction  # noqa: PLC0415
+    from tests.integration.test_credit_services import draft, uscc  # noqa: PLC0415
+
+    media = LocalMediaStore(tmp_path / "media")
+    catalogue = await credit.load_catalogue()
+    company = uscc(7)
+    bad = next(key for key, kind in catalogue.record_types.items() if kind.points < 0)
+    record = await credit.add_record(
+        draft(company, bad, NOW.date(), "温住建罚〔2026〕7号"),
+        catalogue=catalogue,
+        actor="staff:credit",
+        now=NOW,
+        needs_review=False,
+    )
+    photo = jpeg((30, 160, 30))
+    photo_ref = await media.put(photo, content_type="image/jpeg")
+    appeal = await credit.file_appeal(
+        record.id,
+        enterprise_uscc=company,
+        actor="enterprise:7",
+        reason="隐患已于当日整改完毕，附整改照片",
+        attachments=[photo_ref],
+        now=NOW,
+    )
+    await credit.decide_appeal(
+        appeal.id, action=AppealAction.UPHOLD, actor="staff:credit", note="属实", now=NOW
+    )
+    assert await drain(bus, media) == 4
+    await write()
+    leaves = [
+        parse_leaf(bytes((await services.entry_at(index)).data))
+        for index in await services.lookup("credit", str(record.id))
+    ]
+    assert sorted(leaf["action"] for leaf in leaves) == sorted(
+        ["add_record", "file_appeal", "appeal_uphold", "revoke_record"]
+    )
+    filed = next(leaf for leaf in leaves if leaf["action"] == "file_appeal")
+    assert filed["files"] == [
+        {"name": "attachment", "ref": photo_ref, "sha256": hashlib.sha256(photo).hexdigest()}
+    ]
+    assert next(leaf for leaf in leaves if leaf["action"] == "revoke_record")["record"]["status"] == "revoked"
+    assert "staff:credit" not in json.dumps(leaves, ensure_ascii=False)  # actors are pseudonyms
+    assert await records.audit(media=media) == []
+
+    await CreditRecord.filter(id=record.id).update(points=-1)  # "corrected" before an inspection
+    problems = [m.problem for m in await records.audit(media=media) if m.kind == "credit"]
+    assert problems and all("points" in problem for problem in problems), problems
