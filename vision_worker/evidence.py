@@ -1,4 +1,5 @@
-"""Evidence snapshots: the frame with boxes, class and score, plus camera name and time (Asia/Shanghai).
+"""Evidence snapshots: the frame with the offending boxes marked, the other detections as context, plus
+camera name and time (Asia/Shanghai).
 
 The camera name is Chinese, which OpenCV's Hershey fonts cannot draw, so a CJK font found through
 fontconfig is used when installed (``fonts-noto-cjk``); without one the overlay falls back to the
@@ -24,8 +25,10 @@ from domain.vision.rules import HEAD, Detection
 
 log = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-COLOURS = {HEAD: (0, 0, 255), "helmet": (0, 200, 0)}  # BGR: bare head red, helmet green
-OTHER_COLOUR = (255, 160, 0)
+Colour = tuple[int, int, int]
+COLOURS: dict[str, Colour] = {HEAD: (0, 0, 255), "helmet": (0, 200, 0)}  # BGR: bare head red, helmet green
+OTHER_COLOUR: Colour = (255, 160, 0)
+OFFENDER_COLOUR: Colour = (0, 0, 255)  # the boxes that triggered the alarm: thick red
 
 
 @functools.cache
@@ -50,6 +53,14 @@ def _header_text(*, camera_code: str, camera_name: str, at: dt.datetime, cjk: bo
     return f"{name}  {local} CST"
 
 
+def _box(
+    canvas: npt.NDArray[np.uint8], detection: Detection, colour: Colour, thickness: int, caption: str
+) -> None:
+    x1, y1, x2, y2 = (round(value) for value in detection.box)
+    cv2.rectangle(canvas, (x1, y1), (x2, y2), colour, thickness)
+    cv2.putText(canvas, caption, (x1, max(34, y1 - 5)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
+
+
 def render_evidence(
     image: npt.NDArray[np.uint8],
     detections: Sequence[Detection],
@@ -57,18 +68,19 @@ def render_evidence(
     camera_code: str,
     camera_name: str,
     at: dt.datetime,
+    offenders: Sequence[Detection] = (),
     quality: int = 85,
 ) -> bytes:
-    """A JPEG of ``image`` with every detection boxed and labelled and a header line. Blocking."""
+    """A JPEG of ``image`` with a header line, the boxes that triggered the alarm (``offenders``) marked
+    thick with "NO HARDHAT" and their confidence, and the frame's other detections thin, as context.
+    Blocking."""
     canvas = image.copy()
     for detection in detections:
-        x1, y1, x2, y2 = (round(value) for value in detection.box)
-        colour = COLOURS.get(detection.label, OTHER_COLOUR)
-        cv2.rectangle(canvas, (x1, y1), (x2, y2), colour, 2)
-        caption = f"{detection.label} {detection.score:.2f}"
-        cv2.putText(
-            canvas, caption, (x1, max(12, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA
-        )
+        if detection not in offenders:
+            colour = COLOURS.get(detection.label, OTHER_COLOUR)
+            _box(canvas, detection, colour, 2, f"{detection.label} {detection.score:.2f}")
+    for detection in offenders:
+        _box(canvas, detection, OFFENDER_COLOUR, 6, f"NO HARDHAT {detection.score:.0%}")
     font_path = cjk_font_path()
     header = _header_text(camera_code=camera_code, camera_name=camera_name, at=at, cjk=font_path is not None)
     cv2.rectangle(canvas, (0, 0), (canvas.shape[1], 22), (0, 0, 0), -1)

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-NO_HARDHAT_MESSAGE = (
-    "摄像头「{camera}」发现未佩戴安全帽人员（连续 {frames} 帧，置信度中位数 {score:.2f}），请现场核实处置。"
-)
+# The alerts catalog words a camera alarm from its people count and confidence (domain/alerts/messages.py);
+# this is the detail kept with it, naming the camera. No frame counts: frames may be seconds apart.
+NO_HARDHAT_MESSAGE = "摄像头「{camera}」识别到 {people} 人未戴安全帽"

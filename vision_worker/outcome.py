@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 from collections.abc import Sequence
 
@@ -57,7 +58,7 @@ class AlarmOutcome:
             log.info("camera %s violation within the shared cooldown, not raised again", camera.code)
             return None
         try:
-            evidence_ref = await self._store_evidence(camera, detections, image=image, at=at)
+            evidence_ref = await self._store_evidence(camera, violation, detections, image=image, at=at)
             alarm_id = await self._raise(camera, violation, evidence_ref=evidence_ref, at=at)
         except Exception:
             # The alarm failed: let the next confirmation try again instead of cooling down (at worst
@@ -78,6 +79,7 @@ class AlarmOutcome:
     async def _store_evidence(
         self,
         camera: CameraInfo,
+        violation: Violation,
         detections: Sequence[Detection],
         *,
         image: npt.NDArray[np.uint8],
@@ -85,7 +87,15 @@ class AlarmOutcome:
     ) -> str:
         """The annotated frame as a JPEG in the media store (drawn off the event loop); returns its ref."""
         jpeg = await asyncio.to_thread(
-            render_evidence, image, detections, camera_code=camera.code, camera_name=camera.name, at=at
+            functools.partial(
+                render_evidence,
+                image,
+                detections,
+                camera_code=camera.code,
+                camera_name=camera.name,
+                at=at,
+                offenders=violation.offenders or (violation.detection,),
+            )
         )
         return await self._media.put(jpeg, content_type="image/jpeg")
 
@@ -98,11 +108,10 @@ class AlarmOutcome:
             alarm_type=ALARM_TYPE_NO_HARDHAT,
             severity=SEVERITY,
             site_code=camera.site_code,
-            value=round(violation.median_score, 3),
+            value=round(violation.median_score, 3),  # the confidence; the message says it in percent
             limit=self._threshold,
-            message=NO_HARDHAT_MESSAGE.format(
-                camera=camera.name or camera.code, frames=violation.frames, score=violation.median_score
-            ),
+            message=NO_HARDHAT_MESSAGE.format(camera=camera.name or camera.code, people=violation.people),
             at=at,
             evidence_ref=evidence_ref,
+            people=violation.people,
         )

@@ -61,6 +61,17 @@ def format_number(value: float | None) -> str:
     return f"{value:.1f}"
 
 
+def template_figures(alarm_type: str, *, value: float | None, limit: float | None) -> tuple[str, str]:
+    """The template data's "value" and "limit" (ASCII, so a bureau may map them to any field type). A
+    camera alarm measures nothing and has no limit: its value is the detector's confidence in percent
+    ("81%"), never "0.8" against a "limit" of 0.5."""
+    if alarm_type in CAMERA_TYPES:
+        if value is None:
+            return "-", "-"
+        return f"{round(value * 100) if value <= 1 else round(value)}%", "-"
+    return format_number(value), format_number(limit)
+
+
 def _number(value: float) -> str:
     """182.0 -> "182", 57.43 -> "57.4", 0.23 -> "0.23": no trailing zeros, small values keep two
     decimals (a crane's tilt limit is 0.23 degrees)."""

@@ -77,12 +77,13 @@ async def notify_managers(alarm: Alarm, *, created: bool, severity_rose: bool, n
 
 def _compose(alarm: Alarm, *, pending: int, digest: bool) -> tuple[str, TemplateContent]:
     """The text (a custom message, or the digest of ``pending`` repeats) and the template form."""
+    value, limit = messages.template_figures(alarm.alarm_type, value=alarm.value, limit=alarm.limit)
     fields = {
         "severity": messages.SEVERITY_LABELS.get(alarm.severity.value, alarm.severity.value),
         "site": alarm.site_code,
         "label": messages.label_of(alarm.alarm_type),
-        "value": messages.format_number(alarm.value),
-        "limit": messages.format_number(alarm.limit),
+        "value": value,
+        "limit": limit,
         "detail": alarm.message,  # plain Chinese, written by ``services.raise_alarm``
         "time": _local_time(alarm.last_seen_at),
         "count": str(pending),

@@ -11,7 +11,7 @@ import hmac
 import statistics
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 Box = tuple[float, float, float, float]
 Polygon = Sequence[tuple[float, float]]
@@ -156,10 +156,18 @@ class ViolationConfig:
 
 @dataclass(frozen=True, slots=True)
 class Violation:
+    """The track that decided the alarm, and every bare head that met the rule in the same frame
+    (``offenders``: what the evidence marks and the message counts)."""
+
     track_id: int
     detection: Detection
     median_score: float
     frames: int
+    offenders: tuple[Detection, ...] = ()
+
+    @property
+    def people(self) -> int:
+        return max(1, len(self.offenders))
 
 
 @dataclass(slots=True)
@@ -188,10 +196,11 @@ class NoHardhatRule:
             return None
         best = max(candidates, key=lambda violation: violation.median_score)
         self.last_camera_alarm_at = now
+        offending = {violation.track_id for violation in candidates}
         for track, _detection in matches:
-            if track.track_id == best.track_id:
-                track.alarmed_at = now
-        return best
+            if track.track_id in offending:
+                track.alarmed_at = now  # counted in this alarm: not alarmed again on its own
+        return replace(best, offenders=tuple(violation.detection for violation in candidates))
 
     def _judge(self, track: Track, detection: Detection, *, now: float) -> Violation | None:
         if detection.label != HEAD or len(track.head_scores) < self.config.min_frames:

@@ -309,6 +309,12 @@ def test_camera_message_says_people_and_confidence_not_frames_or_limits() -> Non
     assert "帧" not in text and "限值" not in text and "当前值" not in text
 
 
+def test_a_camera_alarms_template_figures_are_a_confidence_in_percent_and_no_limit() -> None:
+    """Issue 16: the template data said value 0.8 against limit 0.5 for a camera alarm."""
+    assert messages.template_figures("no_hardhat", value=0.81, limit=0.5) == ("81%", "-")
+    assert messages.template_figures("dust_pm10_1h", value=182.0, limit=150.0) == ("182.0", "150.0")
+
+
 def test_sensor_message_has_value_unit_and_limit() -> None:
     assert (
         messages.describe("dust_pm10_1h", value=182.0, limit=150.0) == "PM10 小时均值 182μg/m³，限值 150μg/m³"

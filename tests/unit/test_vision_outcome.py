@@ -63,6 +63,31 @@ async def test_alarm_carries_camera_source_type_and_stored_evidence(
     assert call["site_code"] == "WL-2026-0031-S1" and call["severity"] == "major"
     assert "大门摄像头" in call["message"]
     assert (await media.get(call["evidence_ref"])).startswith(b"\xff\xd8")
+    assert call["people"] == 1 and "帧" not in call["message"]  # frames may be seconds apart
+
+
+def test_the_evidence_marks_the_offending_box_thick_and_the_others_thin() -> None:
+    """Issue 16: the snapshot shows which box triggered the alarm."""
+    import cv2  # noqa: PLC0415
+
+    from vision_worker.evidence import render_evidence  # noqa: PLC0415
+
+    grey = np.full((416, 416, 3), 128, dtype=np.uint8)
+    helmet = Detection("helmet", 0.9, (250.0, 250.0, 290.0, 290.0))
+    other_head = Detection("head", 0.3, (300.0, 100.0, 340.0, 140.0))
+    jpeg = render_evidence(
+        grey, [HEAD, helmet, other_head], camera_code="CAM-1", camera_name="", at=T0, offenders=[HEAD]
+    )
+    picture = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
+    assert picture is not None
+
+    def red(x: int, y: int) -> bool:
+        blue, green, r = (int(v) for v in picture[y, x])
+        return r > 200 and blue < 80 and green < 80
+
+    # Two pixels either side of the left edge: inside a 6-px line, outside a 2-px line.
+    assert red(98, 120) and red(102, 120)
+    assert not red(298, 120) and not red(302, 120)
 
 
 async def test_two_workers_sharing_the_dedup_store_raise_once(alerts: FakeAlerts, tmp_path: Path) -> None:

@@ -115,6 +115,24 @@ def test_camera_cooldown_silences_a_second_person_meanwhile() -> None:
     assert run(rule, tracker, [[head(100), head(400)] for _ in range(3)], start=100.0) == [0]
 
 
+def test_two_bare_heads_in_one_frame_make_one_alarm_that_counts_and_marks_both() -> None:
+    """Issue 16: the message counts the people and the evidence marks every offending box; neither
+    person raises a second alarm of their own right after the camera cooldown."""
+    rule = NoHardhatRule(ViolationConfig(min_frames=3, camera_cooldown_s=10, track_cooldown_s=600))
+    tracker = IouTracker()
+    violations = []
+    for second in range(30):
+        found = rule.observe(
+            tracker.update([head(100), head(400), head(250, label="helmet")]), width=W, height=H, now=second
+        )
+        if found is not None:
+            violations.append(found)
+    assert len(violations) == 1
+    (violation,) = violations
+    assert violation.people == 2
+    assert sorted(d.box[0] for d in violation.offenders) == [100, 400]  # not the helmet
+
+
 def test_device_keys_are_per_camera_and_checked_in_constant_time() -> None:
     key = camera_device_key(b"secret", "CAM-0031-1")
     assert key != camera_device_key(b"secret", "CAM-0031-2")
