@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -46,9 +47,12 @@ async def _audit() -> int:
     from config.settings import load_settings  # noqa: PLC0415
     from domain.evidence.records import audit  # noqa: PLC0415
 
-    runtime = await open_runtime(load_settings())
+    settings = load_settings()
+    runtime = await open_runtime(settings)
+    # Older sealed hours' raw frames are dropped by retention: they cannot be compared any more.
+    kept_since = dt.datetime.now(dt.UTC) - dt.timedelta(days=settings.iot_raw_frame_retention_days - 1)
     try:
-        mismatches = await audit(media=runtime.media)
+        mismatches = await audit(media=runtime.media, raw_frames_kept_since=kept_since)
     finally:
         await runtime.close()
     for item in mismatches:

@@ -27,6 +27,7 @@ from domain.emergency import services as emergency
 from domain.emergency.intake import run_alarm_intake, run_reporting_reminders
 from domain.evidence import events as evidence_events
 from domain.evidence import monitor as evidence_monitor
+from domain.iot.sealing import run_sealer
 from domain.outbox.relay import EventRelay, RelayOptions
 from iot_bridge.bridge import run_bridge
 from miniprogram_api.exchange_outbound import run_city_feed
@@ -119,6 +120,12 @@ async def run_alarm_housekeeping(runtime: Runtime) -> None:
     await run_camera_housekeeping(bus=runtime.infra.bus, policy=policy)
 
 
+async def run_readings_sealer(runtime: Runtime) -> None:
+    """Every complete hour of each device's raw HJ 212 frames is sealed by one hash into the evidence
+    log (``ReadingsSealed``); a second sealer writes nothing twice."""
+    await run_sealer()
+
+
 def embedded_workers() -> list[tuple[str, Worker]]:
     """The workers ``make run`` starts in-process, by name."""
     return [
@@ -136,4 +143,5 @@ def embedded_workers() -> list[tuple[str, Worker]]:
         ("evidence-writer", run_evidence_writer),
         ("evidence-monitor", run_evidence_monitor),
         ("alarm-housekeeping", run_alarm_housekeeping),
+        ("readings-sealer", run_readings_sealer),
     ]

@@ -11,6 +11,7 @@ cache port; every form carries a CSRF token. Web assets are vendored and pinned 
 from console.admin_pages import console_admin
 from console.alarms_pages import console_alarms
 from console.complaints_pages import console_complaints
+from console.evidence_pages import console_evidence
 from console.login import console_login, console_static
 from console.public_pages import public_pages
 from console.reports_pages import console_reports
@@ -23,5 +24,6 @@ PAGE_BLUEPRINTS = (
     console_alarms,
     console_reports,
     console_admin,
+    console_evidence,
     public_pages,
 )

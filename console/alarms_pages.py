@@ -14,6 +14,7 @@ from sanic.response import HTTPResponse, json, redirect
 from sanic_ext import openapi
 
 from console import labels
+from console.evidence_pages import panel as evidence_panel
 from console.forms import arg_enum, arg_int, arg_text
 from console.guard import current, page
 from console.templating import render
@@ -102,7 +103,13 @@ async def alarm_rows(request: Request) -> HTTPResponse:
 @page(*STAFF)
 async def alarm_page(request: Request, alarm_id: int) -> HTTPResponse:
     alarm = await services.alarm_detail(alarm_id, openid=None)
-    return render(request, "alarm.html", alarm=alarm, done=arg_text(request, "done", max_length=16))
+    return render(
+        request,
+        "alarm.html",
+        alarm=alarm,
+        evidence=await evidence_panel("alarm", str(alarm_id)),
+        done=arg_text(request, "done", max_length=16),
+    )
 
 
 @console_alarms.post("/alarms/<alarm_id:int>/acknowledge")

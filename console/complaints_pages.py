@@ -12,6 +12,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw, redirect
 from sanic_ext import openapi
 
+from console.evidence_pages import panel as evidence_panel
 from console.forms import arg_enum, arg_int, arg_text, form_text
 from console.guard import current, page
 from console.labels import COMPLAINT_SIMPLE_ACTIONS
@@ -83,6 +84,7 @@ async def ticket_page(request: Request, ticket_no: str) -> HTTPResponse:
         "complaint.html",
         ticket=ticket,
         simple_actions={k: v for k, v in COMPLAINT_SIMPLE_ACTIONS.items() if k in ticket["allowed_actions"]},
+        evidence=await evidence_panel("complaint", str(ticket["ticket_no"])),
         done=arg_text(request, "done", max_length=16),
     )
 

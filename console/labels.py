@@ -82,6 +82,34 @@ COMPLAINT_SIMPLE_ACTIONS: dict[str, str] = {
     "refuse": "不予受理",
 }
 
+# Where a record's latest evidence leaf stands (domain.evidence.rules.EvidenceStatus).
+EVIDENCE_STATES: dict[str, str] = {
+    "none": "未存证",
+    "pending": "待入账",
+    "sequenced": "已入账，待签名",
+    "checkpointed": "已存证（可下载证据包）",
+}
+
+# The logged steps of every record kind, in Chinese (unknown ones are shown as they are).
+EVIDENCE_ACTIONS: dict[str, str] = {
+    **ALARM_EVENT_KINDS,
+    **COMPLAINT_ACTIONS,
+    "upheld": "认定属实",
+    "add_record": "新增信用记录",
+    "review_approve": "信用记录审核通过",
+    "review_reject": "信用记录审核不通过",
+    "file_appeal": "提出异议",
+    "appeal_uphold": "异议成立",
+    "appeal_dismiss": "异议不成立",
+    "revoke_record": "撤销信用记录",
+    "submitted": "提交申请",
+    "correction_notice": "一次性补正告知",
+    "approved": "准予许可",
+    "rejected": "不予许可",
+    "reported": "事件上报",
+    "sealed": "原始数据封存",
+}
+
 ERRORS: dict[int, str] = {
     400: "请求有误",
     401: "请先登录",
@@ -103,6 +131,8 @@ CATALOGS: dict[str, dict[str, str]] = {
     "outbox_state": OUTBOX_STATES,
     "channel": CHANNELS,
     "complaint_channel": COMPLAINT_CHANNELS,
+    "evidence_state": EVIDENCE_STATES,
+    "evidence_action": EVIDENCE_ACTIONS,
 }
 
 

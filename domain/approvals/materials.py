@@ -59,6 +59,19 @@ async def current_materials(application: Application) -> dict[str, Material]:
     return {row.key: row for row in rows}
 
 
+async def submitted_refs(application: Application) -> list[str]:
+    """The media refs of the material versions this application was submitted with (what its
+    reviewers decide on), in key order: the evidence log binds each by its SHA-256."""
+    versions = application.material_versions or {}
+    rows = await Material.filter(
+        project_code=application.project_code,
+        enterprise_uscc=application.enterprise_uscc,
+        key__in=list(versions),
+    )
+    chosen = {row.key: row.ref for row in rows if versions.get(row.key) == row.version}
+    return [chosen[key] for key in sorted(chosen)]
+
+
 def stored(material: Material) -> StoredMaterial:
     return StoredMaterial(
         key=material.key,

@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 from domain.accounts.rules import Principal, Role
 from domain.approvals import events, messages
 from domain.approvals.clocks import SlaState, due_at, elapsed_working_days, paused_working_days, sla_state
+from domain.approvals.materials import submitted_refs
 from domain.approvals.models import Application, ClockPause, CorrectionNotice, ReviewTask
 from domain.approvals.rules import (
     ApplicationStatus,
@@ -159,7 +160,13 @@ async def _conclude(
 
 async def _publish_outcome(application: Application, outcome: ApplicationStatus, *, now: dt.datetime) -> None:
     """Into the event outbox, inside the deciding transaction (``in_transaction`` joins it)."""
-    base = {"code": application.code, "project_code": application.project_code, "at": now.isoformat()}
+    base = {
+        "code": application.code,
+        "project_code": application.project_code,
+        "material_versions": dict(application.material_versions or {}),
+        "file_refs": await submitted_refs(application),
+        "at": now.isoformat(),
+    }
     if outcome is ApplicationStatus.CORRECTION_REQUIRED:
         departments = await ReviewTask.filter(
             application_id=application.id, status=TaskStatus.CORRECTION_REQUESTED

@@ -40,6 +40,7 @@ from domain.approvals.materials import (
     current_materials,
     open_material,
     stored,
+    submitted_refs,
     upload_materials,
 )
 from domain.approvals.models import Application, ApplicationSequence, CorrectionNotice, Material, ReviewTask
@@ -291,6 +292,8 @@ async def _publish_submitted(application: Application, *, now: dt.datetime) -> N
                 "stage": application.stage,
                 "round": application.round,
                 "departments": list(departments),
+                "material_versions": dict(application.material_versions or {}),
+                "file_refs": await submitted_refs(application),
                 "at": now.isoformat(),
             },
         ),

@@ -3,6 +3,7 @@ the business rows and original files and lists every mismatch."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from domain.evidence.models import EvidenceEntry
 from domain.evidence.notes import Verifier
 from domain.evidence.package import build_package
 from domain.evidence.rules import parse_leaf
+from domain.iot import sealing
 
 log = logging.getLogger(__name__)
 AUDIT_PAGE = 500
@@ -118,7 +120,23 @@ async def _credit_problems(record_id: int, logged: dict[str, Any]) -> list[str]:
     return _differences("credit record", row, logged, CREDIT_IDENTITY)
 
 
-async def _row_problems(leaf: dict[str, Any]) -> list[str]:
+async def _readings_problems(logged: dict[str, Any], kept_since: dt.datetime | None) -> list[str]:
+    hour = dt.datetime.fromisoformat(str(logged.get("hour")))
+    if kept_since is not None and hour < kept_since:
+        return []  # purged by the raw-frame retention: nothing left to compare
+    now = await sealing.hour_digest(str(logged.get("mn")), hour)
+    if now.count == logged.get("count") and now.sha256 == logged.get("sha256"):
+        return []
+    return [
+        f"raw frames of {logged.get('mn')} in hour {hour:%Y-%m-%d %H}:00 UTC changed: "
+        f"{now.count} frame(s) hashing to {now.sha256[:12]}…, logged {logged.get('count')} "
+        f"hashing to {str(logged.get('sha256'))[:12]}…"
+    ]
+
+
+async def _row_problems(leaf: dict[str, Any], kept_since: dt.datetime | None = None) -> list[str]:
+    if leaf.get("kind") == "readings":
+        return await _readings_problems(leaf.get("record", {}), kept_since)
     if not str(leaf.get("ref", "")).isdigit():
         return []
     if leaf.get("kind") == "credit":
@@ -132,16 +150,23 @@ async def _row_problems(leaf: dict[str, Any]) -> list[str]:
     return _differences("alarm", alarm, leaf.get("record", {}), ALARM_IDENTITY)
 
 
-async def _entry_problems(entry: EvidenceEntry, stored_leaf: bytes | None, media: MediaReader) -> list[str]:
+async def _entry_problems(
+    entry: EvidenceEntry, stored_leaf: bytes | None, media: MediaReader, kept_since: dt.datetime | None
+) -> list[str]:
     data = bytes(entry.data)
     if stored_leaf != merkle.leaf_hash(data):
         return ["the stored leaf no longer hashes to the tree's leaf hash"]
     leaf = parse_leaf(data)
-    return [*await _file_problems(leaf, media), *await _row_problems(leaf)]
+    return [*await _file_problems(leaf, media), *await _row_problems(leaf, kept_since)]
 
 
-async def audit(*, media: MediaReader, start: int = 0) -> list[Mismatch]:
-    """Every sequenced leaf from ``start`` on, recomputed from the rows and files it vouches for."""
+async def audit(
+    *, media: MediaReader, start: int = 0, raw_frames_kept_since: dt.datetime | None = None
+) -> list[Mismatch]:
+    """Every sequenced leaf from ``start`` on, recomputed from the rows and files it vouches for.
+
+    Sealed hours older than ``raw_frames_kept_since`` (the raw-frame retention) are not compared:
+    their frames were dropped by design."""
     mismatches: list[Mismatch] = []
     position = start
     while True:
@@ -151,6 +176,6 @@ async def audit(*, media: MediaReader, start: int = 0) -> list[Mismatch]:
         leaves = await services.stored_nodes((0, int(e.leaf_index or 0)) for e in page)
         for entry in page:
             index = int(entry.leaf_index or 0)
-            for problem in await _entry_problems(entry, leaves.get((0, index)), media):
+            for problem in await _entry_problems(entry, leaves.get((0, index)), media, raw_frames_kept_since):
                 mismatches.append(Mismatch(index, entry.kind, entry.ref, problem))
         position = int(page[-1].leaf_index or 0) + 1

@@ -60,6 +60,7 @@ LEAF_RULES: dict[str, LeafRule] = {
     "ApplicationSubmitted": LeafRule("approval", "code", "submitted"),
     "CorrectionNoticeIssued": LeafRule("approval", "code", "correction_notice"),
     "ApplicationDecided": LeafRule("approval", "code", ""),
+    "ReadingsSealed": LeafRule("readings", "batch", "sealed"),  # one device's raw frames of one hour
     "IncidentReported": LeafRule("emergency", "code", "reported"),
     "IncidentUpdated": LeafRule("emergency", "code", ""),
 }

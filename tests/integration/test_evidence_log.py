@@ -347,3 +347,99 @@ async def test_a_credit_record_its_appeal_and_the_revocation_are_leaves_and_an_e
     await CreditRecord.filter(id=record.id).update(points=-1)  # "corrected" before an inspection
     problems = [m.problem for m in await records.audit(media=media) if m.kind == "credit"]
     assert problems and all("points" in problem for problem in problems), problems
+
+
+async def test_an_approval_decision_binds_the_materials_decided_on_and_a_replaced_one_is_found(
+    bus: EventBus, tmp_path: Path
+) -> None:
+    """Issue 19: approval decisions carry the hashes of the materials decided on; a material file
+    replaced in the media store afterwards is listed by the audit."""
+    from domain.approvals import reviews  # noqa: PLC0415
+    from domain.approvals.models import ReviewTask  # noqa: PLC0415
+    from domain.approvals.rules import TaskDecision  # noqa: PLC0415
+    from tests.integration.approvals_helpers import make_env, staff  # noqa: PLC0415
+    from tests.integration.test_approvals_services import submitted_permit  # noqa: PLC0415
+
+    env = make_env(tmp_path)
+    media = env.media
+    assert isinstance(media, LocalMediaStore)
+    application = await submitted_permit(env)
+    for task in await ReviewTask.filter(application_id=application.id):
+        await reviews.decide(
+            env, staff(task.department), task.id, decision=TaskDecision.APPROVE, comment="符合", now=NOW
+        )
+    assert await drain(bus, media) == 2  # submitted, decided
+    await write()
+    leaves = [
+        parse_leaf(bytes((await services.entry_at(index)).data))
+        for index in await services.lookup("approval", application.code)
+    ]
+    decided = next(leaf for leaf in leaves if leaf["event"] == "ApplicationDecided")
+    assert decided["action"] == "approved"
+    refs = sorted(decided["record"]["file_refs"])
+    assert refs and sorted(item["ref"] for item in decided["files"]) == refs
+    for item in decided["files"]:
+        assert item["sha256"] == hashlib.sha256(await media.get(item["ref"])).hexdigest()
+    assert await records.audit(media=media) == []
+
+    media.path(refs[0]).write_bytes(b"%PDF-1.4 a different drawing")
+    problems = [m for m in await records.audit(media=media) if m.kind == "approval"]
+    assert problems and all("replaced" in m.problem for m in problems), problems
+
+
+async def test_an_hour_of_raw_frames_is_sealed_once_and_an_edited_frame_is_found(
+    bus: EventBus, tmp_path: Path
+) -> None:
+    """Issue 19: the raw HJ 212 frames are logged per device and hour as a hash of the batch; the audit
+    finds a frame "corrected" afterwards, and sealing twice adds nothing."""
+    from domain.iot import sealing  # noqa: PLC0415
+    from domain.iot.models import RawFrame  # noqa: PLC0415
+    from domain.iot.rules import FrameStatus  # noqa: PLC0415
+    from domain.iot.services import store_frames  # noqa: PLC0415
+
+    media = LocalMediaStore(tmp_path / "media")
+    hour = dt.datetime(2026, 11, 24, 1, 0, tzinfo=dt.UTC)  # the hour before NOW
+    frames = [
+        {
+            "received_at": hour + dt.timedelta(minutes=minute, seconds=7),
+            "mn": mn,
+            "source": "tcp",
+            "status": FrameStatus.STORED,
+            "reason": "",
+            "qn": f"20261124{minute:02d}",
+            "frame": f"##0101QN=2026112409{minute:02d}00000;ST=22;CN=2011;MN={mn};"
+            + f"CP=&&a34002-Rtd={40 + minute}&&",
+        }
+        for mn in ("33108100000001", "33108100000002")
+        for minute in range(0, 60, 10)
+    ]
+    frames.append({**frames[0], "status": FrameStatus.QUARANTINED, "mn": "99999999999999"})  # not a device's
+    await store_frames(frames)
+    assert await sealing.seal_due(after=None, now=NOW, lookback=dt.timedelta(hours=2)) == hour - dt.timedelta(
+        hours=1
+    )
+    later = NOW + dt.timedelta(minutes=6)  # the hour is complete and past the bridge's flush grace
+    assert await sealing.seal_due(after=None, now=later, lookback=dt.timedelta(hours=2)) == hour
+    assert await sealing.seal_hour(hour, now=NOW) == 0  # already sealed
+    assert await sealing.last_sealed_hour() == hour
+    assert await drain(bus, media) == 2  # one per device, the quarantined frame is not sealed
+    await write()
+    ref = "33108100000001@2026-11-24T01"
+    [index] = await services.lookup("readings", ref)
+    leaf = parse_leaf(bytes((await services.entry_at(index)).data))
+    assert leaf["record"]["count"] == 6
+    assert await records.audit(media=media) == []
+    _index, package = await records.package_for("readings", ref, media=media, verifier=SIGNER.verifier)
+    assert verify_package(package, verifier=SIGNER.verifier).ok
+
+    victim = await RawFrame.filter(mn="33108100000001").order_by("id").first()
+    assert victim is not None
+    await RawFrame.filter(id=victim.id).update(frame=victim.frame.replace("Rtd=40", "Rtd=20"))
+    last = await RawFrame.filter(mn="33108100000002").order_by("-id").first()
+    assert last is not None
+    await RawFrame.filter(id=last.id).delete()
+    problems = {m.ref: m.problem for m in await records.audit(media=media)}
+    assert set(problems) == {ref, "33108100000002@2026-11-24T01"}, problems
+    assert "6 frame(s)" in problems[ref] and "5 frame(s)" in problems["33108100000002@2026-11-24T01"]
+    # Past the raw-frame retention there is nothing left to compare: not a mismatch.
+    assert await records.audit(media=media, raw_frames_kept_since=NOW) == []
