@@ -276,31 +276,37 @@ async def _dispatch_once(
 ) -> bool:
     """The dispatch row is unique per incident and target, so only the first click sends messages
     (each also idempotent in the outbox). True when this call dispatched."""
-    dispatch_row, created = await Dispatch.get_or_create(
-        incident=incident,
-        target=target,
-        defaults={"target_kind": kind, "dispatched_at": now, "dispatched_by": actor[:64]},
-    )
-    if not created:
-        return False
-    text = (
-        f"【应急调度】{incident.code} {INCIDENT_TYPE_LABELS[incident.incident_type]}，"
-        f"地点：{incident.address or incident.site_code}。请立即出动并回复确认。"
-    )
-    outbox_ids = [
-        await enqueue(
-            recipient_openid=openid,
-            text=text,
-            category="emergency",
-            template=_template(incident, now=now),
-            now=now,
-            idempotency_key=f"incident:{incident.id}:dispatch:{target}:{openid}",
+    # One transaction: the dispatch row, its messages and its evidence event commit together, so a
+    # crash between them cannot leave a "dispatched" target whose messages were never queued.
+    async with in_transaction():
+        dispatch_row, created = await Dispatch.get_or_create(
+            incident=incident,
+            target=target,
+            defaults={"target_kind": kind, "dispatched_at": now, "dispatched_by": actor[:64]},
         )
-        for openid in openids
-    ]
-    dispatch_row.outbox_id = outbox_ids[0] if outbox_ids else None
-    await dispatch_row.save(update_fields=["outbox_id"])
-    await _event(incident, at=now, actor=actor, action="dispatched", note=target)
+        if not created:
+            return False
+        text = (
+            f"【应急调度】{incident.code} {INCIDENT_TYPE_LABELS[incident.incident_type]}，"
+            f"地点：{incident.address or incident.site_code}。请立即出动并回复确认。"
+        )
+        outbox_ids = [
+            await enqueue(
+                recipient_openid=openid,
+                text=text,
+                category="emergency",
+                template=_template(incident, now=now),
+                now=now,
+                idempotency_key=f"incident:{incident.id}:dispatch:{target}:{openid}",
+            )
+            for openid in openids
+        ]
+        dispatch_row.outbox_id = outbox_ids[0] if outbox_ids else None
+        await dispatch_row.save(update_fields=["outbox_id"])
+        await _event(incident, at=now, actor=actor, action="dispatched", note=target)
+        await events.announce_dispatch(
+            incident, target=target, target_kind=kind, recipients=len(openids), actor=actor, at=now
+        )
     return True
 
 

@@ -63,6 +63,7 @@ LEAF_RULES: dict[str, LeafRule] = {
     "ReadingsSealed": LeafRule("readings", "batch", "sealed"),  # one device's raw frames of one hour
     "IncidentReported": LeafRule("emergency", "code", "reported"),
     "IncidentUpdated": LeafRule("emergency", "code", ""),
+    "IncidentDispatched": LeafRule("emergency", "code", "dispatched"),  # one per target
 }
 LOGGED_EVENTS = tuple(LEAF_RULES)
 KINDS = frozenset(rule.kind for rule in LEAF_RULES.values())

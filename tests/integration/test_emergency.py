@@ -22,6 +22,7 @@ from domain.emergency.models import Dispatch, EmergencyResource
 from domain.emergency.rules import IncidentReport, IncidentType
 from domain.geo import haversine_m
 from domain.notifications.models import OutboxMessage
+from domain.outbox.models import OutboxEvent
 from tests.conftest import make_settings
 from tests.outbox_helpers import relay_all
 
@@ -108,6 +109,47 @@ async def test_double_click_dispatch_sends_once(database: str) -> None:
     rows = await OutboxMessage.filter(category="emergency").values("recipient_openid")
     recipients = sorted(row["recipient_openid"] for row in rows)
     assert recipients == ["o-duty", "o-fire-contact", "o-fire-duty"]
+    # One evidence event per dispatched target, however often clicked (issue 19).
+    logged = [row.event_id for row in await OutboxEvent.filter(name="IncidentDispatched")]
+    assert sorted(logged) == [f"{incident.code}:dispatch:FIRE-1", f"{incident.code}:dispatch:dept:fire"]
+
+
+async def test_a_dispatch_that_fails_midway_leaves_nothing_and_the_retry_sends(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the dispatch row was written first: a failure while queueing its messages left the
+    target "dispatched" with nothing sent, and every retry skipped it."""
+    fire = IncidentReport(
+        source="staff", source_ref="req-2", incident_type=IncidentType.FIRE, title="工地起火", occurred_at=NOW
+    )
+    incident, _created = await emergency.report_incident(fire, actor="staff:1", duty_openids=[])
+    from domain.notifications.services import enqueue as real_enqueue  # noqa: PLC0415
+
+    calls = 0
+
+    async def flaky_enqueue(**kwargs: Any) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise ConnectionError("database went away")
+        return await real_enqueue(**kwargs)
+
+    monkeypatch.setattr(emergency, "enqueue", flaky_enqueue)
+    code = incident.code or ""
+
+    async def click() -> list[dict[str, Any]]:
+        return await emergency.dispatch(
+            code, targets=[], departments={"fire": ["o-a", "o-b"]}, actor="staff:1", now=NOW
+        )
+
+    with pytest.raises(ConnectionError):
+        await click()
+    assert await Dispatch.filter(incident_id=incident.id).count() == 0
+    assert await OutboxMessage.filter(category="emergency").count() == 0
+    monkeypatch.setattr(emergency, "enqueue", real_enqueue)
+    [result] = await click()
+    assert result["new"] is True
+    assert await OutboxMessage.filter(category="emergency").count() == 2
 
 
 @pytest.fixture
