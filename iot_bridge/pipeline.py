@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import time
 import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -30,6 +29,7 @@ from domain.alerts.telemetry import Reading
 from domain.alerts.thresholds import Outcome
 from domain.iot import services as iot_records
 from domain.iot.rules import FrameStatus
+from domain.permits.cache import NightPermitCache
 from domain.ports import Cache, EventBus
 from iot_bridge.hj212 import Hj212Packet
 from iot_bridge.storage import MinuteAggregator, RawSink, RecentReadings, raw_record
@@ -37,7 +37,6 @@ from iot_bridge.storage import MinuteAggregator, RawSink, RecentReadings, raw_re
 log = logging.getLogger(__name__)
 STATE_KEY = "iot:rule-state:"
 STATE_TTL_S = 3 * 86_400
-PERMIT_TTL_S = 300.0
 STATE_EVERY_FLUSHES = 5  # rule state is checkpointed every 5th flush (5 s by default) and at shutdown
 STATE_CHUNK = 32
 FRAMES_KEEP = 20_000  # quarantined frames kept between two flushes (all are counted)
@@ -80,8 +79,8 @@ class Pipeline:
         self.stats: Counter[str] = Counter()
         self.quarantine: dict[str, dict[str, Any]] = {}
         self._bus, self._cache, self._raw_sink = bus, cache, raw_sink
-        self._permit_lookup = permit_lookup
-        self._permits: dict[str, tuple[float, bool]] = {}
+        # Never trusted past the end of a permit's night (it used to be cached for 5 minutes flat).
+        self._permits = NightPermitCache(permit_lookup) if permit_lookup is not None else None
         self._loaded: set[str] = set()
         self._aggregator = MinuteAggregator()
         self._recent = RecentReadings()
@@ -182,14 +181,9 @@ class Pipeline:
     async def _night_permit(self, reading: Reading) -> bool:
         rules = self.engine.config.for_site(reading.site_code)
         start, end, tz = rules.night_window
-        if self._permit_lookup is None or not is_night(reading.at, start=start, end=end, tz=tz):
+        if self._permits is None or not is_night(reading.at, start=start, end=end, tz=tz):
             return False
-        cached = self._permits.get(reading.site_code)
-        if cached is not None and time.monotonic() - cached[0] < PERMIT_TTL_S:
-            return cached[1]
-        permit = await self._permit_lookup(reading.site_code, reading.at)
-        self._permits[reading.site_code] = (time.monotonic(), permit is not None)
-        return permit is not None
+        return await self._permits.permitted(reading.site_code, reading.at)
 
     async def run_alarm_workers(self) -> None:
         async with asyncio.TaskGroup() as group:

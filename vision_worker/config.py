@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from config.settings import Settings
-from domain.vision.rules import TrackerConfig, ViolationConfig
+from domain.vision.rules import NightWorkConfig, TrackerConfig, ViolationConfig
 from vision_worker.detector import DetectorConfig
 
 
@@ -39,6 +39,7 @@ class PipelineConfig:
     motion_refresh_s: float = 10.0  # infer anyway this often, so a still bare head is still seen
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     violation: ViolationConfig = field(default_factory=ViolationConfig)
+    night_work: NightWorkConfig = field(default_factory=NightWorkConfig)
     evidence_quality: int = 85
 
 

@@ -69,6 +69,7 @@ def render_evidence(
     camera_name: str,
     at: dt.datetime,
     offenders: Sequence[Detection] = (),
+    offender_caption: str = "NO HARDHAT",
     quality: int = 85,
 ) -> bytes:
     """A JPEG of ``image`` with a header line, the boxes that triggered the alarm (``offenders``) marked
@@ -80,7 +81,7 @@ def render_evidence(
             colour = COLOURS.get(detection.label, OTHER_COLOUR)
             _box(canvas, detection, colour, 2, f"{detection.label} {detection.score:.2f}")
     for detection in offenders:
-        _box(canvas, detection, OFFENDER_COLOUR, 6, f"NO HARDHAT {detection.score:.0%}")
+        _box(canvas, detection, OFFENDER_COLOUR, 6, f"{offender_caption} {detection.score:.0%}")
     font_path = cjk_font_path()
     header = _header_text(camera_code=camera_code, camera_name=camera_name, at=at, cjk=font_path is not None)
     cv2.rectangle(canvas, (0, 0), (canvas.shape[1], 22), (0, 0, 0), -1)

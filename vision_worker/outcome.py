@@ -1,5 +1,6 @@
-"""What a confirmed violation becomes: an evidence JPEG in the media store and an alarm through the
-alerts context, so the site's managers are notified exactly as for a sensor alarm.
+"""What a confirmed violation (no hard hat; night work without a permit) becomes: an evidence JPEG
+in the media store and an alarm through the alerts context, so the site's managers are notified
+exactly as for a sensor alarm.
 
 A per-camera cooldown is also kept in the dedup port, shared by all workers: when a camera moves to
 another worker (rebalance or takeover) the new owner's fresh tracker cannot alarm again at once.
@@ -12,20 +13,27 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 
 from adapters.media_store import MediaStore
+from domain.alerts import messages as alert_messages
+from domain.alerts import readings
 from domain.alerts import services as alerts
+from domain.permits.cache import NightPermitCache
+from domain.permits.services import active_night_permit
 from domain.ports import DedupStore, EventBus
-from domain.vision.rules import ALARM_TYPE_NO_HARDHAT, Detection, Violation
+from domain.vision.rules import ALARM_TYPE_NIGHT_WORK, ALARM_TYPE_NO_HARDHAT, Detection, NightWork, Violation
 from domain.vision.services import CameraInfo
 from vision_worker.evidence import render_evidence
 from vision_worker.messages import NO_HARDHAT_MESSAGE
 
 log = logging.getLogger(__name__)
 SEVERITY = "major"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOISE_WINDOW = dt.timedelta(minutes=20)
 
 
 class AlarmOutcome:
@@ -115,3 +123,76 @@ class AlarmOutcome:
             evidence_ref=evidence_ref,
             people=violation.people,
         )
+
+
+class NightWorkOutcome:
+    """Night work seen by a camera becomes a ``night_work`` alarm unless the site holds a night-work
+    permit for this moment. The alarm names the people counted and the site's noise over the last
+    20 minutes (the GB 12523 window), and its evidence marks the people. One alarm per camera per
+    cooldown, shared by every worker as for ``no_hardhat``."""
+
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        dedup: DedupStore,
+        media: MediaStore,
+        cooldown_s: float,
+        permits: NightPermitCache | None = None,
+    ) -> None:
+        self._bus, self._dedup, self._media, self._cooldown_s = bus, dedup, media, cooldown_s
+        self._permits = permits or NightPermitCache(active_night_permit)
+
+    async def __call__(
+        self,
+        *,
+        camera: CameraInfo,
+        night: NightWork,
+        detections: Sequence[Detection],
+        image: npt.NDArray[np.uint8],
+        at: dt.datetime,
+    ) -> int | None:
+        if await self._permits.permitted(camera.site_code, at):
+            return None
+        key = f"vision:cooldown:{camera.code}:{ALARM_TYPE_NIGHT_WORK}"
+        if not await self._dedup.first_seen(key, self._cooldown_s):
+            return None
+        try:
+            noise = await readings.site_noise(camera.site_code, since=at - NOISE_WINDOW, until=at)
+            jpeg = await asyncio.to_thread(
+                functools.partial(
+                    render_evidence,
+                    image,
+                    detections,
+                    camera_code=camera.code,
+                    camera_name=camera.name,
+                    at=at,
+                    offenders=night.people,
+                    offender_caption="NIGHT WORK",
+                )
+            )
+            evidence_ref = await self._media.put(jpeg, content_type="image/jpeg")
+            alarm_id = await alerts.raise_alarm(
+                bus=self._bus,
+                source=f"camera:{camera.code}",
+                alarm_type=ALARM_TYPE_NIGHT_WORK,
+                severity=SEVERITY,
+                site_code=camera.site_code,
+                value=float(len(night.people)),
+                limit=None,
+                message=alert_messages.night_work_detail(
+                    local_time=at.astimezone(SHANGHAI).strftime("%H:%M"),
+                    camera=camera.name or camera.code,
+                    people=len(night.people),
+                    leq=noise.leq_db,
+                    lmax=noise.lmax_db,
+                ),
+                at=at,
+                evidence_ref=evidence_ref,
+                people=len(night.people),
+            )
+        except Exception:
+            await self._dedup.forget(key)  # as for no_hardhat: the next sighting tries again
+            raise
+        log.info("camera %s night_work alarm %s (%d people)", camera.code, alarm_id, len(night.people))
+        return alarm_id

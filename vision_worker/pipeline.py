@@ -23,7 +23,15 @@ import numpy.typing as npt
 
 from domain.ports import Cache
 from domain.vision.events import CameraHealth
-from domain.vision.rules import Detection, IouTracker, NoHardhatRule, Violation
+from domain.vision.rules import (
+    Detection,
+    IouTracker,
+    NightWork,
+    NightWorkRule,
+    NoHardhatRule,
+    Track,
+    Violation,
+)
 from domain.vision.services import CameraInfo, save_health
 from vision_worker.config import PipelineConfig
 from vision_worker.detector import Detector
@@ -52,6 +60,18 @@ class ViolationSink(Protocol):
         *,
         camera: CameraInfo,
         violation: Violation,
+        detections: Sequence[Detection],
+        image: Image,
+        at: dt.datetime,
+    ) -> int | None: ...
+
+
+class NightWorkSink(Protocol):
+    async def __call__(
+        self,
+        *,
+        camera: CameraInfo,
+        night: NightWork,
         detections: Sequence[Detection],
         image: Image,
         at: dt.datetime,
@@ -144,10 +164,13 @@ class CameraPipeline:
         config: PipelineConfig,
         cache: Cache,
         owner: str,
+        night_sink: NightWorkSink | None = None,
     ) -> None:
         self.camera = camera
         self._pool = pool
         self._sink = sink
+        self._night_sink = night_sink
+        self._night_rule = NightWorkRule(config.night_work, zone=camera.work_zone)
         self._config = config
         self._cache = cache
         self._queue = FrameQueue(config.queue_size)
@@ -232,6 +255,7 @@ class CameraPipeline:
             self.health = replace(self.health, last_detection_at=frame.at.isoformat(), last_detection=summary)
         matches = self._tracker.update(detections)
         height, width = image.shape[:2]
+        await self._judge_night_work(matches, detections, image=image, at=frame.at)
         violation = self._rule.observe(matches, width=width, height=height, now=frame.at.timestamp())
         if violation is None:
             return None
@@ -242,6 +266,27 @@ class CameraPipeline:
             self.health = replace(self.health, last_alarm_at=frame.at.isoformat())
             await self.flush()
         return violation
+
+    async def _judge_night_work(
+        self,
+        matches: Sequence[tuple[Track, Detection]],
+        detections: Sequence[Detection],
+        *,
+        image: Image,
+        at: dt.datetime,
+    ) -> None:
+        if self._night_sink is None:
+            return
+        height, width = image.shape[:2]
+        night = self._night_rule.observe(matches, width=width, height=height, at=at)
+        if night is None:
+            return
+        alarm_id = await self._night_sink(
+            camera=self.camera, night=night, detections=detections, image=image, at=at
+        )
+        if alarm_id is not None:
+            self._night_rule.raised(at)
+            self.health = replace(self.health, last_alarm_at=at.isoformat())
 
     def _refresh_due(self, at: dt.datetime) -> bool:
         last = self._last_inference

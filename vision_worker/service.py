@@ -21,7 +21,7 @@ from domain.vision import services as vision
 from vision_worker.batching import BatchingInference
 from vision_worker.config import WorkerConfig, detector_config, worker_config
 from vision_worker.detector import OnnxDetector
-from vision_worker.outcome import AlarmOutcome
+from vision_worker.outcome import AlarmOutcome, NightWorkOutcome
 from vision_worker.pipeline import InferencePool, InferenceService
 from vision_worker.worker import VisionWorker
 
@@ -76,6 +76,12 @@ async def build_worker(
         cameras=vision.list_cameras,
         pool=pool,
         sink=sink,
+        night_sink=NightWorkOutcome(
+            bus=runtime.infra.bus,
+            dedup=runtime.infra.dedup,
+            media=runtime.media,
+            cooldown_s=config.pipeline.night_work.cooldown_s,
+        ),
         config=config,
     )
     return worker, pool

@@ -22,7 +22,7 @@ from domain.ports import Cache, EventBus, Lock
 from domain.vision.events import MAX_WORKERS, WorkerStatus, camera_lease, worker_slot
 from domain.vision.services import CameraInfo, save_worker_status
 from vision_worker.config import WorkerConfig
-from vision_worker.pipeline import CameraPipeline, InferenceService, ViolationSink
+from vision_worker.pipeline import CameraPipeline, InferenceService, NightWorkSink, ViolationSink
 from vision_worker.sources import stream_source, upload_source
 
 log = logging.getLogger(__name__)
@@ -49,12 +49,14 @@ class VisionWorker:
         pool: InferenceService,
         sink: ViolationSink,
         config: WorkerConfig,
+        night_sink: NightWorkSink | None = None,
     ) -> None:
         self.worker_id = worker_id
         self._bus, self._lock, self._cache = bus, lock, cache
         self._cameras = cameras
         self._pool = pool
         self._sink = sink
+        self._night_sink = night_sink
         self._config = config
         self._owned: dict[str, _OwnedCamera] = {}
         self._slot: int | None = None
@@ -163,6 +165,7 @@ class VisionWorker:
             camera,
             pool=self._pool,
             sink=self._sink,
+            night_sink=self._night_sink,
             config=self._config.pipeline,
             cache=self._cache,
             owner=self.worker_id,

@@ -19,6 +19,7 @@ ALARM_TYPE_LABELS: dict[str, str] = {
     "device_offline": "监测设备离线",
     "repeated_violation": "同类告警反复发生",
     "no_hardhat": "未佩戴安全帽",
+    "night_work": "夜间违规施工",
 }
 SEVERITY_LABELS: dict[str, str] = {"info": "提示", "warning": "预警", "major": "告警", "critical": "严重告警"}
 
@@ -46,7 +47,11 @@ DAILY_EXCEEDANCE_DETAIL = "今日 PM10 小时均值已有 {value} 个小时超�
 OFFLINE_DETAIL = "{count} 台监测设备超过上报周期未上报数据：{devices}"
 CAMERA_DETAIL = "识别到 {people} 人未戴安全帽，置信度 {confidence}%"
 CAMERA_DETAIL_NO_COUNT = "识别到未戴安全帽人员，置信度 {confidence}%"
-CAMERA_TYPES = frozenset({"no_hardhat"})
+HARDHAT_TYPES = frozenset({"no_hardhat"})
+CAMERA_TYPES = frozenset({*HARDHAT_TYPES, "night_work"})  # raised by cameras: they clear when quiet
+NIGHT_WORK_DETAIL = "夜间 {time} 摄像头「{camera}」识别到 {people} 人在场作业，无有效夜间施工许可；{noise}"
+NIGHT_WORK_NOISE = "同期噪声 {leq} dB(A)（最大 {lmax} dB(A)）"
+NIGHT_WORK_NO_NOISE = "该工地同期无噪声监测数据"
 REPEATED_DETAIL = "同一设备「{source}」的「{label}」24 小时内已发生 {count} 次"
 ESCALATION_TEXT = "【升级】{site} {label} 已 {minutes} 分钟未确认，请值班人员跟进（告警编号 {alarm_id}）。"
 
@@ -65,7 +70,9 @@ def template_figures(alarm_type: str, *, value: float | None, limit: float | Non
     """The template data's "value" and "limit" (ASCII, so a bureau may map them to any field type). A
     camera alarm measures nothing and has no limit: its value is the detector's confidence in percent
     ("81%"), never "0.8" against a "limit" of 0.5."""
-    if alarm_type in CAMERA_TYPES:
+    if alarm_type == "night_work":
+        return (f"{int(value)}人" if value is not None else "-"), "-"
+    if alarm_type in HARDHAT_TYPES:
         if value is None:
             return "-", "-"
         return f"{round(value * 100) if value <= 1 else round(value)}%", "-"
@@ -79,6 +86,18 @@ def _number(value: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def night_work_detail(
+    *, local_time: str, camera: str, people: int, leq: float | None, lmax: float | None
+) -> str:
+    """Night work seen by a camera, cross-checked with the site's noise over the same minutes."""
+    noise = (
+        NIGHT_WORK_NOISE.format(leq=_number(leq), lmax=_number(lmax if lmax is not None else leq))
+        if leq is not None
+        else NIGHT_WORK_NO_NOISE
+    )
+    return NIGHT_WORK_DETAIL.format(time=local_time, camera=camera, people=people, noise=noise)
+
+
 def describe(
     alarm_type: str,
     *,
@@ -89,7 +108,7 @@ def describe(
 ) -> str:
     """The alarm's situation in plain Chinese. ``detail`` is the caller's own text: the device list of
     an offline alarm, or the whole sentence for a type this catalog does not know."""
-    if alarm_type in CAMERA_TYPES and value is not None:
+    if alarm_type in HARDHAT_TYPES and value is not None:
         confidence = round(value * 100) if value <= 1 else round(value)
         if people:
             return CAMERA_DETAIL.format(people=people, confidence=confidence)
@@ -114,11 +133,13 @@ BRIEF_LIMIT = 20  # a template "thing" value is at most 20 characters (DOMAIN.md
 
 def brief(alarm_type: str, *, value: float | None, limit: float | None, people: int | None = None) -> str:
     """The situation in at most 20 characters, for the template message's detail field."""
-    if alarm_type in CAMERA_TYPES and value is not None:
+    if alarm_type in HARDHAT_TYPES and value is not None:
         confidence = round(value * 100) if value <= 1 else round(value)
         text = f"{people}人未戴安全帽,置信度{confidence}%" if people else f"未戴安全帽,置信度{confidence}%"
     elif alarm_type == "device_offline" and value is not None:
         text = f"{int(value)}台设备离线"
+    elif alarm_type == "night_work" and value is not None:
+        text = f"夜间{int(value)}人在场作业,无许可"
     elif alarm_type in MEASURES and value is not None and limit is not None:
         unit = MEASURES[alarm_type][1]
         text = f"{_number(value)}{unit},限值{_number(limit)}"

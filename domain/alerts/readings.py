@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from domain.alerts.models import DeviceHealth, MinuteAggregate
 from domain.alerts.queries import exceedances_today
+from domain.alerts.sensor_rules import energy, leq_of
 from domain.errors import NotFound, ValidationFailed
 from domain.projects.models import Device, Site
 
@@ -223,3 +224,22 @@ async def daily_means(
             means[metric] = round(total / count, 1) if count else None
         result.append({"day": day.isoformat(), **means})
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class SiteNoise:
+    leq_db: float | None  # energy average of the minutes' Leq
+    lmax_db: float | None
+
+
+async def site_noise(site_code: str, *, since: dt.datetime, until: dt.datetime) -> SiteNoise:
+    """The site's noise over ``[since, until)`` from the minute aggregates of all its noise monitors:
+    what a night-work alarm from a camera is cross-checked with."""
+    rows = await MinuteAggregate.filter(
+        site_code=site_code, metric__in=["leq_db", "lmax_db"], minute__gte=since, minute__lt=until
+    ).values("metric", "count", "total", "maximum")
+    leq = [(int(r["count"]), float(r["total"])) for r in rows if r["metric"] == "leq_db" and r["count"]]
+    peaks = [float(r["maximum"]) for r in rows if r["metric"] == "lmax_db"]
+    levels = [energy(total / count) for count, total in leq]
+    mean = leq_of(sum(levels) / len(levels)) if levels else None
+    return SiteNoise(None if mean is None else round(mean, 1), max(peaks) if peaks else None)

@@ -48,6 +48,14 @@ class PermitWindow:
     def crosses_midnight(self) -> bool:
         return self.end <= self.start
 
+    def night_end(self, at: dt.datetime) -> dt.datetime:
+        """When the nightly window that covers ``at`` ends (aware, UTC); ``at`` must be covered."""
+        local = at.astimezone(SHANGHAI)
+        day = local.date()
+        if self.crosses_midnight and local.time() >= self.start:
+            day += dt.timedelta(days=1)
+        return dt.datetime.combine(day, self.end, tzinfo=SHANGHAI).astimezone(dt.UTC)
+
     def covers(self, at: dt.datetime) -> bool:
         if at.tzinfo is None:
             raise ValueError("covers needs a timezone-aware moment")

@@ -101,7 +101,8 @@ async def revoke_permit(permit_id: int, *, now: dt.datetime) -> dict[str, Any]:
 
 
 async def active_night_permit(site_code: str, at: dt.datetime) -> dict[str, Any] | None:
-    """The permit covering ``at`` at this site, or None. A night in Asia/Shanghai can start the day before."""
+    """The permit covering ``at`` at this site, or None. A night in Asia/Shanghai can start the day before.
+    ``covers_until`` says when tonight's window ends: no cache may trust the answer past it."""
     utc_day = at.astimezone(dt.UTC).date()
     # Candidates by a generous date range first (the Shanghai night may have begun the UTC day before),
     # then the exact window in Asia/Shanghai.
@@ -112,6 +113,7 @@ async def active_night_permit(site_code: str, at: dt.datetime) -> dict[str, Any]
         valid_to__gte=utc_day - dt.timedelta(days=2),
     ).order_by("id")
     for permit in candidates:
-        if _window(permit).covers(at):
-            return permit_view(permit)
+        window = _window(permit)
+        if window.covers(at):
+            return permit_view(permit) | {"covers_until": window.night_end(at).isoformat()}
     return None

@@ -1,4 +1,5 @@
-"""Pure rules of the vision context: boxes, an IoU tracker, the ``no_hardhat`` rule and cooldowns.
+"""Pure rules of the vision context: boxes, an IoU tracker, the ``no_hardhat`` and ``night_work`` rules
+and cooldowns.
 
 Everything takes time as an argument and touches no I/O, so scripted detections test it in
 milliseconds. Boxes are ``(x1, y1, x2, y2)`` in image pixels.
@@ -6,12 +7,14 @@ milliseconds. Boxes are ``(x1, y1, x2, y2)`` in image pixels.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import statistics
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo
 
 Box = tuple[float, float, float, float]
 Polygon = Sequence[tuple[float, float]]
@@ -216,6 +219,92 @@ class NoHardhatRule:
     def _camera_cooling(self, now: float) -> bool:
         last = self.last_camera_alarm_at
         return last is not None and now - last < self.config.camera_cooldown_s
+
+
+# --- night work ----------------------------------------------------------------------------------
+ALARM_TYPE_NIGHT_WORK = "night_work"
+PERSON_LABELS = frozenset({HEAD, HELMET})  # a head, with or without a helmet, is a person on site
+
+
+@dataclass(frozen=True, slots=True)
+class NightWorkConfig:
+    """People count as working at night once a tracked person was seen on ``min_frames`` inferences
+    over at least ``min_seconds`` (a guard walking through is not night work). One alarm per camera
+    per ``cooldown_s``. The night is [start, end) local time, wrapping midnight (GB 12523: 22-06)."""
+
+    start: dt.time = dt.time(22, 0)
+    end: dt.time = dt.time(6, 0)
+    timezone: str = "Asia/Shanghai"
+    min_frames: int = 5
+    min_seconds: float = 60.0
+    forget_after_s: float = 120.0
+    cooldown_s: float = 1800.0
+
+    def is_night(self, at: dt.datetime) -> bool:
+        local = at.astimezone(ZoneInfo(self.timezone)).time()
+        if self.start <= self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class NightWork:
+    """People at work at night on one frame: what the alarm counts and the evidence marks."""
+
+    people: tuple[Detection, ...]
+    since: float  # when the longest-present of them was first seen (epoch seconds)
+
+
+@dataclass(slots=True)
+class _Sighting:
+    first: float
+    last: float
+    hits: int
+
+
+@dataclass(slots=True)
+class NightWorkRule:
+    """Per camera: feed it each frame's tracked detections; it proposes night work at most once per
+    cooldown. The permit check is I/O, so the caller asks it and then calls ``raised`` (or not)."""
+
+    config: NightWorkConfig = field(default_factory=NightWorkConfig)
+    zone: Polygon | None = None
+    last_alarm_at: float | None = None
+    _seen: dict[int, _Sighting] = field(default_factory=dict)
+
+    def observe(
+        self, matches: Sequence[tuple[Track, Detection]], *, width: int, height: int, at: dt.datetime
+    ) -> NightWork | None:
+        now = at.timestamp()
+        if not self.config.is_night(at):
+            self._seen.clear()
+            return None
+        working: list[tuple[Detection, float]] = []
+        for track, detection in matches:
+            if detection.label not in PERSON_LABELS:
+                continue
+            if not in_work_zone(detection.box, self.zone, width=width, height=height):
+                continue
+            sighting = self._seen.setdefault(track.track_id, _Sighting(now, now, 0))
+            sighting.last, sighting.hits = now, sighting.hits + 1
+            if sighting.hits >= self.config.min_frames and now - sighting.first >= self.config.min_seconds:
+                working.append((detection, sighting.first))
+        self._forget(now)
+        if not working or self._cooling(now):
+            return None
+        return NightWork(tuple(d for d, _first in working), min(first for _d, first in working))
+
+    def raised(self, at: dt.datetime) -> None:
+        self.last_alarm_at = at.timestamp()
+
+    def _forget(self, now: float) -> None:
+        stale = [key for key, seen in self._seen.items() if now - seen.last > self.config.forget_after_s]
+        for key in stale:
+            del self._seen[key]
+
+    def _cooling(self, now: float) -> bool:
+        last = self.last_alarm_at
+        return last is not None and now - last < self.config.cooldown_s
 
 
 # --- device keys --------------------------------------------------------------------------------
