@@ -13,23 +13,16 @@ from sanic_ext import openapi
 from config.evidence import EvidenceConfig
 from console.guard import page
 from domain.accounts.rules import Role
-from domain.errors import ValidationFailed
 from domain.evidence import records, services
-from domain.evidence.rules import KINDS
+from domain.evidence.rules import check_record, package_filename
 from domain.ports import MediaStore
 
 console_evidence = Blueprint("console_evidence", url_prefix="/console/evidence")
 
 
-def _checked(kind: str, ref: str) -> tuple[str, str]:
-    if kind not in KINDS or not 0 < len(ref) <= 64 or any(ord(ch) < 32 for ch in ref):
-        raise ValidationFailed("no such evidence record", code="invalid_parameter")
-    return kind, ref
-
-
 async def panel(kind: str, ref: str) -> dict[str, Any]:
     """What a record page shows: the status of its latest leaf, each leaf, and the download link."""
-    status = await services.record_status(*_checked(kind, ref))
+    status = await services.record_status(*check_record(kind, ref))
     status["download"] = f"/console/evidence/{kind}/{ref}/package"
     return status
 
@@ -38,11 +31,11 @@ async def panel(kind: str, ref: str) -> dict[str, Any]:
 @openapi.exclude()
 @page(Role.STAFF)
 async def package(request: Request, kind: str, ref: str) -> HTTPResponse:
-    kind, ref = _checked(kind, ref)
+    kind, ref = check_record(kind, ref)
     config = cast(EvidenceConfig, request.app.ctx.evidence)
     media = cast(MediaStore, request.app.ctx.media)
     index, body = await records.package_for(kind, ref, media=media, verifier=config.signer.verifier)
-    filename = f"evidence-{kind}-{ref}-{index}.zip".replace('"', "")
+    filename = package_filename(kind, ref, index)
     return raw(
         body,
         content_type="application/zip",

@@ -15,7 +15,7 @@ from config.evidence import EvidenceConfig
 from domain.accounts.rules import Role
 from domain.errors import ValidationFailed
 from domain.evidence import records, services
-from domain.evidence.rules import KINDS, TILE_WIDTH, parse_tile_path
+from domain.evidence.rules import TILE_WIDTH, check_record, package_filename, parse_tile_path
 from miniprogram_api.auth import require
 from miniprogram_api.context import media_of
 from miniprogram_api.openapi_errors import error_responses
@@ -92,14 +92,6 @@ async def consistency(request: Request) -> HTTPResponse:
     return json({"first": first, "second": second, "hashes": _b64(hashes)})
 
 
-def _kind_and_ref(kind: str, ref: str) -> tuple[str, str]:
-    if kind not in KINDS:
-        raise ValidationFailed(f"kind must be one of {', '.join(sorted(KINDS))}", code="invalid_kind")
-    if not ref or len(ref) > 64 or any(ord(ch) < 32 for ch in ref):
-        raise ValidationFailed("ref must be 1 to 64 printable characters", code="invalid_parameter")
-    return kind, ref
-
-
 @evidence_log.get("/lookup")
 @openapi.summary("The leaf indices logged for a business record (e.g. kind=alarm&ref=201)")
 @openapi.parameter("kind", str, "query", required=True)
@@ -107,7 +99,7 @@ def _kind_and_ref(kind: str, ref: str) -> tuple[str, str]:
 @openapi.response(200, {"application/json": {"kind": str, "ref": str, "leaf_indices": [int]}})
 @error_responses(400)
 async def lookup(request: Request) -> HTTPResponse:
-    kind, ref = _kind_and_ref(text_arg(request, "kind"), text_arg(request, "ref"))
+    kind, ref = check_record(text_arg(request, "kind"), text_arg(request, "ref"))
     return json({"kind": kind, "ref": ref, "leaf_indices": await services.lookup(kind, ref)})
 
 
@@ -132,7 +124,7 @@ async def tile(request: Request, path: str) -> HTTPResponse:
 @error_responses(400, 401, 403)
 @require(Role.STAFF)
 async def status(request: Request, kind: str, ref: str) -> HTTPResponse:
-    return json(await services.record_status(*_kind_and_ref(kind, ref)))
+    return json(await services.record_status(*check_record(kind, ref)))
 
 
 @evidence_staff.get("/<kind:str>/<ref:str>/package")
@@ -142,12 +134,12 @@ async def status(request: Request, kind: str, ref: str) -> HTTPResponse:
 @error_responses(400, 401, 403, 404, 409)
 @require(Role.STAFF)
 async def package(request: Request, kind: str, ref: str) -> HTTPResponse:
-    kind, ref = _kind_and_ref(kind, ref)
+    kind, ref = check_record(kind, ref)
     leaf_index = _required_int(request, "leaf_index") if request.args.get("leaf_index") else None
     index, body = await records.package_for(
         kind, ref, media=media_of(request), verifier=_config(request).signer.verifier, leaf_index=leaf_index
     )
-    filename = f"evidence-{kind}-{ref}-{index}.zip".replace('"', "")
+    filename = package_filename(kind, ref, index)
     return raw(
         body,
         content_type="application/zip",

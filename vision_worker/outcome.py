@@ -36,6 +36,32 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOISE_WINDOW = dt.timedelta(minutes=20)
 
 
+async def store_evidence(
+    media: MediaStore,
+    camera: CameraInfo,
+    detections: Sequence[Detection],
+    *,
+    offenders: Sequence[Detection],
+    caption: str,
+    image: npt.NDArray[np.uint8],
+    at: dt.datetime,
+) -> str:
+    """The annotated frame as a JPEG in the media store (drawn off the event loop); returns its ref."""
+    jpeg = await asyncio.to_thread(
+        functools.partial(
+            render_evidence,
+            image,
+            detections,
+            camera_code=camera.code,
+            camera_name=camera.name,
+            at=at,
+            offenders=offenders,
+            offender_caption=caption,
+        )
+    )
+    return await media.put(jpeg, content_type="image/jpeg")
+
+
 class AlarmOutcome:
     def __init__(
         self,
@@ -66,7 +92,15 @@ class AlarmOutcome:
             log.info("camera %s violation within the shared cooldown, not raised again", camera.code)
             return None
         try:
-            evidence_ref = await self._store_evidence(camera, violation, detections, image=image, at=at)
+            evidence_ref = await store_evidence(
+                self._media,
+                camera,
+                detections,
+                offenders=violation.offenders or (violation.detection,),
+                caption="NO HARDHAT",
+                image=image,
+                at=at,
+            )
             alarm_id = await self._raise(camera, violation, evidence_ref=evidence_ref, at=at)
         except Exception:
             # The alarm failed: let the next confirmation try again instead of cooling down (at worst
@@ -83,29 +117,6 @@ class AlarmOutcome:
             evidence_ref,
         )
         return alarm_id
-
-    async def _store_evidence(
-        self,
-        camera: CameraInfo,
-        violation: Violation,
-        detections: Sequence[Detection],
-        *,
-        image: npt.NDArray[np.uint8],
-        at: dt.datetime,
-    ) -> str:
-        """The annotated frame as a JPEG in the media store (drawn off the event loop); returns its ref."""
-        jpeg = await asyncio.to_thread(
-            functools.partial(
-                render_evidence,
-                image,
-                detections,
-                camera_code=camera.code,
-                camera_name=camera.name,
-                at=at,
-                offenders=violation.offenders or (violation.detection,),
-            )
-        )
-        return await self._media.put(jpeg, content_type="image/jpeg")
 
     async def _raise(
         self, camera: CameraInfo, violation: Violation, *, evidence_ref: str, at: dt.datetime
@@ -159,19 +170,15 @@ class NightWorkOutcome:
             return None
         try:
             noise = await readings.site_noise(camera.site_code, since=at - NOISE_WINDOW, until=at)
-            jpeg = await asyncio.to_thread(
-                functools.partial(
-                    render_evidence,
-                    image,
-                    detections,
-                    camera_code=camera.code,
-                    camera_name=camera.name,
-                    at=at,
-                    offenders=night.people,
-                    offender_caption="NIGHT WORK",
-                )
+            evidence_ref = await store_evidence(
+                self._media,
+                camera,
+                detections,
+                offenders=night.people,
+                caption="NIGHT WORK",
+                image=image,
+                at=at,
             )
-            evidence_ref = await self._media.put(jpeg, content_type="image/jpeg")
             alarm_id = await alerts.raise_alarm(
                 bus=self._bus,
                 source=f"camera:{camera.code}",

@@ -112,6 +112,19 @@ def canonical(document: Mapping[str, Any]) -> bytes:
     return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def check_record(kind: str, ref: str) -> tuple[str, str]:
+    """A business record's name as a door receives it: a logged kind and a short printable ref."""
+    if kind not in KINDS:
+        raise ValidationFailed(f"kind must be one of {', '.join(sorted(KINDS))}", code="invalid_kind")
+    if not ref or len(ref) > 64 or any(ord(ch) < 32 for ch in ref):
+        raise ValidationFailed("ref must be 1 to 64 printable characters", code="invalid_parameter")
+    return kind, ref
+
+
+def package_filename(kind: str, ref: str, leaf_index: int) -> str:
+    return f"evidence-{kind}-{ref}-{leaf_index}.zip".replace('"', "")
+
+
 def identify(event_name: str, payload: Mapping[str, Any]) -> tuple[str, str, str]:
     """``(kind, ref, action)`` of an event, or ``ValidationFailed`` for one that is not logged."""
     rule = LEAF_RULES.get(event_name)

@@ -48,10 +48,14 @@ READINGS_SEALED = "ReadingsSealed"
 SEAL_GRACE = dt.timedelta(minutes=5)  # raw frames reach the table with the bridge's next flush
 
 
+def as_utc(at: dt.datetime) -> dt.datetime:
+    """An instant in UTC; a naive value is taken as UTC, as SQLite may return it."""
+    return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+
+
 def hour_of(at: dt.datetime) -> dt.datetime:
-    """The UTC hour an instant falls in (a naive value is taken as UTC, as SQLite may return it)."""
-    aware = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-    return aware.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    """The UTC hour an instant falls in."""
+    return as_utc(at).replace(minute=0, second=0, microsecond=0)
 
 
 def batch_ref(mn: str, hour: dt.datetime) -> str:
@@ -60,8 +64,7 @@ def batch_ref(mn: str, hour: dt.datetime) -> str:
 
 
 def frame_line(frame_id: int, received_at: dt.datetime, frame: str) -> bytes:
-    aware = received_at if received_at.tzinfo else received_at.replace(tzinfo=dt.UTC)
-    stamp = aware.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    stamp = as_utc(received_at).isoformat(timespec="microseconds")
     return f"{frame_id}\t{stamp}\t{frame}\n".encode()
 
 

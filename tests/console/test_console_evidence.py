@@ -31,16 +31,18 @@ async def log_everything(app: Any) -> None:
     bus = MemoryEventBus()
     for name in LOGGED_EVENTS:
         await bus.ensure_group(f"events.{name}", "evidence")
-    while await outbox.relay_once(bus, batch=500, now=now):
-        pass
+    relayed = await outbox.relay_once(bus, batch=500, now=now)
+    while relayed:
+        relayed = await outbox.relay_once(bus, batch=500, now=now)
 
     async def handle(event: DomainEvent) -> int | None:
         return await evidence_events.handle_event(event, media=app.ctx.media, salt=config.salt, now=now)
 
-    while await consume_once(
-        bus, group="evidence", consumer="test", event_names=LOGGED_EVENTS, handle=handle
-    ):
-        pass
+    handled = 1
+    while handled:
+        handled = await consume_once(
+            bus, group="evidence", consumer="test", event_names=LOGGED_EVENTS, handle=handle
+        )
     await evidence_events.write_once(
         batch_size=config.batch_size, signer=config.signer, origin=config.origin, sign=True, now=now
     )
