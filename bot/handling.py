@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
 
 from adapters.uploads import validate_image
 from adapters.wechat.client import WeChatApiError, WeChatNotConfigured, WeChatTransientError
@@ -30,8 +29,6 @@ BIND_SCENE_PREFIX = "bind:"
 SUBSCRIBE_SCENE_PREFIX = "qrscene_"
 # Message kinds and events by which the user "interacts" (WeChat opens the 48 h custom-message window).
 INTERACTIVE_EVENTS = frozenset({"SUBSCRIBE", "SCAN", "CLICK", "VIEW"})
-BindHook = Callable[..., Awaitable[str]]
-RatingHook = Callable[..., Awaitable[str | None]]
 
 
 def opens_window(message: InboundMessage) -> bool:
@@ -58,7 +55,7 @@ class MessageHandler:
     async def _text(self, message: InboundMessage, *, now: dt.datetime) -> str:
         # A bare 满意/基本满意/不满意 right after a staff reply rates that complaint. Bare digits stay
         # with the dialogue engine, where they may answer a numbered question.
-        rating: RatingHook | None = self.deps.services.get("complaint_rating")
+        rating = self.deps.hooks.complaint_rating
         if rating is not None and not message.content.strip().isdigit():
             answer = await rating(message.from_user, message.content, now=now)
             if answer is not None:
@@ -166,7 +163,7 @@ class MessageHandler:
 
     async def _bind(self, openid: str, scene: str, *, now: dt.datetime) -> str:
         token = scene.removeprefix(BIND_SCENE_PREFIX)
-        hook: BindHook | None = self.deps.services.get("bind_site")
+        hook = self.deps.hooks.bind_site
         if hook is None or not token:
             return messages.BIND_HOW_TO
         return await hook(openid, token, now=now)

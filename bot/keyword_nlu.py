@@ -1,7 +1,7 @@
 """A minimal keyword parser behind ``nlu.interface.NluEngine``, used when no NLU engine is configured.
 
 It knows a few words per intent and two entities (project codes and road/place names). It is a
-fallback, not the NLU: the real engine (``app.ctx.services["nlu"]``) replaces it when present.
+fallback, not the NLU: the real engine (``app.ctx.nlu``) replaces it when present.
 """
 
 from __future__ import annotations

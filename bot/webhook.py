@@ -14,14 +14,15 @@ import hmac
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, text
 from sanic_ext import openapi
 
 from adapters.infrastructure import Infrastructure
-from adapters.wechat.client import client_from_settings
+from adapters.media_store import MediaStore
+from adapters.wechat.client import WeChatClient
 from bot.crypto import CallbackCrypto, Rejected, check_timestamp
 from bot.dialogue import BotDeps, DialogueEngine, IntentTable, load_dialogues
 from bot.handling import MessageHandler
@@ -30,12 +31,23 @@ from bot.keyword_nlu import KeywordNlu
 from bot.replies import SUCCESS, render_text_reply
 from bot.responder import Responder
 from config.settings import Settings
+from domain.approvals.access import ApprovalsEnv
+from nlu.interface import NluEngine
 
 log = logging.getLogger(__name__)
 
 wechat = Blueprint("wechat_callback", url_prefix="/wechat")
 
 MAX_ARG_CHARS = 128
+
+
+class BotRuntime(Protocol):
+    """What the bot takes from ``config.container.Runtime`` (doors sit below the composition root)."""
+
+    infra: Infrastructure
+    media: MediaStore
+    wechat: WeChatClient
+    approvals: ApprovalsEnv
 
 
 @dataclass(slots=True)
@@ -48,18 +60,17 @@ class WeChatBot:
 
 def build_bot(app: Sanic[Any, Any], *, table: IntentTable | None = None) -> WeChatBot:
     settings: Settings = app.ctx.settings
-    infra: Infrastructure = app.ctx.infra
-    services: dict[str, Any] = app.ctx.services
-    wechat_client = services.get("wechat")
-    if wechat_client is None and settings.wechat_configured:
-        wechat_client = client_from_settings(settings, cache=infra.cache, lock=infra.lock)
+    runtime: BotRuntime = app.ctx.runtime
+    infra = runtime.infra
+    nlu: NluEngine | None = getattr(app.ctx, "nlu", None)
     deps = BotDeps(
         settings=settings,
         infra=infra,
-        nlu=services.get("nlu") or KeywordNlu(),
-        media=getattr(app.ctx, "media", None),
-        wechat=wechat_client,
-        services=services,
+        nlu=nlu or KeywordNlu(),
+        media=runtime.media,
+        wechat=runtime.wechat if settings.wechat_configured else None,
+        approvals=runtime.approvals,
+        hooks=app.ctx.bot_hooks,
     )
     engine = DialogueEngine(deps, table or load_dialogues())
     crypto = CallbackCrypto(

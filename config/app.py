@@ -13,6 +13,7 @@ from typing import Any
 from sanic import Sanic
 from sanic_ext import Extend
 
+from bot.dialogue.types import BotHooks
 from bot.dialogues.alerts import bind_hook as alerts_bind_hook
 from bot.dialogues.complaints import rating_hook as complaint_rating_hook
 from bot.webhook import wechat as wechat_callback
@@ -69,14 +70,13 @@ def create_app(settings: Settings, *, name: str | None = None, run_workers: bool
     app.ctx.settings = settings
     app.ctx.evidence = evidence_config(settings)
     app.ctx.console_templates = build_templates()
-    app.ctx.services = {
-        # A rating (满意/基本满意/不满意, 1/2/3) typed right after a staff reply; the inbound handler
-        # may call it before the dialogue engine: async (openid, text, *, now) -> reply text or None.
-        "complaint_rating": complaint_rating_hook,
-        "bind_site": alerts_bind_hook,
+    app.ctx.bot_hooks = BotHooks(
+        # A rating (满意/基本满意/不满意, 1/2/3) typed right after a staff reply.
+        complaint_rating=complaint_rating_hook,
+        bind_site=alerts_bind_hook,
         # Rule and procedure questions answered from config/faq.yml (bot/dialogues/faq.py).
-        "faq": load_faq(),
-    }
+        faq=load_faq(),
+    )
 
     async def readiness_check() -> dict[str, str]:
         return await readiness(settings)
@@ -137,8 +137,8 @@ def _install_listeners(app: Sanic[Any, Any], settings: Settings, *, run_workers:
             # Built before the first request, not by it: at 10,000 projects the first build took
             # ~150 ms, which the benchmark saw as the nearby search's p99.
             await read_model.current()
-            app.ctx.services["project_read_model"] = read_model
-        app.ctx.services["nlu"] = await _open_nlu(settings, runtime)
+            app.ctx.project_read_model = read_model
+        app.ctx.nlu = await _open_nlu(settings, runtime)
         log.info("started in %s mode (redis=%s)", settings.app_mode.value, runtime.infra.redis_backed)
 
     @app.after_server_start

@@ -31,6 +31,7 @@ from config.database import tortoise_config
 from config.doctor import doctor
 from config.registry_cli import main as registry_main
 from config.settings import ConfigurationError, Settings, load_settings
+from config.worker_watchdog import install_worker_watchdog
 from config.workers import embedded_workers
 
 log = logging.getLogger("config")
@@ -113,6 +114,7 @@ def serve(settings: Settings) -> None:
     if settings.workers == 1:
         Sanic.serve_single(primary=app)
     else:
+        install_worker_watchdog(app)  # Sanic leaves a killed worker dead; this brings it back
         Sanic.serve(primary=app, app_loader=loader)
 
 

@@ -14,23 +14,34 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import get_current_context
 
 from adapters import memory, redis_ports
+from adapters.config_files import load_policies
 from adapters.infrastructure import Infrastructure
 from adapters.media_store import LocalMediaStore
 from adapters.s3_media import S3Options, open_s3_media
+from adapters.wechat.client import WeChatClient, client_from_settings
 from config.database import tortoise_config
 from config.settings import Settings
-from domain.ports import MediaStore
+from domain import policies
+from domain.approvals.services import ApprovalsEnv
+from domain.policies import Policies
+from domain.ports import EventBus, MediaStore
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Runtime:
-    """What a process holds open: the ports and how to close them."""
+    """What a process holds open: the ports, the services built on them once, and how to close them.
+
+    Entry points take what they need from here; nothing else builds a WeChat client or an
+    approvals environment."""
 
     settings: Settings
     infra: Infrastructure
     media: MediaStore
+    policies: Policies
+    approvals: ApprovalsEnv
+    wechat: WeChatClient
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -75,9 +86,30 @@ async def init_tortoise(database_url: str) -> None:
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
 
 
+async def install_policies() -> Policies:
+    """Reads ``config/*.yml`` once (off the loop) and hands it to the domain, which reads no files."""
+    deployed = await asyncio.to_thread(load_policies)
+    policies.install(deployed)
+    return deployed
+
+
 async def open_database(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await install_policies()
     await init_tortoise(settings.effective_database_url)
+
+
+def build_approvals_env(
+    deployed: Policies, *, media: MediaStore, bus: EventBus, max_file_bytes: int
+) -> ApprovalsEnv:
+    """The one way an approvals environment is made (API, bot, reminders and the demo seed)."""
+    return ApprovalsEnv(
+        catalogue=deployed.approvals,
+        calendar=deployed.calendar,
+        media=media,
+        bus=bus,
+        max_file_bytes=max_file_bytes,
+    )
 
 
 async def close_database() -> None:
@@ -112,11 +144,24 @@ async def open_media(settings: Settings) -> tuple[MediaStore, Callable[[], Await
 
 async def open_runtime(settings: Settings) -> Runtime:
     await open_database(settings)
+    deployed = policies.current()
     infra, closers = build_infrastructure(settings)
     media, close_media = await open_media(settings)
     if close_media is not None:
         closers.append(close_media)
-    return Runtime(settings=settings, infra=infra, media=media, closers=[*closers, close_database])
+    return Runtime(
+        settings=settings,
+        infra=infra,
+        media=media,
+        policies=deployed,
+        approvals=build_approvals_env(
+            deployed, media=media, bus=infra.bus, max_file_bytes=settings.media_max_bytes
+        ),
+        # Access tokens live in the cache port and are refreshed under its lock, so one client per
+        # process is shared by the webhook, the mini-program login and the outbox dispatcher.
+        wechat=client_from_settings(settings, cache=infra.cache, lock=infra.lock),
+        closers=[*closers, close_database],
+    )
 
 
 async def _check_database() -> None:

@@ -18,15 +18,14 @@ from tortoise.transactions import in_transaction
 
 from adapters.media_store import LocalMediaStore
 from adapters.memory import MemoryEventBus
+from config.container import build_approvals_env
 from config.demo_data import MILESTONES, demo_id_number, enterprise_rows, person_name, phone, project_row
-from config.settings import REPO_ROOT
+from domain import policies
 from domain.accounts.models import Account
 from domain.accounts.rules import Department, Role, check_password, hash_password
 from domain.alerts.bindings import bind_site, issue_binding_code, sites_of
 from domain.approvals.access import ApprovalsEnv
-from domain.approvals.catalogue import load_catalogue
 from domain.approvals.demo import seed_demo_applications
-from domain.calendar.rules import load_calendar
 from domain.credit.demo import seed_demo_credit
 from domain.emergency.models import EmergencyResource
 from domain.notifications.escalation import RosterMember, replace_roster
@@ -328,9 +327,8 @@ async def _bind_demo_site_manager() -> None:
 
 
 def _approvals_env(data_dir: Path) -> ApprovalsEnv:
-    return ApprovalsEnv(
-        catalogue=load_catalogue(REPO_ROOT / "config" / "approvals.yml"),
-        calendar=load_calendar(REPO_ROOT / "config" / "calendar_overrides.yml"),
+    return build_approvals_env(
+        policies.current(),
         media=LocalMediaStore(data_dir / "media"),
         bus=MemoryEventBus(),  # the demo application's events have no consumer yet
         max_file_bytes=10 * 1024 * 1024,

@@ -16,10 +16,8 @@ from typing import Any
 from adapters.wechat.dispatcher import run_dispatcher
 from config.container import Runtime
 from config.evidence import evidence_config
-from config.settings import REPO_ROOT
 from domain.alerts.camera import run_camera_housekeeping
 from domain.alerts.rules import CameraClearPolicy
-from domain.alerts.sensor_rules import load_rule_config
 from domain.approvals.reminders import run_reminders as run_approval_reminder_pass
 from domain.complaints.reminders import run_sla_reminders
 from domain.credit.events import run_credit_consumer
@@ -55,7 +53,7 @@ async def run_emergency_reminders(runtime: Runtime) -> None:
 
 async def run_approval_reminders(runtime: Runtime) -> None:
     """Due-soon and overdue approval tasks: reminders to the department's reviewers every 15 minutes."""
-    await run_approval_reminder_pass(runtime, config_dir=REPO_ROOT / "config")
+    await run_approval_reminder_pass(runtime)
 
 
 async def run_complaint_sla_reminders(runtime: Runtime) -> None:
@@ -115,8 +113,7 @@ async def run_evidence_monitor(runtime: Runtime) -> None:
 async def run_alarm_housekeeping(runtime: Runtime) -> None:
     """Camera alarms that no camera has reported for a while clear by themselves (``camera:`` in
     config/alert_rules.yml)."""
-    rules = load_rule_config(REPO_ROOT / "config" / "alert_rules.yml")
-    policy = CameraClearPolicy.from_config(rules.raw.get("camera") or {})
+    policy = CameraClearPolicy.from_config(runtime.policies.alert_rules.raw.get("camera") or {})
     await run_camera_housekeeping(bus=runtime.infra.bus, policy=policy)
 
 

@@ -22,7 +22,7 @@ from console.templating import render
 from domain.accounts.rules import Role
 from domain.errors import ValidationFailed
 from domain.reports.periods import Period, parse_period
-from domain.reports.services import ReportEnv, build_report, load_env
+from domain.reports.services import ReportEnv, build_report, deployed_report_env
 from domain.reports.tables import charts, tables
 
 console_reports = Blueprint("console_reports", url_prefix="/console/reports")
@@ -34,7 +34,7 @@ async def report_env(request: Request) -> ReportEnv:
     # The configuration files change with a deploy, not at run time: read once per app.
     env: ReportEnv | None = getattr(request.app.ctx, "console_report_env", None)
     if env is None:
-        env = request.app.ctx.console_report_env = await load_env()
+        env = request.app.ctx.console_report_env = deployed_report_env()
     return env
 
 

@@ -12,18 +12,18 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiomqtt
 
 from adapters.infrastructure import Infrastructure
-from config.settings import REPO_ROOT, Settings
+from config.settings import Settings
+from domain import policies
 from domain.alerts import notify, partitions
 from domain.alerts import readings as readings_service
 from domain.alerts.engine import RuleEngine
 from domain.alerts.readings import DeviceInfo
-from domain.alerts.sensor_rules import load_rule_config
+from domain.alerts.sensor_rules import RuleConfig
 from domain.iot import services as iot_records
 from domain.projects import services as projects
 from iot_bridge.downlink import run_downlink
@@ -36,7 +36,6 @@ from iot_bridge.storage import RawSink, RingRawSink, StreamRawSink
 from iot_bridge.tcp import Hj212Server, ListenerLimits
 
 log = logging.getLogger(__name__)
-RULES_PATH = REPO_ROOT / "config" / "alert_rules.yml"
 RETENTION = dt.timedelta(days=90)
 STATS_EVERY_S = 10.0
 STATS_KEY = "iot:bridge-stats:"
@@ -53,7 +52,7 @@ class BridgeOptions:
     hj212_port: int | None = 9212
     hj212_limits: ListenerLimits = field(default_factory=ListenerLimits)
     raw_frame_retention: dt.timedelta = dt.timedelta(days=30)
-    rules_path: Path = RULES_PATH
+    rules: RuleConfig | None = None  # None: the deployed config/alert_rules.yml
     escalation_after: dt.timedelta = dt.timedelta(minutes=15)
     duty_openids: list[str] = field(default_factory=list)
     offline_check_s: float = 30.0
@@ -72,7 +71,7 @@ class Bridge:
         self.passwords: dict[str, str] = {}
         sink = raw_sink or (StreamRawSink(infra.bus) if infra.redis_backed else RingRawSink())
         self.pipeline = Pipeline(
-            engine=RuleEngine(load_rule_config(options.rules_path)),
+            engine=RuleEngine(options.rules or policies.current().alert_rules),
             bus=infra.bus,
             cache=infra.cache,
             raw_sink=sink,

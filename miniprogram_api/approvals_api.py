@@ -3,7 +3,6 @@ review in parallel, pause clocks and see their queue with SLA states."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import Any
 
@@ -11,12 +10,10 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw
 from sanic_ext import openapi
 
-from config.settings import REPO_ROOT
 from domain.accounts.rules import Role
 from domain.approvals import reviews, services, views
-from domain.approvals.catalogue import Catalogue, load_catalogue
 from domain.approvals.rules import TaskDecision
-from domain.calendar.rules import SHANGHAI, WorkingCalendar, load_calendar
+from domain.calendar.rules import SHANGHAI
 from domain.errors import NotFound, ValidationFailed
 from miniprogram_api.approvals_input import (
     MATERIAL_KEY_RE,
@@ -28,7 +25,7 @@ from miniprogram_api.approvals_input import (
     upload_of,
 )
 from miniprogram_api.auth import current, json_body, require
-from miniprogram_api.context import infra_of, media_of, settings_of
+from miniprogram_api.context import runtime_of, settings_of
 from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import int_arg
 
@@ -43,8 +40,6 @@ FIELDS_SCHEMA = {
     "planned_start": str,
     "planned_end": str,
 }
-CATALOGUE_PATH = REPO_ROOT / "config" / "approvals.yml"
-CALENDAR_PATH = REPO_ROOT / "config" / "calendar_overrides.yml"
 MAX_FILES_PER_UPLOAD = 20
 MAX_TASK_ID = 2**31 - 1
 
@@ -53,24 +48,8 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _load_definitions() -> tuple[Catalogue, WorkingCalendar]:
-    return load_catalogue(CATALOGUE_PATH), load_calendar(CALENDAR_PATH)
-
-
-async def env_of(request: Request) -> services.ApprovalsEnv:
-    ctx = request.app.ctx
-    env: services.ApprovalsEnv | None = getattr(ctx, "approvals_env", None)
-    if env is None:
-        catalogue, calendar = await asyncio.to_thread(_load_definitions)
-        env = services.ApprovalsEnv(
-            catalogue=catalogue,
-            calendar=calendar,
-            media=media_of(request),
-            bus=infra_of(request).bus,
-            max_file_bytes=settings_of(request).media_max_bytes,
-        )
-        ctx.approvals_env = env
-    return env
+def env_of(request: Request) -> services.ApprovalsEnv:
+    return runtime_of(request).approvals
 
 
 # --- catalogue --------------------------------------------------------------------------------------------
@@ -80,7 +59,7 @@ async def env_of(request: Request) -> services.ApprovalsEnv:
 @openapi.summary("The approval catalogue: stages, items, departments, time limits, materials")
 @openapi.response(200, {"application/json": {"stages": list}})
 async def catalogue(request: Request) -> HTTPResponse:
-    env = await env_of(request)
+    env = env_of(request)
     return json({"stages": [_stage_view(stage) for stage in env.catalogue.stages]})
 
 
@@ -126,7 +105,7 @@ def _stage_view(stage: Any) -> dict[str, Any]:
 async def create_application(request: Request) -> HTTPResponse:
     body = json_body(request)
     fields = form_fields(body)
-    env = await env_of(request)
+    env = env_of(request)
     application = await services.create_draft(
         env,
         current(request),
@@ -144,7 +123,7 @@ async def create_application(request: Request) -> HTTPResponse:
 @error_responses(403)
 @require(Role.ENTERPRISE)
 async def list_applications(request: Request) -> HTTPResponse:
-    env = await env_of(request)
+    env = env_of(request)
     items = await services.list_own(current(request))
     return json({"items": [views.summary_view(env, a, now=_now()) for a in items]})
 
@@ -155,7 +134,7 @@ async def list_applications(request: Request) -> HTTPResponse:
 @error_responses(404)
 @require(Role.ENTERPRISE, Role.STAFF)
 async def get_application(request: Request, code: str) -> HTTPResponse:
-    env = await env_of(request)
+    env = env_of(request)
     application = await services.load_visible(current(request), application_code(code))
     return json(await views.detail_view(env, application, now=_now()))
 
@@ -169,7 +148,7 @@ async def get_application(request: Request, code: str) -> HTTPResponse:
 @require(Role.ENTERPRISE)
 async def edit_application(request: Request, code: str) -> HTTPResponse:
     fields = form_fields(json_body(request))
-    env = await env_of(request)
+    env = env_of(request)
     application = await services.update_draft(
         env, current(request), application_code(code), fields=fields, now=_now()
     )
@@ -182,7 +161,7 @@ async def edit_application(request: Request, code: str) -> HTTPResponse:
 @error_responses(404)
 @require(Role.ENTERPRISE, Role.STAFF)
 async def get_checklist(request: Request, code: str) -> HTTPResponse:
-    env = await env_of(request)
+    env = env_of(request)
     application = await services.load_visible(current(request), application_code(code))
     return json(await views.application_checklist(env, application))
 
@@ -213,7 +192,7 @@ async def upload_materials(request: Request, code: str) -> HTTPResponse:
         await upload_of(key, file, max_bytes=settings.media_max_bytes, max_pixels=settings.media_max_pixels)
         for key, file in parts
     ]
-    env = await env_of(request)
+    env = env_of(request)
     saved = await services.upload_materials(env, current(request), code, uploads=uploads, now=_now())
     return json({"materials": [views.material_view(m) for m in saved]}, status=201)
 
@@ -226,7 +205,7 @@ async def upload_materials(request: Request, code: str) -> HTTPResponse:
 @require(Role.ENTERPRISE, Role.STAFF)
 async def download_material(request: Request, code: str, key: str) -> HTTPResponse:
     version = int_arg(request, "version", default=0, low=0, high=10_000) or None
-    env = await env_of(request)
+    env = env_of(request)
     material, data = await services.open_material(
         env, current(request), application_code(code), material_key(key), version=version
     )
@@ -241,7 +220,7 @@ async def download_material(request: Request, code: str, key: str) -> HTTPRespon
 @openapi.response(422, PROBLEMS)
 @require(Role.ENTERPRISE)
 async def submit_application(request: Request, code: str) -> HTTPResponse:
-    env = await env_of(request)
+    env = env_of(request)
     application = await services.submit(env, current(request), application_code(code), now=_now())
     return json(await views.detail_view(env, application, now=_now()))
 
@@ -255,7 +234,7 @@ async def submit_application(request: Request, code: str) -> HTTPResponse:
 @require(Role.ENTERPRISE)
 async def resubmit_application(request: Request, code: str) -> HTTPResponse:
     answer = text_field(json_body(request), "answer", max_length=1000, required=False)
-    env = await env_of(request)
+    env = env_of(request)
     application = await services.resubmit(
         env, current(request), application_code(code), answer=answer, now=_now()
     )
@@ -273,7 +252,7 @@ async def resubmit_application(request: Request, code: str) -> HTTPResponse:
 @error_responses(403)
 @require(Role.STAFF)
 async def review_queue(request: Request) -> HTTPResponse:
-    env = await env_of(request)
+    env = env_of(request)
     now = _now()
     rows = await reviews.review_queue(
         env,
@@ -313,7 +292,7 @@ async def decide(request: Request, task_id: int) -> HTTPResponse:
         or not all(isinstance(m, str) and MATERIAL_KEY_RE.match(m) for m in materials)
     ):
         raise ValidationFailed("materials must be a list of material keys", code="invalid_parameter")
-    env = await env_of(request)
+    env = env_of(request)
     task = await reviews.decide(
         env,
         current(request),
@@ -335,7 +314,7 @@ async def decide(request: Request, task_id: int) -> HTTPResponse:
 @require(Role.STAFF)
 async def pause(request: Request, code: str) -> HTTPResponse:
     reason = text_field(json_body(request), "reason", max_length=200)
-    env = await env_of(request)
+    env = env_of(request)
     await reviews.pause_clock(env, current(request), application_code(code), reason=reason, now=_now())
     return HTTPResponse(status=204)
 
@@ -346,7 +325,7 @@ async def pause(request: Request, code: str) -> HTTPResponse:
 @error_responses(404, 409)
 @require(Role.STAFF)
 async def resume(request: Request, code: str) -> HTTPResponse:
-    env = await env_of(request)
+    env = env_of(request)
     days = await reviews.resume_clock(env, current(request), application_code(code), now=_now())
     return json({"paused_working_days": days})
 
@@ -364,5 +343,5 @@ async def statistics(request: Request) -> HTTPResponse:
     today = _now().astimezone(SHANGHAI).date()
     since = date_arg(request, "since", default=today - dt.timedelta(days=90))
     until = date_arg(request, "until", default=today + dt.timedelta(days=1))
-    env = await env_of(request)
+    env = env_of(request)
     return json(await reviews.working_day_statistics(env, since=since, until=until))

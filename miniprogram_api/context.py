@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Protocol, cast
 
 from sanic import Request
 
 from adapters.infrastructure import Infrastructure
 from adapters.media_store import MediaStore
+from adapters.wechat.client import WeChatClient
 from config.settings import Settings
+from domain.approvals.access import ApprovalsEnv
+from domain.projects.read_model import ProjectReadModelCache
+from nlu.interface import NluEngine
 
 Readiness = Callable[[], Awaitable[dict[str, str]]]
 
@@ -26,9 +30,25 @@ def readiness_of(request: Request) -> Readiness:
     return cast(Readiness, request.app.ctx.readiness)
 
 
-def service(request: Request, name: str) -> Any:
-    """A service object registered by the composition root under ``app.ctx.services[name]``."""
-    return request.app.ctx.services[name]
+class ApiRuntime(Protocol):
+    """What the API takes from ``config.container.Runtime`` (doors sit below the composition root)."""
+
+    approvals: ApprovalsEnv
+    wechat: WeChatClient
+
+
+def runtime_of(request: Request) -> ApiRuntime:
+    return cast(ApiRuntime, request.app.ctx.runtime)
+
+
+def nlu_of(request: Request) -> NluEngine:
+    """The process's NLU engine, opened with the runtime."""
+    return cast(NluEngine, request.app.ctx.nlu)
+
+
+def project_read_model_of(request: Request) -> ProjectReadModelCache | None:
+    """The warm projects read model, when ``PROJECT_READ_MODEL_TTL_S`` enables it."""
+    return cast(ProjectReadModelCache | None, getattr(request.app.ctx, "project_read_model", None))
 
 
 def media_of(request: Request) -> MediaStore:

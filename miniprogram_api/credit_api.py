@@ -31,7 +31,7 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
 async def _catalogue() -> Catalogue:
-    return await services.load_catalogue()
+    return services.rule_catalogue()
 
 
 def _now() -> dt.datetime:

@@ -206,7 +206,7 @@ async def dispatch_incident(request: Request, code: str) -> HTTPResponse:
     ):
         raise ValidationFailed("resources must be a list of 1-30 resource codes", code="invalid_parameter")
     detail = await emergency_queries.detail(code[:24])
-    template = emergency_plans.load_templates()[IncidentType(detail["incident_type"])]
+    template = emergency_plans.plan_templates()[IncidentType(detail["incident_type"])]
     names = [LINKED_DEPARTMENTS[name] for name in template.linked_departments if name in LINKED_DEPARTMENTS]
     departments = await accounts.openids_of_departments(names)
     results = await emergency.dispatch(

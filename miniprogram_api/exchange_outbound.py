@@ -22,7 +22,7 @@ from config.settings import Settings
 from domain.events import DomainEvent, consume_once, stream_of
 from domain.exchange.outbound import DeliveryFailed, deliver_due, relay
 from domain.exchange.rules import ExchangeConfig
-from domain.exchange.services import load_config
+from domain.exchange.services import exchange_config
 from domain.ports import EventBus
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class _Runtime(Protocol):
 
 async def run_city_feed(runtime: _Runtime) -> None:
     """Relay events and deliver webhooks until cancelled."""
-    config = await load_config()
+    config = exchange_config()
     consumer = f"{socket.gethostname()}-{os.getpid()}"
     publisher = MqttPublisher(mqtt_url(runtime.settings), client_id=f"city-feed-{consumer}")
     bus: EventBus = runtime.infra.bus

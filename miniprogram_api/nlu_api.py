@@ -9,9 +9,8 @@ from sanic_ext import openapi
 
 from domain.errors import ValidationFailed
 from miniprogram_api.auth import json_body
-from miniprogram_api.context import service
+from miniprogram_api.context import nlu_of
 from miniprogram_api.openapi_errors import error_responses
-from nlu.interface import NluEngine
 
 nlu_api = Blueprint("nlu_api", url_prefix="/nlu")
 
@@ -42,6 +41,6 @@ async def parse(request: Request) -> HTTPResponse:
         raise ValidationFailed("text must be a string", code="invalid_text")
     # Lone surrogates (legal in JSON escapes, not in UTF-8) would break the response: make them '?'.
     text = text[:MAX_TEXT_CHARS].encode("utf-8", "replace").decode("utf-8")
-    engine: NluEngine = service(request, "nlu")
+    engine = nlu_of(request)
     result = await engine.parse(text)
     return json(result.to_rasa_json(), ensure_ascii=False)

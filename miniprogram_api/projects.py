@@ -8,6 +8,7 @@ from sanic_ext import openapi
 
 from domain.projects import services
 from domain.projects.rules import parse_kind, parse_stage
+from miniprogram_api.context import project_read_model_of
 from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import datum_point, float_arg, int_arg, text_arg
 
@@ -47,7 +48,7 @@ async def list_projects(request: Request) -> HTTPResponse:
         page=int_arg(request, "page", default=1, low=1, high=100_000),
         page_size=int_arg(request, "page_size", default=20, low=1, high=services.MAX_PAGE_SIZE),
     )
-    cache = request.app.ctx.services.get("project_read_model")
+    cache = project_read_model_of(request)
     page = await services.search_projects(query, read_model=await cache.current() if cache else None)
     return json({"items": page.items, "total": page.total, "page": page.page, "page_size": page.page_size})
 

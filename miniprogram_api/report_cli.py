@@ -24,7 +24,7 @@ from tortoise import Tortoise
 import domain
 from config.settings import load_settings
 from domain.reports.periods import parse_period
-from domain.reports.services import build_report, load_env
+from domain.reports.services import build_report, deployed_report_env
 from miniprogram_api.report_render import ECHARTS_FILE, html_report, png_charts, xlsx_bytes
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ async def run_report(period_text: str, out: Path, *, database_url: str) -> list[
         db_url=_tortoise_url(database_url), modules=_context_modules(), use_tz=True, timezone="UTC"
     )
     try:
-        report = await build_report(period, await load_env(), now=dt.datetime.now(dt.UTC))
+        report = await build_report(period, deployed_report_env(), now=dt.datetime.now(dt.UTC))
     finally:
         await Tortoise.close_connections()
     return await asyncio.to_thread(write_files, report, out)

@@ -15,7 +15,7 @@ from sanic_ext import openapi
 from domain.accounts.rules import Role
 from domain.errors import NotFound, ValidationFailed
 from domain.reports.periods import Period, parse_period
-from domain.reports.services import ReportEnv, build_report, load_env, public_transparency
+from domain.reports.services import ReportEnv, build_report, deployed_report_env, public_transparency
 from domain.reports.tables import charts
 from miniprogram_api.auth import require
 from miniprogram_api.openapi_errors import error_responses
@@ -39,7 +39,7 @@ _env: list[ReportEnv] = []
 async def _report_env() -> ReportEnv:
     # The configuration files change with a deploy, not at run time: read them once per process.
     if not _env:
-        _env.append(await load_env())
+        _env.append(deployed_report_env())
     return _env[0]
 
 

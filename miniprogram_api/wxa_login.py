@@ -11,7 +11,6 @@ import datetime as dt
 import logging
 import re
 from http import HTTPStatus
-from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
@@ -19,16 +18,14 @@ from sanic_ext import openapi
 
 from adapters.wechat.client import (
     WeChatApiError,
-    WeChatClient,
     WeChatNotConfigured,
     WeChatTransientError,
-    client_from_settings,
 )
 from domain.accounts import services as accounts
 from domain.accounts.rules import mask_openid
 from domain.errors import DomainError, Unauthorized, ValidationFailed
 from miniprogram_api.auth import json_body
-from miniprogram_api.context import infra_of, settings_of
+from miniprogram_api.context import runtime_of, settings_of
 from miniprogram_api.openapi_errors import error_responses
 
 log = logging.getLogger(__name__)
@@ -50,17 +47,6 @@ class WeChatUnavailable(DomainError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
 
 
-def wechat_client_of(request: Request) -> WeChatClient:
-    """One client per app, built on first use once the ports are open (tokens live in the cache port)."""
-    existing: Any = getattr(request.app.ctx, "wechat_client", None)
-    if isinstance(existing, WeChatClient):
-        return existing
-    infra = infra_of(request)
-    client = client_from_settings(settings_of(request), cache=infra.cache, lock=infra.lock)
-    request.app.ctx.wechat_client = client
-    return client
-
-
 @wxa_login.post("/login")
 @openapi.summary("Mini-program login: exchange a wx.login code for the app's bearer token")
 @openapi.body({"application/json": {"code": str}})
@@ -70,7 +56,7 @@ async def login(request: Request) -> HTTPResponse:
     code = json_body(request).get("code")
     if not isinstance(code, str) or not _CODE.match(code):
         raise ValidationFailed("code must be the wx.login code", code="invalid_code_format")
-    client = wechat_client_of(request)
+    client = runtime_of(request).wechat
     try:
         session = await client.code_to_session(code)
     except WeChatNotConfigured as error:

@@ -20,9 +20,11 @@ from sanic import Sanic
 from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate
 
+from adapters.config_files import load_policies
 from config.container import close_database, init_tortoise
 from config.database import tortoise_config
 from config.settings import Settings
+from domain import policies
 
 Sanic.test_mode = True
 pytest_plugins = ["tests.wechat_stub.plugin"]
@@ -44,6 +46,14 @@ async def _reset_postgres(url: str) -> None:
 async def _migrate(url: str) -> None:
     await migrate(config=tortoise_config(url))
     await close_database()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def deployed_policies() -> policies.Policies:
+    """What the bootstrap installs in every process: tests that call the domain directly need it too."""
+    deployed = load_policies()
+    policies.install(deployed)
+    return deployed
 
 
 @pytest.fixture(scope="session")

@@ -242,7 +242,7 @@ def serve_from_environment() -> None:
         async def freeze(app: Any) -> None:
             # Warm the NLU (jieba loads its dictionary on first use), then move everything loaded so
             # far out of the collector's generations: a full collection over that heap takes ~200 ms.
-            nlu = app.ctx.services.get("nlu")
+            nlu = getattr(app.ctx, "nlu", None)
             if nlu is not None:
                 await nlu.parse("万昌路那个工地在建什么")
             gc.collect()

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from adapters.infrastructure import Infrastructure
 from adapters.sms.factory import sms_from_settings
-from adapters.wechat.client import client_from_settings
+from adapters.wechat.client import WeChatClient
 from config.settings import Settings
 from domain.alerts.messages import ALARM_TYPE_LABELS
 from domain.notifications import services
@@ -46,6 +46,9 @@ class DispatcherRuntime(Protocol):
 
     settings: Settings
     infra: Infrastructure
+
+    @property
+    def wechat(self) -> WeChatClient: ...
 
 
 def _utcnow() -> dt.datetime:
@@ -157,12 +160,8 @@ class Dispatcher:
 
 async def build_dispatcher(runtime: DispatcherRuntime, *, owner: str | None = None) -> Dispatcher:
     settings = runtime.settings
-    catalog = await services.template_catalog()
-    sender = (
-        client_from_settings(settings, cache=runtime.infra.cache, lock=runtime.infra.lock)
-        if settings.wechat_configured
-        else None
-    )
+    catalog = services.template_catalog()
+    sender = runtime.wechat if settings.wechat_configured else None
     if sender is None:
         log.warning("WeChat credentials not configured: the outbox records messages instead of sending them")
     context = DeliveryContext(

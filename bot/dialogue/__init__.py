@@ -13,7 +13,8 @@ is loaded into the intent table at start-up (``registry.load_dialogues``). An in
         # turn.text; turn.location (lat, lng) from this message or remembered ("附近"), or None;
         # turn.state.evidence: media refs (MediaStore) of photos sent during this dialogue;
         # turn.state.context: a dict kept across turns for follow-up questions (JSON values only);
-        # turn.deps: settings, infra (cache, dedup, bus, lock, geo), media, nlu, services (app.ctx.services);
+        # turn.deps: settings, infra (cache, dedup, bus, lock, geo), media, nlu, wechat, approvals,
+        # hooks (BotHooks);
         # turn.choice: the value of the numbered choice picked, when this call answers a "1"/"2" reply;
         # turn.now: aware UTC datetime; turn.openid: the citizen (log it only via mask_openid).
         ticket_id = await complaints.submit(...)   # domain services only, never models
@@ -55,8 +56,8 @@ A ``SlotSpec(strict=True)`` is filled by its answer before the message may switc
 answers "which project?"). "不对，……" re-runs the open task with the correction. ``state.said`` keeps the
 user's own words of the dialogue in progress; ``state.started_at`` tells its drafts from stale ones.
 
-Hooks the bot calls when present in ``app.ctx.services``:
-- ``"bind_site"``: ``async (openid: str, token: str, *, now: datetime) -> str`` — the Chinese reply,
+Hooks the bot calls when the composition root lends them (``BotDeps.hooks``, typed ``BotHooks``):
+- ``bind_site``: ``async (openid: str, token: str, *, now: datetime) -> str`` — the Chinese reply,
   for a subscribe/SCAN event with the QR scene ``bind:<token>`` (the alerts context provides it).
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +12,8 @@ from adapters.infrastructure import Infrastructure
 from adapters.media_store import MediaStore
 from bot.inbound import InboundMessage
 from config.settings import Settings
+from domain.approvals.access import ApprovalsEnv
+from domain.conversations.faq import FaqIndex
 from nlu.interface import NluEngine, ParseResult
 
 HISTORY_SIZE = 5
@@ -69,16 +71,33 @@ class ConversationState:
             self.history = [*self.history, text][-HISTORY_SIZE:]
 
 
+# Called by the inbound handler before the dialogue engine: ``async (openid, text, *, now) -> reply or
+# None`` for a rating typed after a staff reply, and ``async (openid, token, *, now) -> reply`` for the
+# QR scene ``bind:<token>`` of a subscribe/SCAN event.
+RatingHook = Callable[..., Awaitable[str | None]]
+BindHook = Callable[..., Awaitable[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class BotHooks:
+    """What other contexts lend the bot (registered by the composition root, absent in bare tests)."""
+
+    complaint_rating: RatingHook | None = None
+    bind_site: BindHook | None = None
+    faq: FaqIndex | None = None  # rule and procedure questions answered from config/faq.yml
+
+
 @dataclass(frozen=True, slots=True)
 class BotDeps:
-    """What handlers may use. ``services`` is ``app.ctx.services``: hooks other contexts register."""
+    """What handlers may use, each typed; the composition root fills what this process has."""
 
     settings: Settings
     infra: Infrastructure
     nlu: NluEngine
     media: MediaStore | None = None
     wechat: Any = None  # the outbound WeChat client (get_media, create_menu), when configured
-    services: Mapping[str, Any] = field(default_factory=dict)
+    approvals: ApprovalsEnv | None = None  # the process's approvals environment (runtime.approvals)
+    hooks: BotHooks = field(default_factory=BotHooks)
 
 
 @dataclass(slots=True)

@@ -78,7 +78,7 @@ async def bind_site(turn: Turn) -> Reply:
 
 
 async def bind_hook(openid: str, token: str, *, now: dt.datetime) -> str:
-    """``app.ctx.services["bind_site"]``: a QR scene ``bind:<code>`` binds in one scan."""
+    """``BotHooks.bind_site``: a QR scene ``bind:<code>`` binds in one scan."""
     return await _bind(openid, token, project_code=None, now=now)
 
 

@@ -3,18 +3,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
-from typing import Any
 
 from bot.dialogue.types import BotDeps, IntentSpec, Reply, Turn
-from config.settings import REPO_ROOT
 from domain.approvals import services, views
-from domain.approvals.catalogue import Catalogue, Item, Stage, load_catalogue
+from domain.approvals.catalogue import Catalogue, Item, Stage
 from domain.approvals.messages import department_name
 from domain.approvals.models import Application
-from domain.calendar.rules import WorkingCalendar, load_calendar
 
 # --- message catalog (the texts this dialogue shows) ------------------------------------------------------
 NO_APPLICATION = "没有查到办件 {code}，请核对编号（形如 SP2026-0412）。"
@@ -37,27 +33,12 @@ REQUIRED, OPTIONAL, CONDITIONAL = "必交", "选交", "（{condition}时必交�
 
 PROCEDURE_WORDS = ("材料", "流程", "怎么办", "如何办", "需要准备", "时限", "要多久", "几个工作日")
 CODE_RE = re.compile(r"SP\d{4}-\d{4,}", re.IGNORECASE)
-_definitions: tuple[Catalogue, WorkingCalendar] | None = None
 
 
-async def _env(deps: BotDeps) -> services.ApprovalsEnv:
-    global _definitions  # noqa: PLW0603 - the catalogue is read once per process, off the event loop
-    if _definitions is None:
-        _definitions = await asyncio.to_thread(
-            lambda: (
-                load_catalogue(REPO_ROOT / "config" / "approvals.yml"),
-                load_calendar(REPO_ROOT / "config" / "calendar_overrides.yml"),
-            )
-        )
-    catalogue, calendar = _definitions
-    media: Any = deps.media
-    return services.ApprovalsEnv(
-        catalogue=catalogue,
-        calendar=calendar,
-        media=media,
-        bus=deps.infra.bus,
-        max_file_bytes=deps.settings.media_max_bytes,
-    )
+def _env(deps: BotDeps) -> services.ApprovalsEnv:
+    if deps.approvals is None:
+        raise RuntimeError("the bot was built without the runtime's approvals environment")
+    return deps.approvals
 
 
 def _code_in(turn: Turn) -> str:
@@ -96,7 +77,7 @@ async def render_status(env: services.ApprovalsEnv, application: Application, *,
 
 
 async def query_approval(turn: Turn) -> Reply:
-    env = await _env(turn.deps)
+    env = _env(turn.deps)
     code = _code_in(turn)
     if not code and any(word in turn.text for word in PROCEDURE_WORDS):
         # "办理施工许可需要准备哪些材料" names a permit but asks about the procedure, not an application.
@@ -184,7 +165,7 @@ def _find(catalogue: Catalogue, text: str) -> str:
 
 
 async def ask_procedure(turn: Turn) -> Reply:
-    env = await _env(turn.deps)
+    env = _env(turn.deps)
     text = turn.choice or turn.text
     answer = _find(env.catalogue, text)
     if answer:

@@ -137,7 +137,7 @@ async def _own_reply(turn: Turn, today: dt.date) -> Reply:
     uscc = await accounts.enterprise_of_openid(turn.openid)
     if uscc is None:
         return Reply(NOT_BOUND)
-    catalogue = await services.load_catalogue()
+    catalogue = services.rule_catalogue()
     standing = await queries.subject_standing(
         SubjectKind.ENTERPRISE, uscc, as_of=today, catalogue=catalogue, missing_ok=True
     )
@@ -156,7 +156,7 @@ async def _own_reply(turn: Turn, today: dt.date) -> Reply:
 
 
 async def _public_reply(uscc: str, name: str, today: dt.date) -> Reply:
-    catalogue = await services.load_catalogue()
+    catalogue = services.rule_catalogue()
     standing = await queries.subject_standing(SubjectKind.ENTERPRISE, uscc, as_of=today, catalogue=catalogue)
     return Reply(_standing_text(name, standing))
 

@@ -8,7 +8,6 @@ import re
 
 from bot import messages
 from bot.dialogue.types import Reply, Turn
-from domain.conversations.faq import FaqIndex
 
 # "怎么样" asks how a site is doing (the environment, a project), not what the rule is.
 QUESTION_RE = re.compile(
@@ -23,7 +22,7 @@ def is_rule_question(text: str) -> bool:
 
 
 async def rule_question(turn: Turn) -> Reply | None:
-    faq: FaqIndex | None = turn.deps.services.get("faq")
+    faq = turn.deps.hooks.faq
     if faq is None or not turn.text or turn.state.awaiting or not is_rule_question(turn.text):
         return None
     match = faq.best(turn.text)

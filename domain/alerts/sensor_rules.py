@@ -12,11 +12,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
-
-import yaml
 
 from domain.alerts.thresholds import ThresholdSpec, TrackerState
 
@@ -185,10 +182,9 @@ def leq_of(mean_energy: float | None) -> float | None:
     return None if mean_energy is None or mean_energy <= 0 else 10 * math.log10(mean_energy)
 
 
-def load_rule_config(path: Path) -> RuleConfig:
-    """Read ``config/alert_rules.yml`` (once, at start-up)."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+def parse_rule_config(raw: Mapping[str, Any], *, source: str = "alert_rules.yml") -> RuleConfig:
+    """``config/alert_rules.yml`` as read by the bootstrap; every sensor family must be present."""
     for section in ("dust", "noise", "crane", "offline"):
         if section not in raw:
-            raise ValueError(f"{path}: section {section!r} is missing")
+            raise ValueError(f"{source}: section {section!r} is missing")
     return RuleConfig(raw)

@@ -9,10 +9,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from domain.accounts.rules import Department
 
@@ -197,10 +194,3 @@ def parse_catalogue(document: Mapping[str, Any]) -> Catalogue:
         due_soon_working_days=int(sla.get("due_soon_working_days", 2)),
         correction_notice_working_days=int(sla.get("correction_notice_working_days", 5)),
     )
-
-
-def load_catalogue(path: Path) -> Catalogue:
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(document, Mapping):
-        raise CatalogueInvalid(f"{path}: top level must be a mapping")
-    return parse_catalogue(document)

@@ -9,14 +9,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from domain.accounts.services import openids_of_departments
-from domain.approvals.catalogue import load_catalogue
 from domain.approvals.reviews import send_reminders
 from domain.approvals.services import ApprovalsEnv
-from domain.calendar.rules import load_calendar
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +24,7 @@ class ReminderRuntime(Protocol):
     """The slice of ``config.container.Runtime`` this worker uses."""
 
     @property
-    def infra(self) -> Any: ...
-
-    @property
-    def media(self) -> Any: ...
-
-    @property
-    def settings(self) -> Any: ...
+    def approvals(self) -> ApprovalsEnv: ...
 
 
 async def department_reviewers(department: str) -> list[str]:
@@ -41,23 +32,9 @@ async def department_reviewers(department: str) -> list[str]:
     return (await openids_of_departments([department]))[department]
 
 
-async def run_reminders(
-    runtime: ReminderRuntime, *, config_dir: Path, interval_s: float = REMINDER_INTERVAL_S
-) -> None:
+async def run_reminders(runtime: ReminderRuntime, *, interval_s: float = REMINDER_INTERVAL_S) -> None:
     """Runs until cancelled: one pass now, then one every ``interval_s``."""
-    catalogue, calendar = await asyncio.to_thread(
-        lambda: (
-            load_catalogue(config_dir / "approvals.yml"),
-            load_calendar(config_dir / "calendar_overrides.yml"),
-        )
-    )
-    env = ApprovalsEnv(
-        catalogue=catalogue,
-        calendar=calendar,
-        media=runtime.media,
-        bus=runtime.infra.bus,
-        max_file_bytes=runtime.settings.media_max_bytes,
-    )
+    env = runtime.approvals
     while True:
         try:
             queued = await send_reminders(env, now=dt.datetime.now(dt.UTC), reviewers=department_reviewers)

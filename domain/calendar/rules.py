@@ -12,13 +12,11 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-import yaml
 
 from domain.errors import DomainError
 
@@ -178,21 +176,3 @@ def _parse_date(raw: object, *, year: int) -> dt.date:
         return dt.date.fromisoformat(str(raw))
     except ValueError as error:
         raise CalendarFileInvalid(f"year {year}: {raw!r} is not an ISO date") from error
-
-
-def load_calendar(path: Path) -> WorkingCalendar:
-    """Read ``config/calendar_overrides.yml``; a missing file means no years beyond the library."""
-    if not path.exists():
-        return WorkingCalendar()
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(document, Mapping):
-        raise CalendarFileInvalid(f"{path}: top level must be a mapping")
-    calendar = parse_overrides(document)
-    for year in sorted(calendar.provisional_years):
-        log.warning(
-            "working-day calendar %s is provisional (statutory holidays only, no adjusted weekends): "
-            "enter the State Council notice in %s",
-            year,
-            path,
-        )
-    return calendar

@@ -9,18 +9,16 @@ cannot both win; the timeline line is written in the same transaction. Reads and
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import logging
-from pathlib import Path
 from typing import Any
 
-import yaml
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from domain import policies
 from domain.accounts.rules import Principal, Role
-from domain.calendar.rules import WorkingCalendar, load_calendar
+from domain.calendar.rules import WorkingCalendar
 from domain.complaints import notify
 from domain.complaints.events import COMPLAINT_RECORDED, COMPLAINT_UPHELD
 from domain.complaints.models import Complaint, ComplaintEvent
@@ -35,26 +33,24 @@ from domain.complaints.rules import (
     rating_action,
     transition,
 )
-from domain.complaints.sla import Policy, parse_policy, sla_due
+from domain.complaints.sla import Policy, sla_due
 from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.events import DomainEvent
 from domain.outbox import services as outbox
 
 log = logging.getLogger(__name__)
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 MAX_PHOTOS = 9
 
 
-@functools.cache
 def default_policy() -> Policy:
-    document = yaml.safe_load((CONFIG_DIR / "complaints.yml").read_text(encoding="utf-8"))
-    return parse_policy(document)
+    """The deployed ``config/complaints.yml``."""
+    return policies.current().complaints
 
 
-@functools.cache
 def default_calendar() -> WorkingCalendar:
-    return load_calendar(CONFIG_DIR / "calendar_overrides.yml")
+    """The deployed working-day calendar (``config/calendar_overrides.yml``)."""
+    return policies.current().calendar
 
 
 def actor_of(principal: Principal) -> tuple[Actor, str]:

@@ -30,7 +30,7 @@ async def seed_demo_credit(
     await services.register_subjects(
         [services.SubjectRef(SubjectKind.ENTERPRISE, uscc, name) for uscc, name in enterprises]
     )
-    catalogue = await services.load_catalogue()
+    catalogue = services.rule_catalogue()
     rng = random.Random(seed)
     today = services.local_day(now)
     created = 0

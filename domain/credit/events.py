@@ -160,7 +160,7 @@ async def consume_once(bus: EventBus, *, consumer: str, catalogue: Catalogue, bl
 async def run_credit_consumer(runtime: CreditRuntime) -> None:
     """The background worker: runs until cancelled."""
     bus = runtime.infra.bus
-    catalogue = await services.load_catalogue()
+    catalogue = services.rule_catalogue()
     consumer = f"{socket.gethostname()}-{os.getpid()}"
     await ensure_groups(bus)
     log.info("credit consumer %s started on %s", consumer, ", ".join(CONSUMED_EVENTS))

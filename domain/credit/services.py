@@ -6,21 +6,19 @@ the current status, so two staff deciding the same record at once cannot both wi
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from domain import policies
 from domain.credit import tabular
-from domain.credit.catalogue import Catalogue, RecordType, parse_catalogue
+from domain.credit.catalogue import Catalogue, RecordType
 from domain.credit.models import CreditAppeal, CreditAudit, CreditRecord, CreditSubject
 from domain.credit.rules import (
     CREDIT_RECORDED,
@@ -40,10 +38,8 @@ from domain.outbox import services as outbox
 log = logging.getLogger(__name__)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-DEFAULT_RULES_PATH = Path(__file__).resolve().parents[2] / "config" / "credit_rules.yml"
 MAX_ATTACHMENTS = 9
 MAX_REASON = 2000
-_catalogues: dict[Path, Catalogue] = {}
 
 
 def local_day(now: dt.datetime) -> dt.date:
@@ -51,14 +47,9 @@ def local_day(now: dt.datetime) -> dt.date:
     return now.astimezone(SHANGHAI).date()
 
 
-async def load_catalogue(path: Path = DEFAULT_RULES_PATH) -> Catalogue:
-    """The rule catalogue, read once per process (it changes with a deploy, not at run time)."""
-    cached = _catalogues.get(path)
-    if cached is None:
-        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
-        cached = parse_catalogue(yaml.safe_load(text))
-        _catalogues[path] = cached
-    return cached
+def rule_catalogue() -> Catalogue:
+    """The deployed rule catalogue (``config/credit_rules.yml``; it changes with a deploy)."""
+    return policies.current().credit
 
 
 async def audit(

@@ -4,12 +4,11 @@ incident's site, contacts, nearest resources and reporting deadlines. Pure apart
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from domain import policies
 from domain.emergency.rules import (
     GRADE_LABELS,
     INCIDENT_TYPE_LABELS,
@@ -19,8 +18,6 @@ from domain.emergency.rules import (
     ReportingDeadline,
 )
 from domain.errors import ValidationFailed
-
-PLANS_DIR = Path(__file__).resolve().parents[2] / "config" / "emergency_plans"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +64,7 @@ class ConcretePlan:
     generated_at: str = field(default="")
 
 
-def _template(raw: dict[str, Any]) -> PlanTemplate:
+def parse_plan_template(raw: Mapping[str, Any]) -> PlanTemplate:
     try:
         return PlanTemplate(
             incident_type=IncidentType(raw["incident_type"]),
@@ -82,15 +79,18 @@ def _template(raw: dict[str, Any]) -> PlanTemplate:
         raise ValidationFailed(f"bad emergency plan template: {error}", code="bad_plan_template") from error
 
 
-def load_templates(directory: Path = PLANS_DIR) -> dict[IncidentType, PlanTemplate]:
-    templates = {}
-    for path in sorted(directory.glob("*.yml")):
-        template = _template(yaml.safe_load(path.read_text(encoding="utf-8")))
-        templates[template.incident_type] = template
+def check_plan_templates(parsed: Iterable[PlanTemplate]) -> dict[IncidentType, PlanTemplate]:
+    """One template per incident type, every type covered (``config/emergency_plans/*.yml``)."""
+    templates = {template.incident_type: template for template in parsed}
     missing = set(IncidentType) - set(templates)
     if missing:
         raise ValidationFailed(f"no plan template for {sorted(missing)}", code="bad_plan_template")
     return templates
+
+
+def plan_templates() -> Mapping[IncidentType, PlanTemplate]:
+    """The deployed ``config/emergency_plans/*.yml``."""
+    return policies.current().emergency_plans
 
 
 def build_plan(

@@ -214,7 +214,7 @@ async def mark_reported(code: str, *, level: ReportLevel, actor: str, now: dt.da
 
 async def plan_for(code: str, *, geo: GeoIndex, now: dt.datetime) -> plans.ConcretePlan:
     incident = await get_incident(code)
-    template = plans.load_templates()[incident.incident_type]
+    template = plans.plan_templates()[incident.incident_type]
     resources: list[plans.ResourceChoice] = []
     if incident.lat is not None and incident.lng is not None:
         resources = await nearest_resources(

@@ -7,21 +7,18 @@ validated one by one: good rows are upserted by their key fields, bad ones are l
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import logging
 import secrets
-from pathlib import Path
 from typing import Any
 
-import yaml
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from domain import policies
 from domain.credit.rules import SubjectKind
-from domain.credit.services import add_record
-from domain.credit.services import load_catalogue as load_credit_catalogue
+from domain.credit.services import add_record, rule_catalogue
 from domain.credit.tabular import RecordDraft
 from domain.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized, ValidationFailed
 from domain.exchange.models import FeedBatch, FeedRecord, Partner
@@ -30,7 +27,6 @@ from domain.exchange.rules import (
     FeedSpec,
     content_hash,
     new_sealed_reference,
-    parse_config,
     record_key,
     signature_ok,
     timestamp_ok,
@@ -39,16 +35,11 @@ from domain.exchange.rules import (
 )
 
 log = logging.getLogger(__name__)
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "feeds.yml"
-_configs: dict[Path, ExchangeConfig] = {}
 
 
-async def load_config(path: Path = DEFAULT_CONFIG) -> ExchangeConfig:
-    cached = _configs.get(path)
-    if cached is None:
-        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
-        cached = _configs[path] = parse_config(yaml.safe_load(text) or {})
-    return cached
+def exchange_config() -> ExchangeConfig:
+    """The deployed ``config/feeds.yml``."""
+    return policies.current().exchange
 
 
 def feed_of(config: ExchangeConfig, key: str) -> FeedSpec:
@@ -280,7 +271,7 @@ async def _credit(
     try:
         await add_record(
             draft,
-            catalogue=await load_credit_catalogue(),
+            catalogue=rule_catalogue(),
             actor=f"feed:{department}",
             now=now,
             needs_review=mapping.needs_review,

@@ -6,18 +6,16 @@ dispatchers could race on is one conditional UPDATE, so it is atomic on SQLite a
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
-import yaml
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from domain import policies
 from domain.accounts.rules import mask_openid
 from domain.errors import ValidationFailed
 from domain.notifications.models import InteractionWindow, OutboxMessage, SubscribeCredit
@@ -29,7 +27,6 @@ from domain.notifications.rules import (
     TemplateContent,
     TemplateSpec,
     WindowState,
-    parse_template_catalog,
     render_values,
 )
 
@@ -38,29 +35,18 @@ log = logging.getLogger(__name__)
 MAX_KEY_LENGTH = 200
 MAX_CATEGORY_LENGTH = 32
 MAX_OPENID_LENGTH = 64
-TEMPLATES_PATH = Path(__file__).resolve().parents[2] / "config" / "wechat_templates.yml"
-_catalogs: dict[Path, dict[str, TemplateSpec]] = {}
 
 
-def read_template_catalog(path: Path = TEMPLATES_PATH) -> dict[str, TemplateSpec]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(raw, dict):
-        raise ValueError(f"{path} must hold a mapping of template keys")
-    return parse_template_catalog(raw)
-
-
-async def template_catalog(path: Path = TEMPLATES_PATH) -> Mapping[str, TemplateSpec]:
-    """``config/wechat_templates.yml``, read once per process (off the event loop)."""
-    if path not in _catalogs:
-        _catalogs[path] = await asyncio.to_thread(read_template_catalog, path)
-    return _catalogs[path]
+def template_catalog() -> Mapping[str, TemplateSpec]:
+    """The deployed ``config/wechat_templates.yml``."""
+    return policies.current().templates
 
 
 async def check_template(template: TemplateContent) -> None:
     """An unknown key is the caller's bug: fail where they see it. Values that break the limits are
     only logged here: the text still reaches the user by custom message, and the dispatcher records
     the problem and alerts the admins (a notification problem must not undo the caller's work)."""
-    spec = (await template_catalog()).get(template.template_key)
+    spec = template_catalog().get(template.template_key)
     if spec is None:
         raise ValidationFailed(f"unknown template_key {template.template_key!r}", code="unknown_template")
     try:

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from domain.approvals.catalogue import load_catalogue as load_approvals
-from domain.calendar.rules import WorkingCalendar, load_calendar
+from domain import policies
+from domain.approvals.catalogue import Catalogue as ApprovalCatalogue
+from domain.calendar.rules import WorkingCalendar
 from domain.credit.catalogue import Catalogue
-from domain.credit.services import load_catalogue as load_credit
 from domain.emergency.rules import INCIDENT_TYPE_LABELS
 from domain.reports import safety, sections
 from domain.reports.periods import PERIOD_KIND_LABELS, Period
 from domain.reports.rules import compare
 
 log = logging.getLogger(__name__)
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 DEFAULT_PM10_HOUR_LIMIT = 150.0
 
 
@@ -36,26 +32,32 @@ class ReportEnv:
     nuisance_labels: dict[str, str]
 
 
-def _read_env(
-    config_dir: Path,
-) -> tuple[WorkingCalendar, dict[str, sections.StageLimit], float, dict[str, str]]:
-    calendar = load_calendar(config_dir / "calendar_overrides.yml")
-    approvals = load_approvals(config_dir / "approvals.yml")
+def report_env(
+    *,
+    calendar: WorkingCalendar,
+    approvals: ApprovalCatalogue,
+    credit: Catalogue,
+    alert_rules: Mapping[str, Any],
+    complaints: Mapping[str, Any],
+) -> ReportEnv:
+    """What the indicators take from the deployed documents (built once, by the bootstrap)."""
     limits = {s.key: sections.StageLimit(s.name, s.time_limit_days) for s in approvals.stages}
-    rules = yaml.safe_load((config_dir / "alert_rules.yml").read_text(encoding="utf-8")) or {}
-    pm10 = rules.get("dust", {}).get("pm10_1h", {}).get("bands", {}).get("warning", DEFAULT_PM10_HOUR_LIMIT)
-    complaints = yaml.safe_load((config_dir / "complaints.yml").read_text(encoding="utf-8")) or {}
+    pm10 = (
+        alert_rules.get("dust", {})
+        .get("pm10_1h", {})
+        .get("bands", {})
+        .get("warning", DEFAULT_PM10_HOUR_LIMIT)
+    )
     nuisances = {
         key: str(spec.get("label", key))
         for key, spec in (complaints.get("nuisance_types") or {}).items()
         if isinstance(spec, dict)
     }
-    return calendar, limits, float(pm10), nuisances
+    return ReportEnv(calendar, limits, credit, float(pm10), nuisances)
 
 
-async def load_env(config_dir: Path = CONFIG_DIR) -> ReportEnv:
-    calendar, limits, pm10, nuisances = await asyncio.to_thread(_read_env, config_dir)
-    return ReportEnv(calendar, limits, await load_credit(), pm10, nuisances)
+def deployed_report_env() -> ReportEnv:
+    return policies.current().reports
 
 
 async def indicators(period: Period, env: ReportEnv) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from config.container import close_database, init_tortoise
 from config.database import tortoise_config
 from domain.projects.rules import uscc_check_char
 from domain.reports.periods import parse_period
-from domain.reports.services import build_report, load_env
+from domain.reports.services import build_report, deployed_report_env
 
 SITES = int(os.environ.get("BENCH_SITES", "900"))
 COMPLAINTS = int(os.environ.get("BENCH_COMPLAINTS", "50000"))
@@ -366,7 +366,7 @@ async def main() -> dict[str, Any]:
         await raw_sql(connection, windows)  # warm the cache for both sides alike
         sql_s = await raw_sql(connection, windows)
         await init_tortoise(url)
-        env = await load_env()
+        env = deployed_report_env()
         rss_before = _rss_mb()
         tracemalloc.start()
         started = time.perf_counter()

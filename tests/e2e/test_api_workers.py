@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -93,6 +95,18 @@ def _serve_and_check(env: dict[str, str], tmp_path: Path) -> None:
                 assert found.status_code == 200
                 assert [item["code"] for item in found.json()["items"]] == ["WL-2026-0777"]
             assert client.get(f"{base_url}/readyz").json()["checks"]["database"] == "ok"
+        # A worker killed outright (the OOM killer, SIGKILL) is replaced: Sanic alone would go on
+        # with one worker fewer for good (config/worker_watchdog.py).
+        victim = min(pids)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while True:
+            answering = _pids_answering(base_url)
+            if len(answering) == 2 and victim not in answering:
+                break
+            assert time.monotonic() < deadline, f"after killing {victim}, only {answering} answered"
+            time.sleep(1)
+        assert process.poll() is None
 
 
 def test_many_workers_with_embedded_workers_are_refused(tmp_path: Path) -> None:

@@ -11,9 +11,12 @@ import os
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
+from adapters.config_files import load_rule_config
+from adapters.wechat.client import client_from_settings
 from adapters.wechat.dispatcher import build_dispatcher
 from config.container import build_infrastructure
 from domain.alerts import bindings, services
@@ -27,6 +30,10 @@ from tests.wechat_stub.server import WeChatStub
 
 SITE = "WL-2026-0031-S1"
 MANAGER = "oManagerE2E0000000001"
+
+
+def wechat_client(settings: Any, infra: Any) -> Any:
+    return client_from_settings(settings, cache=infra.cache, lock=infra.lock)
 
 
 @pytest.fixture
@@ -56,7 +63,7 @@ async def test_dust_spike_to_wechat_acknowledge_and_clear(
             mqtt_url=mqtt_url,
             topic_root=root,
             hj212_port=None,
-            rules_path=fast_rules(tmp_path),
+            rules=load_rule_config(fast_rules(tmp_path)),
             flush_interval_s=0.2,
         ),
     )
@@ -75,7 +82,9 @@ async def test_dust_spike_to_wechat_acknowledge_and_clear(
 
         await wait_for(raised, what="the dust alarm")
         await bridge.pipeline.drain()
-        dispatcher = await build_dispatcher(SimpleNamespace(settings=settings, infra=infra))
+        dispatcher = await build_dispatcher(
+            SimpleNamespace(settings=settings, infra=infra, wechat=wechat_client(settings, infra))
+        )
         await dispatcher.run_once()
         delivered = [m for m in wechat_stub.sent if m["openid"] == MANAGER]
         assert delivered, wechat_stub.sent

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from pypdf import PdfWriter
 
+from adapters.config_files import load_approval_catalogue
 from adapters.media_store import LocalMediaStore
 from adapters.memory import MemoryEventBus
 from adapters.uploads import sniff_type
 from config.settings import REPO_ROOT
 from domain.accounts.rules import Principal, Role
-from domain.approvals.catalogue import load_catalogue
 from domain.approvals.services import ApprovalsEnv, Upload
 from domain.calendar.rules import SHANGHAI, WorkingCalendar
 
@@ -43,7 +43,7 @@ def staff(department: str, subject: str = "21") -> Principal:
 
 def make_env(tmp_path: Path, *, max_file_bytes: int = 10 * MB) -> ApprovalsEnv:
     return ApprovalsEnv(
-        catalogue=load_catalogue(REPO_ROOT / "config" / "approvals.yml"),
+        catalogue=load_approval_catalogue(REPO_ROOT / "config" / "approvals.yml"),
         calendar=WorkingCalendar(),
         media=LocalMediaStore(tmp_path / "media"),
         bus=MemoryEventBus(),

@@ -12,6 +12,7 @@ import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from adapters.config_files import load_rule_config
 from adapters.infrastructure import Infrastructure
 from adapters.memory import MemoryEventBus
 from config.seed import seed_demo_data
@@ -21,7 +22,6 @@ from domain.alerts.engine import RuleEngine
 from domain.alerts.models import Alarm
 from domain.alerts.readings import AggregateRow
 from domain.alerts.rules import CameraClearPolicy
-from domain.alerts.sensor_rules import load_rule_config
 from domain.alerts.telemetry import Reading, make_reading
 from iot_bridge.pipeline import Pipeline
 from iot_bridge.storage import RingRawSink

@@ -43,7 +43,7 @@ def turn(
         geo=memory.MemoryGeoIndex(),
         redis_backed=False,
     )
-    deps = BotDeps(settings=Settings(data_dir=tmp_path), infra=infra, nlu=None)  # type: ignore[arg-type]
+    deps = BotDeps(settings=Settings(data_dir=tmp_path), infra=infra, nlu=None, approvals=make_env(tmp_path))  # type: ignore[arg-type]
     parse = ParseResult(text=text, intent=intent, confidence=0.9, entities=kwargs.pop("entities", ()))
     return Turn(
         openid=openid,
@@ -128,7 +128,13 @@ async def test_through_the_dialogue_engine_with_the_keyword_parser(tmp_path: Pat
     await Account.create(openid="oWX-enterprise-0412", role=Role.ENTERPRISE, enterprise_uscc=USCC_A)
     base = turn(tmp_path, "", intent="")
     engine = DialogueEngine(
-        BotDeps(settings=base.deps.settings, infra=base.deps.infra, nlu=KeywordNlu()), load_dialogues()
+        BotDeps(
+            settings=base.deps.settings,
+            infra=base.deps.infra,
+            nlu=KeywordNlu(),
+            approvals=base.deps.approvals,
+        ),
+        load_dialogues(),
     )
     now = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC)
     by_code = await engine.respond("oWX-citizen-0001", UserInput(text=f"{DEMO_CODE}审批办到哪了"), now=now)

@@ -47,7 +47,7 @@ def engine(tmp_path: Path) -> DialogueEngine:
 
 
 async def _seed() -> None:
-    catalogue = await services.load_catalogue()
+    catalogue = services.rule_catalogue()
     await Account.create(openid=OPENID, role=Role.ENTERPRISE, enterprise_uscc=MINE)
     for uscc, name, record_type, ref in (
         (MINE, "温岭市自家建设有限公司", "noise_penalty", "温综执罚〔2026〕31号"),

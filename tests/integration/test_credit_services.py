@@ -28,7 +28,7 @@ def uscc(seed: int) -> str:
 
 @pytest.fixture
 async def catalogue() -> Catalogue:
-    return await services.load_catalogue()
+    return services.rule_catalogue()
 
 
 def draft(subject: str, record_type: str, effective_on: dt.date, ref: str, **extra: object) -> RecordDraft:

@@ -39,7 +39,7 @@ def sms_stub() -> Iterator[AliyunSmsStub]:
 
 
 async def _env(stub: WeChatStub, sms_stub: AliyunSmsStub) -> Env:
-    env = build_env(stub, catalog=dict(await services.template_catalog()))
+    env = build_env(stub, catalog=dict(services.template_catalog()))
     sms = AliyunSms(
         access_key_id="LTAI-test",
         access_key_secret="test-secret",

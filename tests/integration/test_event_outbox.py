@@ -64,7 +64,7 @@ async def bus(request: pytest.FixtureRequest, key_prefix: str) -> AsyncIterator[
 
 
 async def _credit_pass(bus: EventBus) -> int:
-    catalogue = await credit_services.load_catalogue()
+    catalogue = credit_services.rule_catalogue()
     total = 0
     while handled := await credit_events.consume_once(bus, consumer="test", catalogue=catalogue):
         total += handled

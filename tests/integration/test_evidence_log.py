@@ -304,7 +304,7 @@ async def test_a_credit_record_its_appeal_and_the_revocation_are_leaves_and_an_e
     from tests.integration.test_credit_services import draft, uscc  # noqa: PLC0415
 
     media = LocalMediaStore(tmp_path / "media")
-    catalogue = await credit.load_catalogue()
+    catalogue = credit.rule_catalogue()
     company = uscc(7)
     bad = next(key for key, kind in catalogue.record_types.items() if kind.points < 0)
     record = await credit.add_record(

@@ -21,7 +21,7 @@ from domain.exchange import geo
 from domain.exchange.models import WebhookDelivery, WebhookSubscription
 from domain.exchange.outbound import SCHEMA, deliver_due, fan_out, subscribe
 from domain.exchange.rules import WebhookPolicy, sign
-from domain.exchange.services import load_config
+from domain.exchange.services import exchange_config
 from miniprogram_api.exchange_outbound import CONSUMER_GROUP, HttpxSender, MqttPublisher, relay_once
 from tests.integration.reports_seed import seed_alarms, seed_complaints, seed_projects
 
@@ -127,7 +127,7 @@ def mqtt_url() -> str:
 
 async def test_events_are_relayed_to_mqtt_and_webhooks(database: str, mqtt_url: str) -> None:
     prefix = f"test-reports/{uuid.uuid4().hex[:8]}/city"
-    config = dataclasses.replace(await load_config(), topic_prefix=prefix)
+    config = dataclasses.replace(exchange_config(), topic_prefix=prefix)
     bus = MemoryEventBus()
     for name in config.outbound_events:
         await bus.ensure_group(stream_of(name), CONSUMER_GROUP)

@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.credit.models import CreditRecord
 from domain.exchange.models import FeedBatch, FeedRecord
-from domain.exchange.services import feed_of, ingest, load_config
+from domain.exchange.services import exchange_config, feed_of, ingest
 from domain.projects.rules import uscc_check_char
 
 COMPANY = "91331081MA0000301" + uscc_check_char("91331081MA0000301")
@@ -23,7 +23,7 @@ ROW = {
 
 
 async def test_interrupted_batch_is_completed_by_the_retry(database: str) -> None:
-    config = await load_config()
+    config = exchange_config()
     feed = feed_of(config, "environmental_penalties")
     # What a crash leaves behind: the batch row and the record, but no credit record, no completion.
     batch = await FeedBatch.create(

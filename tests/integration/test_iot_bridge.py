@@ -16,6 +16,7 @@ import aiomqtt
 import pytest
 import yaml
 
+from adapters.config_files import load_rule_config
 from adapters.infrastructure import Infrastructure
 from domain.alerts import bindings, services
 from domain.alerts.models import Alarm, MinuteAggregate
@@ -45,7 +46,7 @@ def options(tmp_path: Path, mqtt_url: str, root: str, **overrides: object) -> Br
         topic_root=root,
         hj212_host="127.0.0.1",
         hj212_port=0,
-        rules_path=fast_rules(tmp_path),
+        rules=load_rule_config(fast_rules(tmp_path)),
         flush_interval_s=0.2,
     )
     for key, value in overrides.items():
@@ -204,11 +205,15 @@ async def test_a_restarted_bridge_keeps_the_duration_state(
     root = f"test{uuid.uuid4().hex[:8]}"
     start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=40)
     spike = [(start + dt.timedelta(minutes=m), {"pm10": 250.0, "pm25": 20.0}) for m in range(0, 20)]
-    async with running(Bridge(infra, options(tmp_path, mqtt_url, root, rules_path=path))) as first:
+    async with running(
+        Bridge(infra, options(tmp_path, mqtt_url, root, rules=load_rule_config(path)))
+    ) as first:
         await publish_series(mqtt_url, root, spike[:10])
         await wait_for(lambda: _at_least(first, 10), what="the first ten minutes")
     assert not await Alarm.filter(source=DUST.code, alarm_type="dust_pm10_1h").exists()
-    async with running(Bridge(infra, options(tmp_path, mqtt_url, root, rules_path=path))) as second:
+    async with running(
+        Bridge(infra, options(tmp_path, mqtt_url, root, rules=load_rule_config(path)))
+    ) as second:
         await publish_series(mqtt_url, root, spike[10:16])
         await wait_for(lambda: _at_least(second, 6), what="minutes 10 to 15")
         await second.pipeline.drain()

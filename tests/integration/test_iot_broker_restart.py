@@ -25,6 +25,7 @@ import aiomqtt
 import pytest
 import yaml
 
+from adapters.config_files import load_rule_config
 from adapters.infrastructure import Infrastructure
 from domain.alerts.models import Alarm, MinuteAggregate
 from domain.alerts.readings import DeviceInfo
@@ -108,7 +109,11 @@ def bridge_on(
     broker: PrivateBroker, infra: Infrastructure, *, root: str, client_id: str, rules: Path, slow: bool
 ) -> Bridge:
     options = BridgeOptions(
-        mqtt_url=broker.url, topic_root=root, hj212_port=None, rules_path=rules, flush_interval_s=0.2
+        mqtt_url=broker.url,
+        topic_root=root,
+        hj212_port=None,
+        rules=load_rule_config(rules),
+        flush_interval_s=0.2,
     )
     bridge = Bridge(infra, options)
     ingest = SlowIngest if slow else MqttIngest

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.config_files import load_rule_config
 from adapters.infrastructure import Infrastructure
 from domain.alerts.models import MinuteAggregate
 from domain.alerts.readings import DeviceInfo
@@ -38,7 +39,7 @@ def bridge_with(infra: Infrastructure, tmp_path: Path, limits: ListenerLimits) -
         hj212_host="127.0.0.1",
         hj212_port=0,
         hj212_limits=limits,
-        rules_path=fast_rules(tmp_path),
+        rules=load_rule_config(fast_rules(tmp_path)),
         flush_interval_s=0.2,
     )
     return Bridge(infra, options)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from tortoise import Tortoise
 
+from adapters.config_files import load_rule_config
 from adapters.infrastructure import Infrastructure
 from config.app import create_app
 from config.container import close_database
@@ -72,7 +73,9 @@ async def test_staff_set_a_password_and_see_the_quarantine(
     await Tortoise.init(config=tortoise_config(db_url))
     bridge = Bridge(
         infra,
-        BridgeOptions(mqtt_url=None, hj212_host="127.0.0.1", hj212_port=0, rules_path=fast_rules(tmp_path)),
+        BridgeOptions(
+            mqtt_url=None, hj212_host="127.0.0.1", hj212_port=0, rules=load_rule_config(fast_rules(tmp_path))
+        ),
     )
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     async with running(bridge):

@@ -14,7 +14,7 @@ import pytest
 
 from adapters.infrastructure import Infrastructure
 from adapters.memory import MemoryCache, MemoryDedupStore, MemoryEventBus, MemoryGeoIndex, MemoryLock
-from adapters.wechat.client import AppCredentials, WeChatClient
+from adapters.wechat.client import AppCredentials, WeChatClient, client_from_settings
 from adapters.wechat.dispatcher import Dispatcher, handle_template_send_job_finish
 from domain.notifications import services
 from domain.notifications.delivery import ADMIN_ALERT_CATEGORY, DeliveryContext
@@ -112,7 +112,7 @@ def build_env(
 
 @pytest.fixture
 async def env(database: str, wechat_stub: WeChatStub) -> Env:
-    return build_env(wechat_stub, catalog=dict(await services.template_catalog()))
+    return build_env(wechat_stub, catalog=dict(services.template_catalog()))
 
 
 def without_template_id(catalog: dict[str, TemplateSpec]) -> dict[str, TemplateSpec]:
@@ -165,7 +165,7 @@ async def test_custom_refusal_falls_back_to_the_template(env: Env, errcode: int)
 async def test_43101_drops_the_credit_and_the_message_waits_for_the_user(env: Env) -> None:
     env.dispatcher._context = DeliveryContext(
         sender=env.dispatcher._context.sender,
-        catalog=without_template_id(dict(await services.template_catalog())),
+        catalog=without_template_id(dict(services.template_catalog())),
         admin_openids=(ADMIN,),
         jitter=lambda: 0.0,
     )
@@ -186,7 +186,7 @@ async def test_43101_drops_the_credit_and_the_message_waits_for_the_user(env: En
 async def test_subscribe_credit_is_used_once(env: Env) -> None:
     env.dispatcher._context = DeliveryContext(
         sender=env.dispatcher._context.sender,
-        catalog=without_template_id(dict(await services.template_catalog())),
+        catalog=without_template_id(dict(services.template_catalog())),
         admin_openids=(ADMIN,),
     )
     await services.grant_subscribe_credit(USER, "alarm", app=SubscribeApp.WXA, now=env.clock.now)
@@ -245,7 +245,7 @@ async def test_transient_errors_back_off_and_retry(env: Env, errcode: int) -> No
 async def test_slow_answer_times_out_and_the_retry_is_deduplicated(
     database: str, wechat_stub: WeChatStub
 ) -> None:
-    env = build_env(wechat_stub, catalog=dict(await services.template_catalog()), timeout_s=0.5)
+    env = build_env(wechat_stub, catalog=dict(services.template_catalog()), timeout_s=0.5)
     wechat_stub.slow("template", 1.0)
     message_id = await env.enqueue("k1")
     await env.dispatcher.run_once()
@@ -302,7 +302,7 @@ async def test_a_day_long_outage_fails_once_and_alerts_the_admins(env: Env) -> N
 
 
 async def test_recorded_mode_without_credentials(database: str, wechat_stub: WeChatStub) -> None:
-    env = build_env(wechat_stub, catalog=dict(await services.template_catalog()), recording=True)
+    env = build_env(wechat_stub, catalog=dict(services.template_catalog()), recording=True)
     message_id = await env.enqueue("k1")
     await env.dispatcher.run_once()
     message = await env.message(message_id)
@@ -388,6 +388,10 @@ async def test_admin_listing_filters(env: Env) -> None:
 class FakeRuntime:
     settings: Any
     infra: Infrastructure
+
+    @property
+    def wechat(self) -> WeChatClient:
+        return client_from_settings(self.settings, cache=self.infra.cache, lock=self.infra.lock)
 
 
 @pytest.mark.parametrize("configured", [False, True])

@@ -24,7 +24,7 @@ async def _ride(env: Env, message_id: int) -> None:
 
 
 async def test_errcode_retries_give_their_window_slot_back(database: str, wechat_stub: WeChatStub) -> None:
-    env = build_env(wechat_stub, catalog=dict(await services.template_catalog()))
+    env = build_env(wechat_stub, catalog=dict(services.template_catalog()))
     await env.interact()
     wechat_stub.inject("custom", -1, times=5)  # five busy answers: as many as the window holds
     message_id = await env.enqueue("k1", template=False)
@@ -38,7 +38,7 @@ async def test_errcode_retries_give_their_window_slot_back(database: str, wechat
 async def test_a_custom_message_that_timed_out_after_delivery_is_not_sent_again(
     database: str, wechat_stub: WeChatStub
 ) -> None:
-    env = build_env(wechat_stub, catalog=dict(await services.template_catalog()), timeout_s=0.5)
+    env = build_env(wechat_stub, catalog=dict(services.template_catalog()), timeout_s=0.5)
     await env.interact()
     wechat_stub.slow("custom", 1.0)  # WeChat delivers, but answers after our timeout
     message_id = await env.enqueue("k1", template=False)
@@ -56,7 +56,7 @@ async def test_a_dead_dispatchers_messages_go_out_within_a_minute_once(
     database: str, wechat_stub: WeChatStub
 ) -> None:
     assert LEADER_TTL_S + CLAIM_LEASE_S < 60, "a new leader takes over and re-claims inside a minute"
-    catalog = dict(await services.template_catalog())
+    catalog = dict(services.template_catalog())
     dead, heir = build_env(wechat_stub, catalog=catalog), build_env(wechat_stub, catalog=catalog)
     heir.clock.now = dead.clock.now
     users = [f"oUSER{n:021d}" for n in range(6)]
@@ -82,7 +82,7 @@ async def test_a_dead_dispatchers_messages_go_out_within_a_minute_once(
 async def test_a_zombie_dispatcher_cannot_overwrite_the_heirs_outcome(
     database: str, wechat_stub: WeChatStub
 ) -> None:
-    env = build_env(wechat_stub, catalog=dict(await services.template_catalog()))
+    env = build_env(wechat_stub, catalog=dict(services.template_catalog()))
     message_id = await env.enqueue("k1")
     (zombie_claim,) = await services.claim_due(now=env.clock.now, limit=10, lease_s=1, owner="zombie")
     env.clock.advance(2)

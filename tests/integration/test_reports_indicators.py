@@ -10,7 +10,7 @@ import pytest
 from tortoise import connections
 
 from domain.reports.periods import parse_period
-from domain.reports.services import build_report, load_env, public_transparency
+from domain.reports.services import build_report, deployed_report_env, public_transparency
 from tests.integration.reports_seed import E1, E2, at, seed_all
 
 START, END = at(10, 1, 0), at(11, 1, 0)
@@ -31,7 +31,7 @@ async def _rows(sql: str) -> list[Any]:
 @pytest.fixture
 async def report(database: str) -> dict[str, Any]:
     await seed_all()
-    env = await load_env()
+    env = deployed_report_env()
     return await build_report(parse_period("2026-10"), env, now=at(11, 5))
 
 
@@ -135,7 +135,7 @@ async def test_transparency_and_comparison(report: dict[str, Any]) -> None:
 
 async def test_public_view_has_no_personal_data(database: str) -> None:
     await seed_all()
-    data = await public_transparency(parse_period("2026-10"), await load_env())
+    data = await public_transparency(parse_period("2026-10"), deployed_report_env())
     text = repr(data)
     assert "oOpenid" not in text and "13800000000" not in text and "T0000" not in text
     assert {row["town"] for row in data["towns"]} == {"城东街道", "泽国镇"}

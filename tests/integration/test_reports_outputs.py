@@ -18,7 +18,7 @@ from config.app import create_app
 from config.container import close_database, init_tortoise
 from domain.accounts.rules import Principal, Role, issue_token
 from domain.reports.periods import parse_period
-from domain.reports.services import build_report, load_env
+from domain.reports.services import build_report, deployed_report_env
 from miniprogram_api.report_cli import run_report
 from miniprogram_api.report_render import (
     ECHARTS_FILE,
@@ -51,7 +51,7 @@ EXPECTED_SHEETS = {
 @pytest.fixture
 async def report(database: str) -> dict[str, Any]:
     await seed_all()
-    return await build_report(parse_period("2026-10"), await load_env(), now=at(11, 5))
+    return await build_report(parse_period("2026-10"), deployed_report_env(), now=at(11, 5))
 
 
 def test_cjk_font_really_resolves() -> None:
@@ -97,7 +97,7 @@ async def test_html_uses_local_echarts(report: dict[str, Any]) -> None:
 
 
 async def test_an_empty_period_renders_everything(database: str, tmp_path: Path) -> None:
-    report = await build_report(parse_period("2026-Q4"), await load_env(), now=at(11, 5))
+    report = await build_report(parse_period("2026-Q4"), deployed_report_env(), now=at(11, 5))
     assert report["sections"]["complaints"]["on_time_rate"] is None  # nothing to divide: not 0 %
     load_workbook(io.BytesIO(xlsx_bytes(report)))
     assert len(png_charts(report)) == 7

@@ -86,7 +86,7 @@ async def story_app(
 
 
 async def test_the_stories_run_on_the_production_engine(story_app: Any) -> None:
-    assert isinstance(story_app.ctx.services["nlu"], EmbeddedEngine)
+    assert isinstance(story_app.ctx.nlu, EmbeddedEngine)
 
 
 def staff_headers() -> dict[str, str]:

@@ -4,6 +4,7 @@ message types and events, on SQLite and PostgreSQL (and Redis ports when REDIS_U
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import AsyncIterator
@@ -227,7 +228,9 @@ async def test_human_agent_queue_and_unsubscribe_erasure(app: Any, sender: WeCha
 
 
 async def test_subscribe_with_a_binding_scene_uses_the_hook(app: Any, sender: WeChatSender) -> None:
-    app.ctx.services.pop("bind_site", None)  # first without the alerts context's hook
+    # The bot takes its hooks when it is built: swap them, then let it be built again.
+    app.ctx.bot_hooks = dataclasses.replace(app.ctx.bot_hooks, bind_site=None)  # without the alerts hook
+    app.ctx.wechat_bot = None
     _, reply, _ = await post(app, sender, sender.event("subscribe", key="qrscene_bind:tok123"))
     assert reply["Content"] == messages.BIND_WELCOME_PREFIX + messages.BIND_HOW_TO
     calls: list[tuple[str, str]] = []
@@ -236,7 +239,8 @@ async def test_subscribe_with_a_binding_scene_uses_the_hook(app: Any, sender: We
         calls.append((openid, token))
         return "已绑定工地"
 
-    app.ctx.services["bind_site"] = bind_site
+    app.ctx.bot_hooks = dataclasses.replace(app.ctx.bot_hooks, bind_site=bind_site)
+    app.ctx.wechat_bot = None
     _, reply, _ = await post(app, sender, sender.event("SCAN", key="bind:tok456"))
     assert reply["Content"] == "已绑定工地" and calls == [(sender.openid, "tok456")]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.config_files import load_rule_config
 from domain.alerts import messages
 from domain.alerts.engine import RuleEngine
 from domain.alerts.offline import MonitoredDevice
@@ -23,7 +24,7 @@ from domain.alerts.rules import (
     counts_as_repeatable,
     device_status,
 )
-from domain.alerts.sensor_rules import RuleConfig, energy, leq_of, load_rule_config
+from domain.alerts.sensor_rules import RuleConfig, energy, leq_of
 from domain.alerts.telemetry import Reading, make_reading
 from domain.alerts.thresholds import Outcome
 

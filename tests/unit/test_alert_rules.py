@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from adapters.config_files import load_rule_config
 from domain.alerts.engine import RuleEngine
 from domain.alerts.offline import MonitoredDevice
 from domain.alerts.rules import Severity
-from domain.alerts.sensor_rules import RuleConfig, is_night, load_rule_config
+from domain.alerts.sensor_rules import RuleConfig, is_night
 from domain.alerts.telemetry import Reading, make_reading
 from domain.alerts.thresholds import Outcome, ThresholdSpec, TrackerState, step
 

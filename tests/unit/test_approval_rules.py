@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from adapters.config_files import load_approval_catalogue
 from domain.accounts.rules import Department
-from domain.approvals.catalogue import CatalogueInvalid, load_catalogue, parse_catalogue
+from domain.approvals.catalogue import CatalogueInvalid, parse_catalogue
 from domain.approvals.checks import StoredMaterial, checklist, clean_fields, field_problems, submit_problems
 from domain.approvals.clocks import SlaState, due_at, paused_working_days, sla_state
 from domain.approvals.inspection import FileFacts, upload_problems
@@ -27,7 +28,7 @@ from domain.approvals.rules import (
 from domain.calendar.rules import SHANGHAI, WorkingCalendar
 from domain.errors import Conflict
 
-CATALOGUE = load_catalogue(Path(__file__).resolve().parents[2] / "config" / "approvals.yml")
+CATALOGUE = load_approval_catalogue(Path(__file__).resolve().parents[2] / "config" / "approvals.yml")
 CALENDAR = WorkingCalendar()
 USCC = "91331081MA2AB1234B"
 MB = 1024 * 1024

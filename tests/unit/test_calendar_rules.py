@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from adapters.config_files import load_calendar
 from domain.calendar.rules import (
     SHANGHAI,
     CalendarFileInvalid,
     CalendarNotCovered,
     WorkingCalendar,
-    load_calendar,
     parse_overrides,
 )
 

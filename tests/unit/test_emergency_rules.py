@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from domain.emergency.plans import ResourceChoice, choose_resources, load_templates
+from adapters.config_files import CONFIG_DIR, load_plan_templates
+from domain.emergency.plans import ResourceChoice, choose_resources
 from domain.emergency.rules import (
     IncidentGrade,
     IncidentStatus,
@@ -96,7 +97,7 @@ def test_free_text_maps_to_an_incident_type(text: str, kind: IncidentType) -> No
 
 
 def test_every_incident_type_has_a_plan_template() -> None:
-    templates = load_templates()
+    templates = load_plan_templates(CONFIG_DIR / "emergency_plans")
     assert set(templates) == set(IncidentType)
     assert "collapse_rescue" in templates[IncidentType.CRANE_COLLAPSE].required_capabilities
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from adapters.config_files import load_rule_config
 from adapters.memory import MemoryCache, MemoryEventBus
 from config.settings import REPO_ROOT
 from domain.alerts.engine import RuleEngine
 from domain.alerts.readings import AggregateRow
-from domain.alerts.sensor_rules import load_rule_config
 from domain.alerts.telemetry import Reading
 from iot_bridge.pipeline import Pipeline
 from iot_bridge.storage import MinuteAggregator, RecentReadings
