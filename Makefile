@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: run test lint bench venv unit integration migrate seed serve clean rasa system-deps
+.PHONY: run test lint bench soak venv unit integration migrate seed serve clean rasa system-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@echo "installing the pinned Python packages of requirements-dev.txt into $(VENV)"
@@ -55,6 +55,10 @@ lint: venv
 bench: venv system-deps
 	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null 2>&1 || echo "warning: wrk missing"
 	$(PY) -m tests.bench
+
+## make soak: the fault soak on the real services (SOAK_S seconds of traffic, 45 by default)
+soak: venv system-deps
+	$(PY) -m pytest -q -s tests/e2e/test_fault_soak.py
 
 ## make rasa: Python 3.10 venv with rasa 3.6.21 + jieba, train on nlu/ (cached by data hash), serve on :5005
 RASA_TOKEN ?= wenling-dev-rasa-token

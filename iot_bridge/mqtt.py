@@ -20,6 +20,9 @@ from urllib.parse import urlsplit
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from tortoise.exceptions import DBConnectionError
 
 from domain.alerts.readings import DeviceInfo
 from domain.alerts.telemetry import Reading
@@ -35,6 +38,10 @@ PAHO_LOG = logging.getLogger(f"{__name__}.paho")
 if PAHO_LOG.level == logging.NOTSET:
     PAHO_LOG.setLevel(logging.WARNING)
 SESSION_EXPIRY_S = 3600
+# Redis or the database unreachable: the reading waits for them instead of being dropped.
+OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, DBConnectionError, OSError, TimeoutError)
+OUTAGE_RETRY_FIRST_S = 0.2
+OUTAGE_RETRY_MAX_S = 5.0
 # MQTT v5 Receive Maximum: how many unacknowledged QoS 1 messages the broker may send us. Messages are
 # acknowledged only after the flush that stores them (up to a second later), so the window must hold
 # a second of the city's stream; Mosquitto's default for a client that does not ask is 20.
@@ -159,15 +166,39 @@ class MqttIngest:
 
     async def _consume(self, client: aiomqtt.Client, connection: int) -> None:
         async for message in client.messages:
-            try:
-                await self.handle(str(message.topic), message.payload)
-            except Exception:
-                # A reading the pipeline could not take (its cache or database briefly down) is
-                # logged and counted; it must not stop the stream or hold a broker slot forever.
-                self._pipeline.stats["handle_errors"] += 1
-                log.exception("handling a message on %s failed", str(message.topic)[:120])
+            await self._handle_until_taken(str(message.topic), message.payload)
             if message.qos > 0:
                 self._pipeline.after_durable(functools.partial(self._ack, client, connection, message.mid))
+
+    async def _handle_until_taken(self, topic: str, payload: object) -> None:
+        """Handles one message; while Redis or the database is unreachable, waits and tries again.
+
+        The message is acknowledged after this returns, so giving up on an outage would lose a
+        reading the broker counts as delivered (the fault soak lost five during a one-second Redis
+        restart). Holding the stream is right instead: the broker keeps what follows, and a stop
+        cancels this wait, leaving the message unacknowledged for the successor. Any other error is
+        the message's own (it can never succeed): logged, counted and acknowledged, so it cannot
+        stall the stream.
+        """
+        delay = OUTAGE_RETRY_FIRST_S
+        while True:
+            try:
+                await self.handle(topic, payload)
+                return
+            except OUTAGE_ERRORS as error:
+                self._pipeline.stats["outage_retries"] += 1
+                log.warning(
+                    "storage unreachable (%s); retrying %s in %.1f s",
+                    type(error).__name__,
+                    topic[:120],
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, OUTAGE_RETRY_MAX_S)
+            except Exception:
+                self._pipeline.stats["handle_errors"] += 1
+                log.exception("handling a message on %s failed", topic[:120])
+                return
 
     def _ack(self, client: aiomqtt.Client, connection: int, mid: int) -> None:
         """PUBACK, on the connection the message came on only: after a reconnect, message ids are

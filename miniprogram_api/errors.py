@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse, json
+from tortoise.exceptions import DBConnectionError
 
 from domain.errors import DomainError, ValidationFailed
 
@@ -24,6 +27,9 @@ def error_response(status: int, code: str, message: str, **extra: object) -> HTT
 def _sanic_code(error: SanicException) -> str:
     name = type(error).__name__
     return "".join("_" + ch.lower() if ch.isupper() else ch for ch in name).lstrip("_")
+
+
+STORAGE_RETRY_AFTER_S = 5
 
 
 def install_error_handlers(app: Sanic) -> None:  # type: ignore[type-arg]
@@ -41,6 +47,15 @@ def install_error_handlers(app: Sanic) -> None:  # type: ignore[type-arg]
             log.exception("server error on %s %s", request.method, request.path)
             return error_response(status, "internal_error", "internal error")
         return error_response(status, _sanic_code(error), str(error) or "bad request")
+
+    @app.exception(RedisConnectionError, RedisTimeoutError, DBConnectionError)
+    async def on_storage_unreachable(request: Request, error: Exception) -> HTTPResponse:
+        # Redis or the database still down after the client's own retries: a clear 503 that says when
+        # to come back (WeChat and the mini-program retry), not a 500 that reads like a bug.
+        log.warning("storage unreachable on %s %s: %s", request.method, request.path, type(error).__name__)
+        response = error_response(503, "storage_unavailable", "服务暂时不可用，请稍后再试")
+        response.headers["Retry-After"] = str(STORAGE_RETRY_AFTER_S)
+        return response
 
     @app.exception(Exception)
     async def on_unexpected(request: Request, error: Exception) -> HTTPResponse:
