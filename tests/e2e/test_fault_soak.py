@@ -47,7 +47,11 @@ from domain.evidence.models import EvidenceEntry
 from domain.evidence.rules import LOGGED_EVENTS
 from domain.notifications.models import OutboxMessage
 from domain.outbox.models import OutboxEvent
-from iot_bridge.simulate import json_payload, telemetry_topic
+from domain.projects.models import Device
+from domain.projects.rules import DeviceType
+from iot_bridge.hj212 import decode_frame
+from iot_bridge.simulate import hj212_frame, json_payload, telemetry_topic
+from tests.conftest import _truncate_all
 from tests.e2e.soak_fleet import Fleet, PrivateRedis, api_worker_pid, wait_until_up
 from tests.integration.iot_helpers import make_site
 from tests.integration.private_broker import private_broker
@@ -64,10 +68,11 @@ SOAK_S = float(os.environ.get("SOAK_S", "45"))
 SEED = int(os.environ.get("SOAK_SEED", secrets.randbelow(10**6)))
 PROJECTS = [f"WL-2026-02{n:02d}" for n in range(1, 6)]
 MINUTES = 40
+HJ212_MINUTES = 20
 SPIKE_FROM = 20
 TOPIC_ROOT = "wenling"
 KILLED = ("api-worker", "event-relay", "outbox-dispatcher", "iot-bridge", "evidence-consumer", "redis")
-SETTLE_TIMEOUT_S = 180
+SETTLE_TIMEOUT_S = 300
 
 
 def manager_of(project_code: str) -> str:
@@ -109,6 +114,53 @@ async def publish_like_devices(port: int, messages: list[tuple[str, bytes]], *, 
             retries += 1
             await asyncio.sleep(0.3)
     return retries
+
+
+CLEAN_AIR = {"pm10": 50.0, "pm25": 20.0}
+
+
+def hj212_monitor(project_code: str) -> DeviceInfo:
+    """A second dust monitor per site that speaks HJ 212 over TCP (older county equipment does)."""
+    return DeviceInfo(f"WLDUST{project_code[-4:]}02", f"{project_code}-S1", "dust", 60)
+
+
+async def send_like_hj212_devices(port: int, start: dt.datetime, *, duration_s: float) -> int:
+    """Each frame asks for a 9014; a device sends the same frame again until one comes back (a new
+    connection each time: the listener may be the one that was killed). The five devices send side by
+    side; a 9014 comes only after the flush that stores the reading (up to a second), so each device
+    sends ``HJ212_MINUTES`` frames. Returns the resends."""
+
+    async def device(code: str) -> int:
+        resends = 0
+        for minute in range(HJ212_MINUTES):
+            frame = hj212_frame(
+                hj212_monitor(code), CLEAN_AIR, at=start + dt.timedelta(minutes=minute), ack=True
+            )
+            while not await _acknowledged(port, frame):
+                resends += 1
+                await asyncio.sleep(0.5)
+            await asyncio.sleep(duration_s / HJ212_MINUTES / 2)
+        return resends
+
+    return sum(await asyncio.gather(*(device(code) for code in PROJECTS)))
+
+
+async def _acknowledged(port: int, frame: bytes) -> bool:
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 3)
+    except (OSError, TimeoutError):
+        return False
+    try:
+        writer.write(frame)
+        await writer.drain()
+        line = await asyncio.wait_for(reader.readuntil(b"\r\n"), 5)
+        return decode_frame(line).cn == "9014"
+    except (OSError, TimeoutError, asyncio.IncompleteReadError):
+        return False
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
 
 
 class WeChatTraffic:
@@ -190,10 +242,12 @@ async def kill_at_random(
 
 
 async def settle(check: object, *, what: str, fleet: Fleet) -> None:
-    deadline = asyncio.get_running_loop().time() + SETTLE_TIMEOUT_S
+    started = asyncio.get_running_loop().time()
+    deadline = started + SETTLE_TIMEOUT_S
     while True:
         result = await check()  # type: ignore[operator]
         if result is True:
+            print(f"soak: {what} settled in {asyncio.get_running_loop().time() - started:.1f} s")
             return
         if asyncio.get_running_loop().time() > deadline:
             logs = "\n".join(f"--- {name}\n{fleet.log_tail(name, 1500)}" for name in fleet.roles)
@@ -204,7 +258,10 @@ async def settle(check: object, *, what: str, fleet: Fleet) -> None:
 async def seed_sites() -> None:
     now = dt.datetime.now(dt.UTC)
     for code in PROJECTS:
-        await make_site(f"{code}-S1", project_code=code)
+        site = await make_site(f"{code}-S1", project_code=code)
+        await Device.create(
+            code=hj212_monitor(code).code, site=site, device_type=DeviceType.DUST, interval_s=60
+        )
         issued = await bindings.issue_binding_code(site_code=f"{code}-S1", issued_by="staff:1", at=now)
         await bindings.bind_site(openid=manager_of(code), code=issued["code"], project_code=code, at=now)
 
@@ -224,7 +281,8 @@ def fleet_env(
         "REDIS_KEY_PREFIX": f"soak:{secrets.token_hex(4)}:",
         "MQTT_URL": mqtt_url,
         "IOT_CLIENT_ID": "soak-bridge",  # a restarted bridge resumes its persistent session
-        "IOT_HJ212_PORT": "0",
+        "IOT_HJ212_PORT": str(free_port()),
+        "IOT_HJ212_HOST": "127.0.0.1",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "WECHAT_TOKEN": TOKEN,
         "WECHAT_APPID": APPID,
@@ -245,6 +303,9 @@ async def test_fault_soak(postgres_url: str | None, tmp_path: Path) -> None:
     if postgres_url is None:
         pytest.skip("DATABASE_URL is not set: the production-shaped soak needs PostgreSQL")
     print(f"soak: SOAK_S={SOAK_S} SOAK_SEED={SEED}")
+    # The books are balanced over the whole database: start from an empty one (earlier tests leave
+    # relayed events that no evidence consumer of theirs ever logged).
+    await _truncate_all(postgres_url)
     await init_tortoise(postgres_url)
     stub = WeChatStub()
     redis_server = PrivateRedis(tmp_path / "redis")
@@ -275,13 +336,15 @@ async def test_fault_soak(postgres_url: str | None, tmp_path: Path) -> None:
             until = loop.time() + SOAK_S
             start = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(minutes=60)
             wechat = WeChatTraffic(base_url)
-            published, _, statuses, kills = await asyncio.gather(
+            published, resends, _, statuses, kills = await asyncio.gather(
                 publish_like_devices(broker.port, readings(start), duration_s=SOAK_S * 0.8),
+                send_like_hj212_devices(int(env["IOT_HJ212_PORT"]), start, duration_s=SOAK_S * 0.8),
                 wechat.run(until),
                 query_api(base_url, until),
                 kill_at_random(fleet, redis_server, base_url, SOAK_S),
             )
-            print(f"soak: kills {kills}, device reconnects {published}, api statuses {dict(statuses)}")
+            print(f"soak: kills {kills}, MQTT reconnects {published}, HJ 212 resends {resends}")
+            print(f"soak: API statuses {dict(statuses)}")
 
             await settle(_every_reading_stored_once, what="readings", fleet=fleet)
             await settle(_alarms_raised_once, what="alarms", fleet=fleet)
@@ -315,13 +378,14 @@ def _bridge_connected(fleet: Fleet) -> object:
 
 async def _every_reading_stored_once() -> bool | str:
     problems = []
-    for code in PROJECTS:
-        device = dust_monitor(code).code
+    expected = {dust_monitor(code).code: MINUTES for code in PROJECTS}
+    expected |= {hj212_monitor(code).code: HJ212_MINUTES for code in PROJECTS}
+    for device, minutes in expected.items():
         rows = await MinuteAggregate.filter(device_code=device, metric="pm10").values("minute", "count")
         per_minute: Counter[dt.datetime] = Counter()
         for row in rows:
             per_minute[row["minute"]] += int(row["count"])
-        if len(per_minute) != MINUTES or any(count != 1 for count in per_minute.values()):
+        if len(per_minute) != minutes or any(count != 1 for count in per_minute.values()):
             problems.append(f"{device}: {len(per_minute)} minutes, counts {sorted(set(per_minute.values()))}")
     return True if not problems else "; ".join(problems)
 
