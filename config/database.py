@@ -25,6 +25,7 @@ CONTEXT_APPS: dict[str, str] = {
     "outbox": "domain.outbox",
     "evidence": "domain.evidence",
     "iot": "domain.iot",
+    "vision": "domain.vision",
 }
 
 

@@ -177,6 +177,11 @@ class Settings(BaseSettings):
     vision_batch_wait_ms: float = Field(default=20.0, ge=0, le=1000)
     # Comma-separated onnxruntime providers, best first; empty: TensorRT/CUDA/OpenVINO if present, else CPU.
     vision_execution_providers: str = ""
+    # The model registry (vision_worker/registry.py); empty: DATA_DIR/models. Its current version, if
+    # any, replaces VISION_MODEL_PATH; its shadow version runs beside it on this fraction of the
+    # inferred frames (each one costs a second inference), never alarming.
+    vision_model_registry_dir: Path | None = None
+    vision_shadow_sample_fraction: float = Field(default=1.0, ge=0, le=1)
     # --- staff console (/console) and public pages (/p/...) ---------------------------------------
     # Secure cookies even when TLS ends at a proxy that does not forward the scheme.
     console_cookie_secure: bool = False

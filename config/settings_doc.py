@@ -64,6 +64,14 @@ DESCRIPTIONS: dict[str, str] = {
     "vision_batch_size": "frames per batched inference (a batch-1 model runs them one by one)",
     "vision_batch_wait_ms": "longest a frame waits for others to fill a batch",
     "vision_execution_providers": "onnxruntime providers, best first; empty: best available, else CPU",
+    "vision_model_registry_dir": (
+        "the model registry (versions, metrics, shadow, current); its current version replaces "
+        "VISION_MODEL_PATH; empty: DATA_DIR/models"
+    ),
+    "vision_shadow_sample_fraction": (
+        "share of inferred frames the registry's shadow model also runs on (each costs a second "
+        "inference; 0 = shadow off)"
+    ),
     "outbox_poll_interval_s": "how often the outbox dispatcher looks for due messages",
     "alert_escalation_minutes": "a major alarm unacknowledged this long escalates to duty staff",
     "open311_api_keys": "comma-separated API keys allowed to POST Open311 requests",

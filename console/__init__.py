@@ -10,6 +10,7 @@ cache port; every form carries a CSRF token. Web assets are vendored and pinned 
 
 from console.admin_pages import console_admin
 from console.alarms_pages import console_alarms
+from console.approvals_pages import console_approvals
 from console.complaints_pages import console_complaints
 from console.evidence_pages import console_evidence
 from console.login import console_login, console_static
@@ -22,6 +23,7 @@ PAGE_BLUEPRINTS = (
     console_static,
     console_complaints,
     console_alarms,
+    console_approvals,
     console_reports,
     console_admin,
     console_evidence,

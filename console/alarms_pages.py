@@ -1,6 +1,7 @@
 """Alarm pages: the list (filters, polled by htmx) and the map (Leaflet over the same GeoJSON layers
-as ``/api/v1/exchange/geo``), one alarm with its timeline, and acknowledge. Staff see every site, as
-in ``/api/v1/alerts``."""
+as ``/api/v1/exchange/geo``), one alarm with its timeline, acknowledge, and the labelling verdict on
+a camera alarm (as ``POST /api/v1/alerts/{id}/verdict``). Staff see every site, as in
+``/api/v1/alerts``."""
 
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ from sanic_ext import openapi
 
 from console import labels
 from console.evidence_pages import panel as evidence_panel
-from console.forms import arg_enum, arg_int, arg_text
+from console.forms import arg_enum, arg_int, arg_text, form_text
 from console.guard import current, page
 from console.templating import render
 from domain.accounts.rules import Principal, Role
 from domain.alerts import queries, services
+from domain.alerts.messages import CAMERA_TYPES
 from domain.alerts.rules import AlarmState, Severity
 from domain.exchange import geo
+from domain.vision import samples
+from domain.vision.sample_rules import MAX_NOTE, parse_verdict
 
 console_alarms = Blueprint("console_alarms", url_prefix="/console")
 STAFF = (Role.STAFF,)
@@ -103,12 +107,15 @@ async def alarm_rows(request: Request) -> HTTPResponse:
 @page(*STAFF)
 async def alarm_page(request: Request, alarm_id: int) -> HTTPResponse:
     alarm = await services.alarm_detail(alarm_id, openid=None)
+    camera = alarm["alarm_type"] in CAMERA_TYPES and bool(alarm["evidence_ref"])
     return render(
         request,
         "alarm.html",
         alarm=alarm,
         evidence=await evidence_panel("alarm", str(alarm_id)),
         done=arg_text(request, "done", max_length=16),
+        camera_alarm=camera,
+        sample=await samples.sample_of(alarm_id) if camera else None,
     )
 
 
@@ -123,6 +130,21 @@ async def acknowledge(request: Request, alarm_id: int) -> HTTPResponse:
         else f"/console/alarms/{alarm_id}"
     )
     return redirect(f"{back}?done=acknowledged", status=303)
+
+
+@console_alarms.post("/alarms/<alarm_id:int>/verdict")
+@openapi.exclude()
+@page(*STAFF)
+async def verdict(request: Request, alarm_id: int) -> HTTPResponse:
+    """The page's form keeps the model's boxes; redrawing them is the API's (``boxes``)."""
+    given = parse_verdict(
+        {
+            "verdict": form_text(request, "verdict", max_length=16, required=True),
+            "note": form_text(request, "note", max_length=MAX_NOTE),
+        }
+    )
+    await samples.record_verdict(alarm_id, given, actor=_actor(current(request)), at=_now())
+    return redirect(f"/console/alarms/{alarm_id}?done={given.verdict.value}", status=303)
 
 
 @console_alarms.get("/geo/<layer:str>")

@@ -29,7 +29,15 @@ ALARM_EVENT_KINDS: dict[str, str] = {
     "escalated": "升级",
     "violation_confirmed": "确认违规",
     "notified": "已通知",
+    "verdict_confirmed": "标注：识别正确",
+    "verdict_rejected": "标注：误报",
 }
+ALARM_NOTICES: dict[str, str] = {
+    "acknowledged": "已确认告警",
+    "confirmed": "已标注为识别正确，画面已存为训练样本",
+    "rejected": "已标注为误报，画面已存为训练样本",
+}
+VERDICTS: dict[str, str] = {"confirmed": "识别正确", "rejected": "误报"}
 ROLES: dict[str, str] = {
     Role.CITIZEN.value: "市民",
     Role.ENTERPRISE.value: "企业",
@@ -126,6 +134,8 @@ CATALOGS: dict[str, dict[str, str]] = {
     "severity": ALARM_SEVERITIES,
     "alarm_type": ALARM_TYPES,
     "alarm_event": ALARM_EVENT_KINDS,
+    "alarm_notice": ALARM_NOTICES,
+    "verdict": VERDICTS,
     "role": ROLES,
     "department": DEPARTMENTS,
     "outbox_state": OUTBOX_STATES,

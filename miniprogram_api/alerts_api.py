@@ -1,6 +1,7 @@
 """Alerts API: site managers (their sites' alarms, acknowledge, resolve with note + photo, readings,
 binding), staff (every alarm with filters and counts, confirm a violation, issue binding codes) and
-the public site environment summary."""
+the public site environment summary. Staff verdicts on camera alarms feed the labelling loop
+(``domain.vision.samples``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from domain.alerts import bindings, queries, readings, services
 from domain.alerts import device_health as device_health_service
 from domain.alerts.rules import parse_severity
 from domain.errors import Forbidden, ValidationFailed
+from domain.vision import samples
+from domain.vision.sample_rules import parse_verdict
 from miniprogram_api.auth import current, json_body, require
 from miniprogram_api.context import infra_of, media_of, settings_of
 from miniprogram_api.openapi_errors import error_responses
@@ -189,6 +192,23 @@ async def confirm_violation(request: Request, alarm_id: int) -> HTTPResponse:
         alarm_id, bus=infra_of(request).bus, staff=_actor(current(request)), at=_now()
     )
     return json(detail)
+
+
+@alerts.post("/<alarm_id:int>/verdict")
+@openapi.summary("Staff confirm or reject a camera alarm: its frame becomes a labelled training sample")
+@openapi.description(
+    "confirmed: every box the model saw is a positive of its class; rejected: the boxes that triggered"
+    " the alarm are hard negatives (left out of the labels). Optional boxes [{class: head|helmet, box:"
+    " [x1, y1, x2, y2] px}] replace the model's boxes. A second verdict replaces the sample."
+)
+@openapi.body({"application/json": {"verdict": str, "boxes": list, "note": str}})
+@openapi.response(200, {"application/json": dict})
+@error_responses(400, 404, 409)
+@require(Role.STAFF)
+async def verdict(request: Request, alarm_id: int) -> HTTPResponse:
+    given = parse_verdict(json_body(request))
+    sample = await samples.record_verdict(alarm_id, given, actor=_actor(current(request)), at=_now())
+    return json(sample)
 
 
 @alerts.get("/devices/<device_code:str>/readings")

@@ -4,6 +4,8 @@ python -m vision_worker detect PATH... [--model M] [--json]
 python -m vision_worker evaluate DIR [--model M] [--threshold T]
 python -m vision_worker device-key CAMERA_CODE
 python -m vision_worker dynamic-batch IN.onnx OUT.onnx
+python -m vision_worker models register|list|shadow|promote|agreement ... (see vision_worker/models_cli.py)
+python -m vision_worker dataset export --since YYYY-MM-DD --out DIR [--val-fraction 0.2]
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import numpy as np
 
 from config.settings import load_settings
 from domain.vision.rules import Detection, camera_device_key
+from vision_worker import dataset
 from vision_worker.config import detector_config
 from vision_worker.detector import OnnxDetector
 from vision_worker.evaluate import EmptyEvaluation, evaluate_folder, find_samples
+from vision_worker.models_cli import add_models_commands, run_models_command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     dynamic.add_argument("target", type=Path)
     key = commands.add_parser("device-key", help="print the upload key of a camera (from SECRET_KEY)")
     key.add_argument("camera_code")
+    dataset.add_parser(commands)
+    add_models_commands(commands)
     return parser
 
 
@@ -135,6 +141,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_dynamic_batch(args.source, args.target)
     if args.command == "detect":
         return cmd_detect(args.paths, model=args.model, as_json=args.json)
+    if args.command == "dataset":
+        settings = load_settings()
+        return dataset.cmd_dataset(args, settings, class_names=detector_config(settings).class_names)
+    if args.command == "models":
+        return run_models_command(args, load_settings())
     if args.command == "evaluate":
         return cmd_evaluate(args.folder, model=args.model, threshold=args.threshold, as_json=args.json)
     secret = load_settings().secret_key.get_secret_value().encode()

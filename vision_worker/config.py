@@ -18,6 +18,10 @@ def worker_config(settings: Settings) -> WorkerConfig:
     return WorkerConfig(max_cameras=settings.vision_max_cameras_per_worker)
 
 
+def registry_dir(settings: Settings) -> Path:
+    return settings.vision_model_registry_dir or settings.data_dir / "models"
+
+
 def detector_config(settings: Settings, *, model_path: Path | None = None) -> DetectorConfig:
     return DetectorConfig(
         model_path=model_path or settings.vision_model_path,

@@ -2,19 +2,23 @@
 
 Processes, each its own process group, brought back like systemd's ``Restart=always``:
 two API workers through Sanic's AppLoader (``python -m config serve``), the event relay, the outbox
-dispatcher, the IoT bridge and the evidence consumer (``python -m config worker NAME``). Around them:
+dispatcher, the IoT bridge, the evidence consumer and a vision worker with the real ONNX model
+(``python -m config worker NAME``). Around them:
 PostgreSQL, a private Redis (append-only, fsync always), a private Mosquitto (persistent) and the WeChat
 API stub.
 
 Traffic for ``SOAK_S`` seconds: five dust monitors publish 40 minutes of readings each (QoS 1, resent
 until the broker acknowledges, as devices do; the second half is a PM10 spike), WeChat delivers
-citizens' messages (retrying like WeChat: 3 tries, 5 s each) and the public API is queried.
-Meanwhile, at random moments (``SOAK_SEED`` replays a run): SIGKILL of one API worker, the relay, the
-dispatcher, the bridge and the evidence consumer, and a Redis restart.
+citizens' messages (retrying like WeChat: 3 tries, 5 s each), the public API is queried and one camera
+per site uploads a frame every few seconds showing people without hard hats. Meanwhile, at random
+moments (``SOAK_SEED`` replays a run): SIGKILL of one API worker, the relay, the dispatcher, the
+bridge, the evidence consumer and the vision worker, and a Redis restart.
 
 Then the books must balance:
 - every acknowledged reading is stored once (each device-minute counted exactly once);
-- every site has its alarm, once per rule;
+- every site has its dust alarm and every camera its no-hard-hat alarm, once per rule;
+- every frame the API accepted (202) was taken and acknowledged by a vision worker (processed, or
+  dropped on purpose by latest-frame-wins), and a refused one said 503 with Retry-After;
 - every domain event was relayed, and every logged one is one evidence leaf;
 - every alarm notice was sent once (one delivery at the stub per message) or alerted to the admins;
 - every inbound WeChat message got one answer (a retry gets the same one), and the API never said 5xx.
@@ -37,6 +41,7 @@ from pathlib import Path
 import aiomqtt
 import httpx
 import pytest
+import redis.asyncio as aioredis
 
 from config.container import close_database, init_tortoise
 from config.evidence_cli import new_signing_key
@@ -47,8 +52,10 @@ from domain.evidence.models import EvidenceEntry
 from domain.evidence.rules import LOGGED_EVENTS
 from domain.notifications.models import OutboxMessage
 from domain.outbox.models import OutboxEvent
-from domain.projects.models import Device
+from domain.projects.models import Camera, Device
 from domain.projects.rules import DeviceType
+from domain.vision.events import FRAME_GROUP, frame_stream
+from domain.vision.rules import camera_device_key
 from iot_bridge.hj212 import decode_frame
 from iot_bridge.simulate import hj212_frame, json_payload, telemetry_topic
 from tests.conftest import _truncate_all
@@ -56,27 +63,40 @@ from tests.e2e.soak_fleet import Fleet, PrivateRedis, api_worker_pid, wait_until
 from tests.integration.iot_helpers import make_site
 from tests.integration.private_broker import private_broker
 from tests.live_server import free_port
+from tests.vision_frames import BARE_HEADS_SAMPLE, frame_jpeg
 from tests.wechat_inbound import ACCOUNT, APPID, TOKEN, WeChatSender
 from tests.wechat_stub.server import WeChatStub
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("mosquitto") is None or shutil.which("redis-server") is None,
-    reason="the soak runs a private mosquitto and redis-server",
-)
-
 SOAK_S = float(os.environ.get("SOAK_S", "45"))
+pytestmark = [
+    # The suite's 300 s guard is for one test's hang; the soak's length is chosen by SOAK_S.
+    pytest.mark.timeout(int(SOAK_S) + 600),
+    pytest.mark.skipif(
+        shutil.which("mosquitto") is None or shutil.which("redis-server") is None,
+        reason="the soak runs a private mosquitto and redis-server",
+    ),
+    pytest.mark.skipif(
+        not BARE_HEADS_SAMPLE.exists(), reason=f"shared model samples absent at {BARE_HEADS_SAMPLE.parent}"
+    ),
+]
 SEED = int(os.environ.get("SOAK_SEED", secrets.randbelow(10**6)))
 PROJECTS = [f"WL-2026-02{n:02d}" for n in range(1, 6)]
 MINUTES = 40
 HJ212_MINUTES = 20
 SPIKE_FROM = 20
 TOPIC_ROOT = "wenling"
-KILLED = ("api-worker", "event-relay", "outbox-dispatcher", "iot-bridge", "evidence-consumer", "redis")
+WORKERS = ("event-relay", "outbox-dispatcher", "iot-bridge", "evidence-consumer", "vision-worker")
+KILLED = ("api-worker", *WORKERS, "redis")
+FRAME_EVERY_S = 2.0  # per camera: 2.5 inferences/s for five cameras, a third of a core
 SETTLE_TIMEOUT_S = 300
 
 
 def manager_of(project_code: str) -> str:
     return f"oSOAK-manager-{project_code[-4:]}"
+
+
+def camera_of(project_code: str) -> str:
+    return f"WLCAM{project_code[-4:]}01"
 
 
 def dust_monitor(project_code: str) -> DeviceInfo:
@@ -206,6 +226,48 @@ class WeChatTraffic:
                 await asyncio.sleep(0.4)
 
 
+class CameraTraffic:
+    """One camera per site uploads a frame every ``FRAME_EVERY_S``, as an edge box does: a refused
+    frame (503) is not resent, the next one is simply newer."""
+
+    def __init__(self, base_url: str, secret_key: str) -> None:
+        self.base_url = base_url
+        self.secret = secret_key.encode()
+        self.statuses: Counter[tuple[int, str]] = Counter()
+        self.accepted: dict[str, list[str]] = {camera_of(code): [] for code in PROJECTS}
+        self.refusals_without_retry_after = 0
+
+    async def camera(self, client: httpx.AsyncClient, code: str, until: float) -> None:
+        loop = asyncio.get_running_loop()
+        headers = {"Authorization": f"Device {camera_device_key(self.secret, code)}"}
+        index = 0
+        while loop.time() < until:
+            index += 1
+            frame = await asyncio.to_thread(frame_jpeg, index % 40)
+            captured_at = dt.datetime.now(dt.UTC).isoformat()
+            try:
+                response = await client.post(
+                    f"{self.base_url}/api/v1/cameras/{code}/frames",
+                    headers=headers,
+                    files={"frame": ("f.jpg", frame, "image/jpeg")},
+                    data={"captured_at": captured_at},
+                )
+            except httpx.HTTPError:
+                self.statuses[(0, "")] += 1
+            else:
+                body = response.json()
+                self.statuses[(response.status_code, str(body.get("code", "")))] += 1
+                if response.status_code == 202:
+                    self.accepted[code].append(body["message_id"])
+                elif response.status_code == 503 and "Retry-After" not in response.headers:
+                    self.refusals_without_retry_after += 1
+            await asyncio.sleep(FRAME_EVERY_S)
+
+    async def run(self, until: float) -> None:
+        async with httpx.AsyncClient(timeout=10) as client:
+            await asyncio.gather(*(self.camera(client, code, until) for code in self.accepted))
+
+
 async def query_api(base_url: str, until: float) -> Counter[int]:
     statuses: Counter[int] = Counter()
     loop = asyncio.get_running_loop()
@@ -262,6 +324,7 @@ async def seed_sites() -> None:
         await Device.create(
             code=hj212_monitor(code).code, site=site, device_type=DeviceType.DUST, interval_s=60
         )
+        await Camera.create(code=camera_of(code), site=site, name="作业面摄像头", sample_fps=1.0)
         issued = await bindings.issue_binding_code(site_code=f"{code}-S1", issued_by="staff:1", at=now)
         await bindings.bind_site(openid=manager_of(code), code=issued["code"], project_code=code, at=now)
 
@@ -324,30 +387,38 @@ async def test_fault_soak(postgres_url: str | None, tmp_path: Path) -> None:
             base_url = f"http://127.0.0.1:{env['PORT']}"
             fleet = Fleet(env, tmp_path)
             fleet.add("api", ["-m", "config", "serve"])
-            for worker in ("event-relay", "outbox-dispatcher", "iot-bridge", "evidence-consumer"):
+            for worker in WORKERS:
                 fleet.add(worker, ["-m", "config", "worker", worker])
             for name in fleet.roles:
                 fleet.start(name)
             supervisor = asyncio.create_task(fleet.supervise())
             await wait_until_up(base_url, timeout_s=300)
             await settle(_bridge_connected(fleet), what="the bridge's subscription", fleet=fleet)
+            await settle(_cameras_owned(base_url, env["SECRET_KEY"]), what="the cameras' owner", fleet=fleet)
 
             loop = asyncio.get_running_loop()
             until = loop.time() + SOAK_S
             start = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(minutes=60)
             wechat = WeChatTraffic(base_url)
-            published, resends, _, statuses, kills = await asyncio.gather(
+            cameras = CameraTraffic(base_url, env["SECRET_KEY"])
+            published, resends, _, _, statuses, kills = await asyncio.gather(
                 publish_like_devices(broker.port, readings(start), duration_s=SOAK_S * 0.8),
                 send_like_hj212_devices(int(env["IOT_HJ212_PORT"]), start, duration_s=SOAK_S * 0.8),
                 wechat.run(until),
+                cameras.run(until),
                 query_api(base_url, until),
                 kill_at_random(fleet, redis_server, base_url, SOAK_S),
             )
             print(f"soak: kills {kills}, MQTT reconnects {published}, HJ 212 resends {resends}")
-            print(f"soak: API statuses {dict(statuses)}")
+            print(f"soak: API statuses {dict(statuses)}, camera uploads {dict(cameras.statuses)}")
 
             await settle(_every_reading_stored_once, what="readings", fleet=fleet)
             await settle(_alarms_raised_once, what="alarms", fleet=fleet)
+            await settle(
+                lambda: _frames_taken(redis_server.url, env["REDIS_KEY_PREFIX"], cameras.accepted),
+                what="camera frames",
+                fleet=fleet,
+            )
             await settle(_events_relayed_and_logged_once, what="events", fleet=fleet)
             await settle(lambda: _notices_sent_once(stub), what="notifications", fleet=fleet)
 
@@ -358,6 +429,11 @@ async def test_fault_soak(postgres_url: str | None, tmp_path: Path) -> None:
             assert len(wechat.unanswered) <= 1, wechat.unanswered
             assert len(wechat.answers) >= SOAK_S // 2, "too little WeChat traffic to mean anything"
             assert wechat.server_errors == 0 and not any(code >= 500 for code in statuses), statuses
+            # A camera upload is accepted, or refused with 503 and Retry-After while no worker owns the
+            # camera or Redis restarts; never another 5xx.
+            uploads = {status for status, _code in cameras.statuses}
+            assert uploads <= {0, 202, 503} and cameras.refusals_without_retry_after == 0, cameras.statuses
+            assert sum(len(ids) for ids in cameras.accepted.values()) >= len(PROJECTS) * 3
             supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await supervisor
@@ -390,16 +466,65 @@ async def _every_reading_stored_once() -> bool | str:
     return True if not problems else "; ".join(problems)
 
 
+def _cameras_owned(base_url: str, secret_key: str) -> object:
+    """The vision worker holds every camera once an upload of each is accepted (503 before)."""
+
+    async def check() -> bool | str:
+        statuses = {}
+        async with httpx.AsyncClient(timeout=10) as client:
+            for code in PROJECTS:
+                camera = camera_of(code)
+                response = await client.post(
+                    f"{base_url}/api/v1/cameras/{camera}/frames",
+                    headers={"Authorization": f"Device {camera_device_key(secret_key.encode(), camera)}"},
+                    files={"frame": ("f.jpg", frame_jpeg(0), "image/jpeg")},
+                )
+                statuses[camera] = response.status_code
+        return True if set(statuses.values()) == {202} else str(statuses)
+
+    return check
+
+
 async def _alarms_raised_once() -> bool | str:
-    rows = await Alarm.filter(source__in=[dust_monitor(code).code for code in PROJECTS]).values(
-        "source", "alarm_type"
-    )
+    sources = [dust_monitor(code).code for code in PROJECTS]
+    cameras = [f"camera:{camera_of(code)}" for code in PROJECTS]
+    rows = await Alarm.filter(source__in=sources + cameras).values("source", "alarm_type")
     per_rule = Counter((row["source"], row["alarm_type"]) for row in rows)
     fifteen = {source for (source, kind) in per_rule if kind == "dust_pm10_15m"}
     if len(fifteen) != len(PROJECTS):
         return f"dust_pm10_15m raised for {sorted(fifteen)}"
+    bare_heads = {source for (source, kind) in per_rule if kind == "no_hardhat"}
+    if bare_heads != set(cameras):
+        return f"no_hardhat raised for {sorted(bare_heads)}"
     doubled = {key: n for key, n in per_rule.items() if n > 1}
     return True if not doubled else f"raised twice: {doubled}"
+
+
+async def _frames_taken(redis_url: str, prefix: str, accepted: dict[str, list[str]]) -> bool | str:
+    """Each camera's consumer group has delivered past the last accepted frame and holds nothing
+    unacknowledged: a killed worker's frames were claimed by its successor."""
+    problems = []
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        for code, ids in accepted.items():
+            if not ids:
+                continue
+            groups = await client.xinfo_groups(f"{prefix}stream:{frame_stream(code)}")
+            group = next((g for g in groups if g["name"] == FRAME_GROUP), None)
+            if group is None:
+                problems.append(f"{code}: no consumer group")
+                continue
+            delivered = _stream_order(group["last-delivered-id"])
+            if delivered < max(_stream_order(i) for i in ids) or group["pending"]:
+                problems.append(f"{code}: delivered {group['last-delivered-id']}, {group['pending']} pending")
+    finally:
+        await client.aclose()
+    return True if not problems else "; ".join(problems)
+
+
+def _stream_order(message_id: str) -> tuple[int, int]:
+    millis, _, sequence = message_id.partition("-")
+    return int(millis), int(sequence or 0)
 
 
 async def _events_relayed_and_logged_once() -> bool | str:

@@ -15,8 +15,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
 from adapters.infrastructure import Infrastructure
@@ -33,28 +31,19 @@ from domain.vision.rules import ViolationConfig, camera_device_key
 from domain.vision.services import accept_frame, load_health
 from tests.conftest import make_settings
 from tests.integration.test_vision_api import CAMERA, SITE, create_cameras
+from tests.vision_frames import BARE_HEADS_SAMPLE, MODEL, frame_jpeg
 from tests.wechat_stub.server import WeChatStub
 from vision_worker.config import PipelineConfig, WorkerConfig
 from vision_worker.service import build_worker
 from vision_worker.worker import VisionWorker
 
-MODEL = Settings().vision_model_path
-SAMPLE = MODEL.parent / "samples" / "hard_hat_workers101.jpg"  # five clear bare heads
+SAMPLE = BARE_HEADS_SAMPLE  # five clear bare heads
 pytestmark = pytest.mark.skipif(
     not SAMPLE.exists(), reason=f"shared model or samples absent at {MODEL.parent}"
 )
 OPENID = "oMANAGER0000000000000000099"
 STOP_GUARD_S = 30.0  # stop paths are bounded by the worker's stop_timeout_s; this only catches a hang
 T0 = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=1)
-
-
-def frame_jpeg(index: int) -> bytes:
-    """The sample shifted a little each frame: people move, so the motion gate lets it through."""
-    image = cv2.imread(str(SAMPLE), cv2.IMREAD_COLOR)
-    assert image is not None
-    shift = np.array([[1, 0, 2 * index], [0, 1, index]], dtype=np.float32)
-    moved = cv2.warpAffine(image, shift, (image.shape[1], image.shape[0]), borderValue=(114, 114, 114))
-    return cv2.imencode(".jpg", moved)[1].tobytes()
 
 
 def worker_config() -> WorkerConfig:

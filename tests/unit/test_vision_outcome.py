@@ -15,7 +15,7 @@ from adapters.memory import MemoryDedupStore, MemoryEventBus
 from domain.alerts import services as alerts_services
 from domain.vision.rules import Detection, Violation
 from domain.vision.services import CameraInfo
-from vision_worker.outcome import AlarmOutcome
+from vision_worker.outcome import RAISE_CLAIM_S, AlarmOutcome
 
 T0 = dt.datetime(2026, 5, 1, 2, 0, tzinfo=dt.UTC)
 CAMERA = CameraInfo("CAM-0031-1", "大门摄像头", "WL-2026-0031-S1", "", 1.0, None, True)
@@ -113,3 +113,38 @@ async def test_a_cancelled_alarm_keeps_the_cooldown(alerts: FakeAlerts, tmp_path
         await fire(outcome)
     alerts.fail_with = None
     assert await fire(outcome) is None  # the new owner must not raise it a second time
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_worker_killed_mid_raise_holds_the_camera_back_only_briefly(
+    alerts: FakeAlerts, tmp_path: Path
+) -> None:
+    """SIGKILL between the cooldown and the alarm used to silence the camera for the whole cooldown
+    (found by the fault soak's reasoning: the key outlived the process that never raised)."""
+    clock = Clock()
+    dedup, media = MemoryDedupStore(clock), LocalMediaStore(tmp_path)
+    alerts.fail_with = asyncio.CancelledError()  # the killed worker's raise never completes
+    with pytest.raises(asyncio.CancelledError):
+        await fire(make(dedup, media))
+    alerts.fail_with = None
+    successor = make(dedup, media)
+    assert await fire(successor) is None  # the raise may be in flight: not at once
+    clock.now += RAISE_CLAIM_S + 1
+    assert await fire(successor) == 2  # well before the 120 s cooldown
+
+
+async def test_a_raised_alarm_keeps_the_full_cooldown(alerts: FakeAlerts, tmp_path: Path) -> None:
+    clock = Clock()
+    outcome = make(MemoryDedupStore(clock), LocalMediaStore(tmp_path))
+    assert await fire(outcome) == 1
+    clock.now += RAISE_CLAIM_S + 1
+    assert await fire(outcome) is None
+    clock.now += 120
+    assert await fire(outcome) == 2
