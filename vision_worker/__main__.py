@@ -24,7 +24,7 @@ from domain.vision.rules import Detection, camera_device_key
 from vision_worker import dataset
 from vision_worker.config import detector_config
 from vision_worker.detector import OnnxDetector
-from vision_worker.evaluate import EmptyEvaluation, evaluate_folder, find_samples
+from vision_worker.evaluate import EmptyEvaluation, evaluate, false_alarm_line, find_samples
 from vision_worker.models_cli import add_models_commands, run_models_command
 
 
@@ -92,31 +92,18 @@ def cmd_evaluate(folder: Path, *, model: Path | None, threshold: float | None, a
         return detector.detect(image, threshold=floor)
 
     labels = [name for name in config.class_names if name not in config.ignore_classes]
-    reports = evaluate_folder(
-        folder, detect, class_names=config.class_names, labels=labels, threshold=operating
-    )
-    mean_ap = sum(r.ap50 for r in reports) / len(reports) if reports else 0.0
+    result = evaluate(folder, detect, class_names=config.class_names, labels=labels, threshold=operating)
     if as_json:
-        rows = [
-            {
-                "class": r.label,
-                "labelled": r.labelled,
-                "detected": r.detected,
-                "precision": round(r.precision, 4),
-                "recall": round(r.recall, 4),
-                "ap50": round(r.ap50, 4),
-            }
-            for r in reports
-        ]
-        print(json.dumps({"threshold": operating, "classes": rows, "map50": round(mean_ap, 4)}))
+        print(json.dumps(result.as_json()))
         return 0
     print(f"threshold {operating:.2f}")
     print(f"{'class':<10}{'labels':>8}{'dets':>8}{'precision':>11}{'recall':>9}{'AP@0.5':>9}")
-    for r in reports:
+    for r in result.classes:
         print(
             f"{r.label:<10}{r.labelled:>8}{r.detected:>8}{r.precision:>11.3f}{r.recall:>9.3f}{r.ap50:>9.3f}"
         )
-    print(f"{'mAP@0.5':<10}{mean_ap:>45.3f}")
+    print(f"{'mAP@0.5':<10}{result.map50:>45.3f}")
+    print(false_alarm_line(result.false_alarms))
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Model validation on a YOLO-format folder: per-class precision, recall and AP@0.5.
+"""Model validation on a YOLO-format folder: per-class precision, recall and AP@0.5, and false alarms
+per camera-day at the alarm rule's debounce (``vision_worker.false_alarms``).
 
 Precision and recall are measured at the operating threshold (what the worker will really alarm
 on); AP integrates the whole precision-recall curve, so it is computed from detections down to a
@@ -14,7 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from domain.vision.rules import Box, Detection, iou
+from domain.vision.rules import Box, Detection, ViolationConfig, iou
+from vision_worker.false_alarms import FalseAlarmReport, SequenceFrame, bare_head_boxes, replay, sequence_key
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 AP_SCORE_FLOOR = 0.001
@@ -120,19 +122,59 @@ def find_samples(folder: Path) -> list[tuple[Path, Path]]:
     return samples
 
 
-def evaluate_folder(
-    folder: Path, detect: DetectFn, *, class_names: Sequence[str], labels: Sequence[str], threshold: float
-) -> list[ClassReport]:
-    """``detect(image, score_floor)`` runs the model; ``labels`` are the classes to report."""
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    threshold: float
+    classes: list[ClassReport]
+    false_alarms: FalseAlarmReport
+
+    @property
+    def map50(self) -> float:
+        return sum(r.ap50 for r in self.classes) / len(self.classes) if self.classes else 0.0
+
+    def as_json(self) -> dict[str, object]:
+        rows = [
+            {
+                "class": r.label,
+                "labelled": r.labelled,
+                "detected": r.detected,
+                "precision": round(r.precision, 4),
+                "recall": round(r.recall, 4),
+                "ap50": round(r.ap50, 4),
+            }
+            for r in self.classes
+        ]
+        return {
+            "threshold": self.threshold,
+            "classes": rows,
+            "map50": round(self.map50, 4),
+            "false_alarms": self.false_alarms.as_json(),
+        }
+
+
+def evaluate(
+    folder: Path,
+    detect: DetectFn,
+    *,
+    class_names: Sequence[str],
+    labels: Sequence[str],
+    threshold: float,
+    violation: ViolationConfig | None = None,
+) -> Evaluation:
+    """``detect(image, score_floor)`` runs the model; ``labels`` are the classes to report. Frames
+    named by camera and time are also replayed through the alarm rule (``false_alarms``)."""
     per_class: dict[str, tuple[list[float], list[bool]]] = {label: ([], []) for label in labels}
     totals = dict.fromkeys(labels, 0)
+    sequence: list[SequenceFrame] = []
+    loose = 0
     for image_path, label_path in find_samples(folder):
         image = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
         if image is None:
             raise ValueError(f"cannot read {image_path}")
         height, width = image.shape[:2]
         truths = read_labels(label_path, width=width, height=height, class_names=class_names)
-        detections = [d for d in detect(image, AP_SCORE_FLOOR) if d.label in per_class]
+        found = detect(image, AP_SCORE_FLOOR)
+        detections = [d for d in found if d.label in per_class]
         for truth in truths:
             if truth.label in totals:
                 totals[truth.label] += 1
@@ -140,6 +182,13 @@ def evaluate_folder(
             scores, hits = per_class[detection.label]
             scores.append(detection.score)
             hits.append(hit)
+        key = sequence_key(image_path.stem)
+        if key is None:
+            loose += 1
+            continue
+        operating = tuple(d for d in found if d.score >= threshold)  # what the worker's rule sees
+        bare = bare_head_boxes((truth.label, truth.box) for truth in truths)
+        sequence.append(SequenceFrame(key[0], key[1], image_path.name, operating, bare, width, height))
     reports = []
     for label in labels:
         scores, hits = per_class[label]
@@ -155,4 +204,25 @@ def evaluate_folder(
                 ap50=average_precision(scores, hits, totals[label]),
             )
         )
-    return reports
+    return Evaluation(threshold, reports, replay(sequence, loose_frames=loose, violation=violation))
+
+
+def evaluate_folder(
+    folder: Path, detect: DetectFn, *, class_names: Sequence[str], labels: Sequence[str], threshold: float
+) -> list[ClassReport]:
+    """Per-class figures only (see ``evaluate`` for the whole report)."""
+    return evaluate(folder, detect, class_names=class_names, labels=labels, threshold=threshold).classes
+
+
+def false_alarm_line(report: FalseAlarmReport) -> str:
+    rate = report.per_camera_day
+    if rate is None:
+        return (
+            f"false alarms per camera-day: n/a (no frame named CAMERA_YYYYMMDD_HHMMSS among "
+            f"{report.loose_frames}; the rule needs frame sequences)"
+        )
+    return (
+        f"false alarms per camera-day: {rate:.2f} ({report.false_alarms} of {report.alarms} alarms, "
+        f"{report.camera_days} camera-days, {report.sequence_frames} frames in sequences, "
+        f"{report.loose_frames} not)"
+    )

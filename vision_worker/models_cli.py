@@ -30,7 +30,7 @@ from domain.vision.rules import Detection
 from domain.vision.shadow import ShadowTally, load_tally
 from vision_worker.config import detector_config, registry_dir
 from vision_worker.detector import OnnxDetector
-from vision_worker.evaluate import EmptyEvaluation, evaluate_folder, find_samples
+from vision_worker.evaluate import EmptyEvaluation, evaluate, find_samples
 from vision_worker.registry import ModelEntry, ModelRegistry, RegistryError
 from vision_worker.service import choose_models
 
@@ -94,27 +94,8 @@ def evaluation_metrics(
         return detector.detect(image, threshold=floor)
 
     labels = [name for name in config.class_names if name not in config.ignore_classes]
-    reports = evaluate_folder(
-        folder, detect, class_names=config.class_names, labels=labels, threshold=operating
-    )
-    classes = [
-        {
-            "class": r.label,
-            "labelled": r.labelled,
-            "detected": r.detected,
-            "precision": round(r.precision, 4),
-            "recall": round(r.recall, 4),
-            "ap50": round(r.ap50, 4),
-        }
-        for r in reports
-    ]
-    mean_ap = sum(r.ap50 for r in reports) / len(reports) if reports else 0.0
-    return {
-        "folder": str(folder.resolve()),
-        "threshold": operating,
-        "classes": classes,
-        "map50": round(mean_ap, 4),
-    }
+    result = evaluate(folder, detect, class_names=config.class_names, labels=labels, threshold=operating)
+    return {"folder": str(folder.resolve()), **result.as_json()}
 
 
 def cmd_register(

@@ -53,6 +53,11 @@ def test_evaluate_reports_per_class_precision_recall_and_map() -> None:
     assert set(by_class) == {"head", "helmet"}
     assert report["map50"] >= 0.8
     assert by_class["head"]["precision"] >= 0.85 and by_class["head"]["recall"] >= 0.7
+    # Single stills, not camera sequences: no false-alarm figure rather than a made-up zero.
+    assert report["false_alarms"]["false_alarms_per_camera_day"] is None
+    assert report["false_alarms"]["loose_frames"] == len(list(SAMPLES.glob("*.jpg")))
+    text = run("evaluate", str(SAMPLES))
+    assert "false alarms per camera-day: n/a" in text.stdout
 
 
 def test_detect_reports_unreadable_files_and_device_key_matches(tmp_path: Path) -> None:

@@ -285,3 +285,27 @@ async def test_video_file_source_feeds_frames_and_a_dead_url_backs_off(tmp_path:
     pool.close()
     assert live.health.inferences >= 3
     assert dead.health.source_state == "reconnecting" and dead.health.frames == 0
+
+
+async def test_a_cameras_zone_and_threshold_decide_where_and_how_sure_it_alarms() -> None:
+    """Per-camera settings reach the rule: a bare head outside the work zone (the site office on the
+    right half) or under the camera's own threshold raises nothing; inside and sure enough, it does."""
+    right_half = ((0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.5, 1.0))
+    config = PipelineConfig(motion_threshold=0, violation=ViolationConfig(min_frames=3))
+    outcomes = {}
+    for name, zone, threshold in (
+        ("outside zone", right_half, None),
+        ("under threshold", None, 0.95),
+        ("inside, sure", None, 0.85),
+    ):
+        detector, sink = ScriptedDetector(), RecordingSink()  # a 0.9 bare head on the left
+        settings = CameraInfo("CAM-0031-1", "东侧", "WL-2026-0031-S1", "", 0.0, zone, True, threshold)
+        pool = InferencePool([detector])
+        pipeline = CameraPipeline(
+            settings, pool=pool, sink=sink, config=config, cache=MemoryCache(), owner="w"
+        )
+        for index in range(5):
+            await pipeline.process(Frame(at=T0 + dt.timedelta(seconds=index), image=noisy_frame(index)))
+        pool.close()
+        outcomes[name] = len(sink.violations)
+    assert outcomes == {"outside zone": 0, "under threshold": 0, "inside, sure": 1}
