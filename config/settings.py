@@ -193,6 +193,8 @@ class Settings(BaseSettings):
     console_map_tile_url: str = ""
     # The public project page draws daily noise against this daytime limit (GB 12523-2011: 70 dB(A)).
     console_public_noise_day_limit_db: float = Field(default=70.0, gt=0)
+    # Rendered public project pages are kept this long per worker (0: rendered at every visit).
+    console_public_page_ttl_s: float = Field(default=30.0, ge=0)
 
     @field_validator("admin_alert_openids", "open311_api_keys", mode="before")
     @classmethod

@@ -94,6 +94,7 @@ DESCRIPTIONS: dict[str, str] = {
     "console_lockout_s": "how long a locked console username stays locked",
     "console_map_tile_url": "the city's own map tile server ({z}/{x}/{y}); empty: the shipped vector map",
     "console_public_noise_day_limit_db": "daytime noise limit drawn on the public project page, dB(A)",
+    "console_public_page_ttl_s": "seconds a rendered public project page is kept per worker (0: never kept)",
     "worker_startup_timeout_s": "how long Sanic waits for every API worker (WORKERS>1) to report started",
     "event_relay_poll_s": "how often the event relay looks for committed domain events when idle",
     "event_relay_batch": "domain events the relay publishes per pass",

@@ -8,14 +8,20 @@ cache port; every form carries a CSRF token. Web assets are vendored and pinned 
 ``console/static/vendor/<lib>-<version>/``: nothing is fetched from the internet at run time.
 """
 
+from console.accounts_pages import console_accounts
 from console.admin_pages import console_admin
 from console.alarms_pages import console_alarms
 from console.approvals_pages import console_approvals
+from console.camera_pages import console_cameras
 from console.complaints_pages import console_complaints
+from console.credit_pages import console_credit
+from console.emergency_pages import console_emergency
 from console.evidence_pages import console_evidence
 from console.login import console_login, console_static
+from console.public_credit import public_credit
 from console.public_pages import public_pages
 from console.reports_pages import console_reports
+from console.roster_pages import console_rosters
 
 # Registered by ``config.app`` after the API blueprints.
 PAGE_BLUEPRINTS = (
@@ -26,6 +32,12 @@ PAGE_BLUEPRINTS = (
     console_approvals,
     console_reports,
     console_admin,
+    console_accounts,
+    console_rosters,
+    console_cameras,
     console_evidence,
+    console_emergency,
     public_pages,
+    console_credit,
+    public_credit,
 )

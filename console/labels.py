@@ -7,6 +7,7 @@ from domain.alerts.messages import ALARM_TYPE_LABELS, SEVERITY_LABELS
 from domain.complaints.messages import ACTION_LABELS
 from domain.complaints.rules import STATE_LABELS, State
 from domain.complaints.sla import SLA_LABELS, SlaStatus
+from domain.emergency.rules import GRADE_LABELS, INCIDENT_TYPE_LABELS, IncidentStatus, ReportLevel
 from domain.notifications.rules import Channel, OutboxStatus
 
 COMPLAINT_STATES: dict[str, str] = {state.value: STATE_LABELS[state] for state in State}
@@ -58,6 +59,15 @@ DEPARTMENTS: dict[str, str] = {
     Department.EMERGENCY.value: "应急管理局",
     Department.HEALTH.value: "卫生健康局",
     Department.URBAN_MANAGEMENT.value: "综合行政执法局",
+}
+# Duty rosters: one per department, and the default one for departments without their own.
+ROSTER_DEPARTMENTS: dict[str, str] = {"default": "默认值班表", **DEPARTMENTS}
+# A camera's health as the cameras page shows it.
+CAMERA_STATES: dict[str, str] = {
+    "not_commissioned": "未接入",
+    "online": "在线",
+    "offline": "离线",
+    "disabled": "已停用",
 }
 OUTBOX_STATES: dict[str, str] = {
     OutboxStatus.PENDING.value: "待发送",
@@ -118,6 +128,101 @@ EVIDENCE_ACTIONS: dict[str, str] = {
     "sealed": "原始数据封存",
 }
 
+# Credit files (domain.credit.rules): stored record status, the state shown for a day, appeals, changes.
+CREDIT_RECORD_STATUSES: dict[str, str] = {
+    "pending": "待审核",
+    "effective": "已生效",
+    "rejected": "审核不通过",
+    "revoked": "已撤销",
+}
+CREDIT_RECORD_STATES: dict[str, str] = {
+    "pending": "待审核",
+    "rejected": "审核不通过",
+    "not_yet_effective": "尚未生效",
+    "effective": "计分中",
+    "expired": "已过期",
+    "revoked": "已撤销（异议成立）",
+}
+CREDIT_APPEAL_STATUSES: dict[str, str] = {"filed": "待处理", "upheld": "异议成立", "dismissed": "异议不成立"}
+CREDIT_CHANGES: dict[str, str] = {"added": "计入", "expired": "到期失效", "revoked": "撤销"}
+CREDIT_CATEGORIES: dict[str, str] = {
+    "inspection": "执法检查",
+    "complaint": "投诉",
+    "safety_violation": "安全违规",
+    "dust_penalty": "扬尘处罚",
+    "noise_penalty": "噪声处罚",
+    "contract_performance": "合同履约",
+    "award": "表彰奖励",
+}
+
+# Emergency command (应急指挥): incidents, reporting levels, plan capabilities and the timeline.
+INCIDENT_TYPES: dict[str, str] = {kind.value: text for kind, text in INCIDENT_TYPE_LABELS.items()}
+INCIDENT_GRADES: dict[str, str] = {grade.name.lower(): text for grade, text in GRADE_LABELS.items()}
+INCIDENT_STATUSES: dict[str, str] = {
+    IncidentStatus.REPORTED.value: "已接报",
+    IncidentStatus.DISPATCHED.value: "已调度",
+    IncidentStatus.ON_SCENE.value: "已到场处置",
+    IncidentStatus.CLOSED.value: "已结案",
+}
+REPORT_LEVELS: dict[str, str] = {
+    ReportLevel.COUNTY.value: "县级",
+    ReportLevel.CITY.value: "市级",
+    ReportLevel.PROVINCE.value: "省级",
+    ReportLevel.STATE.value: "国务院",
+    "supplementary": "补报（30 日内）",
+}
+INCIDENT_ACTIONS: dict[str, str] = {
+    "reported": "接报",
+    "updated": "更新",
+    "regraded": "调整等级",
+    "reported_up": "已向上级报告",
+    "dispatched": "调度",
+    "acknowledged": "确认收到",
+    "closed": "结案",
+    "reporter_message": "报告人补充",
+}
+RESOURCE_CAPABILITIES: dict[str, str] = {
+    "fire": "灭火",
+    "rescue": "抢险救援",
+    "collapse_rescue": "坍塌搜救",
+    "high_angle": "高空救援",
+    "hazmat": "危化品处置",
+    "medical": "医疗急救",
+    "trauma": "创伤救治",
+    "burn": "烧伤救治",
+    "crane": "起重吊装",
+    "excavator": "挖掘机械",
+    "lighting": "照明",
+    "power": "电力抢修",
+    "traffic": "交通疏导",
+    "traffic_control": "交通管制",
+}
+LINKED_DEPARTMENTS: dict[str, str] = {
+    "fire": "消防救援",
+    "medical": "卫生健康（120 急救）",
+    "traffic": "公安交警",
+}
+RESOURCE_KINDS: dict[str, str] = {
+    "fire_station": "消防站",
+    "hospital": "医院",
+    "traffic_police": "交警",
+    "rescue_team": "救援队",
+    "equipment_yard": "设备中心",
+}
+INCIDENT_SOURCES: dict[str, str] = {
+    "staff": "工作人员录入",
+    "bot": "市民公众号报告",
+    "alarm": "危急告警自动生成",
+}
+EMERGENCY_NOTICES: dict[str, str] = {
+    "dispatched": "已调度，通知已发出",
+    "already": "该力量此前已调度，未重复通知",
+    "acknowledged": "已记录确认收到",
+    "reported_up": "已记录向上级报告",
+    "on_scene": "已标记到场处置",
+    "closed": "已结案",
+}
+
 ERRORS: dict[int, str] = {
     400: "请求有误",
     401: "请先登录",
@@ -138,11 +243,28 @@ CATALOGS: dict[str, dict[str, str]] = {
     "verdict": VERDICTS,
     "role": ROLES,
     "department": DEPARTMENTS,
+    "roster_department": ROSTER_DEPARTMENTS,
+    "camera_state": CAMERA_STATES,
     "outbox_state": OUTBOX_STATES,
     "channel": CHANNELS,
     "complaint_channel": COMPLAINT_CHANNELS,
     "evidence_state": EVIDENCE_STATES,
     "evidence_action": EVIDENCE_ACTIONS,
+    "incident_type": INCIDENT_TYPES,
+    "incident_grade": INCIDENT_GRADES,
+    "incident_status": INCIDENT_STATUSES,
+    "report_level": REPORT_LEVELS,
+    "incident_action": INCIDENT_ACTIONS,
+    "capability": RESOURCE_CAPABILITIES,
+    "resource_kind": RESOURCE_KINDS,
+    "linked_department": LINKED_DEPARTMENTS,
+    "incident_source": INCIDENT_SOURCES,
+    "emergency_notice": EMERGENCY_NOTICES,
+    "credit_status": CREDIT_RECORD_STATUSES,
+    "credit_state": CREDIT_RECORD_STATES,
+    "appeal_status": CREDIT_APPEAL_STATUSES,
+    "credit_change": CREDIT_CHANGES,
+    "credit_category": CREDIT_CATEGORIES,
 }
 
 

@@ -11,11 +11,11 @@ from sanic.response import HTTPResponse, json, raw
 from sanic_ext import openapi
 
 from adapters.uploads import check_size, sniff_type, validate_image
-from domain.accounts.rules import Department, Principal, Role
-from domain.credit import queries, services, tabular
+from domain.accounts.rules import Principal, Role
+from domain.credit import access, queries, services, tabular
 from domain.credit.catalogue import Catalogue
 from domain.credit.rules import AppealAction, AppealStatus, RecordAction, RecordStatus, SubjectKind
-from domain.errors import Forbidden, ValidationFailed
+from domain.errors import ValidationFailed
 from domain.tabular import rows_from_csv
 from miniprogram_api.auth import current, json_body, require
 from miniprogram_api.context import media_of, settings_of
@@ -25,8 +25,8 @@ from miniprogram_api.params import enum_arg, int_arg, text_arg
 
 credit = Blueprint("credit", url_prefix="/api/v1/credit")
 
-# Credit decisions belong to the bureaus that inspect and penalise sites; other staff may only read.
-DECIDING_DEPARTMENTS = frozenset({Department.HOUSING, Department.URBAN_MANAGEMENT, Department.ENVIRONMENT})
+# The deciding departments (domain.credit.access) are the console's rule too: one rule, two doors.
+DECIDING_DEPARTMENTS = access.DECIDING_DEPARTMENTS
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
@@ -43,8 +43,7 @@ def _actor(principal: Principal) -> str:
 
 
 def _deciding_staff(principal: Principal) -> None:
-    if principal.role is not Role.ADMIN and principal.department not in DECIDING_DEPARTMENTS:
-        raise Forbidden("your department does not decide credit records", code="forbidden_department")
+    access.ensure_may_decide(principal)
 
 
 # --- mini-program: one's own file --------------------------------------------------------------

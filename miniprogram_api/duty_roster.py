@@ -14,7 +14,7 @@ from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
 
 from domain.accounts.rules import Role
-from domain.errors import Forbidden, ValidationFailed
+from domain.errors import ValidationFailed
 from domain.notifications import escalation
 from miniprogram_api.auth import current, json_body, require
 from miniprogram_api.openapi_errors import error_responses
@@ -65,8 +65,7 @@ async def list_roster(request: Request) -> HTTPResponse:
 @require(Role.STAFF)
 async def replace_roster(request: Request, department: str) -> HTTPResponse:
     principal = current(request)
-    if principal.role is not Role.ADMIN and principal.department != department:
-        raise Forbidden("staff edit only their own department's roster", code="forbidden_department")
+    escalation.check_roster_editor(principal, department)
     items = await escalation.replace_roster(
         department[:32],
         _members(json_body(request)),

@@ -10,13 +10,12 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, json
 from sanic_ext import openapi
 
-from domain.accounts import services as accounts
-from domain.accounts.rules import Department, Role
-from domain.emergency import plans as emergency_plans
+from domain.accounts.rules import Role
+from domain.emergency import command
 from domain.emergency import queries as emergency_queries
 from domain.emergency import services as emergency
 from domain.emergency.rules import IncidentReport, IncidentStatus, IncidentType, ReportLevel
-from domain.errors import Forbidden, ValidationFailed
+from domain.errors import ValidationFailed
 from miniprogram_api.auth import current, json_body, require
 from miniprogram_api.context import infra_of, settings_of
 from miniprogram_api.emergency_html import plan_html, report_html
@@ -24,13 +23,6 @@ from miniprogram_api.openapi_errors import error_responses
 from miniprogram_api.params import body_text, text_arg
 
 emergency_bp = Blueprint("emergency", url_prefix="/api/v1/emergency")
-# Departments that command an incident; every staff member may read the board.
-COMMAND_DEPARTMENTS = {Department.EMERGENCY.value, Department.HOUSING.value}
-LINKED_DEPARTMENTS = {
-    "fire": Department.FIRE.value,
-    "medical": Department.HEALTH.value,
-    "traffic": Department.POLICE.value,
-}
 
 
 def _now() -> dt.datetime:
@@ -38,12 +30,8 @@ def _now() -> dt.datetime:
 
 
 def _commander(request: Request) -> str:
-    principal = current(request)
-    if principal.role is not Role.ADMIN and principal.department not in COMMAND_DEPARTMENTS:
-        raise Forbidden(
-            "only the emergency and housing departments command incidents", code="forbidden_department"
-        )
-    return f"staff:{principal.subject}"
+    """Every staff member reads the board; commanding is the rule the console shares."""
+    return command.commander(current(request))
 
 
 async def duty_openids(request: Request) -> list[str]:
@@ -205,13 +193,7 @@ async def dispatch_incident(request: Request, code: str) -> HTTPResponse:
         or not all(isinstance(t, str) and 0 < len(t) <= 32 for t in targets)
     ):
         raise ValidationFailed("resources must be a list of 1-30 resource codes", code="invalid_parameter")
-    detail = await emergency_queries.detail(code[:24])
-    template = emergency_plans.plan_templates()[IncidentType(detail["incident_type"])]
-    names = [LINKED_DEPARTMENTS[name] for name in template.linked_departments if name in LINKED_DEPARTMENTS]
-    departments = await accounts.openids_of_departments(names)
-    results = await emergency.dispatch(
-        code[:24], targets=targets, departments=departments, actor=actor, now=_now()
-    )
+    results = await command.dispatch_with_plan(code[:24], targets=targets, actor=actor, now=_now())
     return json({"dispatched": results})
 
 

@@ -19,6 +19,7 @@ class Account(Model):
     display_name = fields.CharField(max_length=64, default="")
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    last_login_at = fields.DatetimeField(null=True, description="latest password login (staff)")
 
     class Meta:
         table = "account"

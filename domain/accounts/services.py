@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from domain.accounts.models import Account
 from domain.accounts.rules import Principal, Role, check_password, issue_token, verify_token
@@ -27,6 +28,7 @@ async def login_with_password(
     stored = account.password_hash if account else "scrypt$AAAAAAAAAAAAAAAAAAAAAA$AAAA"
     if not check_password(password, stored) or account is None:
         raise Unauthorized("wrong username or password", code="bad_credentials")
+    await Account.filter(id=account.id).update(last_login_at=now)
     principal = principal_of(account)
     return issue_token(principal, secret=secret, now=now), principal
 
@@ -62,3 +64,23 @@ async def enterprise_of_openid(openid: str) -> str | None:
         return None
     account = await Account.filter(openid=openid, role=Role.ENTERPRISE, active=True).first()
     return account.enterprise_uscc if account is not None and account.enterprise_uscc else None
+
+
+async def list_staff_accounts() -> list[dict[str, Any]]:
+    """Staff and admin accounts for the admins' account page: never the password hash, and only
+    whether a WeChat openid is bound, not the openid."""
+    rows = await Account.filter(role__in=[Role.STAFF, Role.ADMIN]).order_by("department", "username", "id")
+    return [
+        {
+            "id": row.id,
+            "username": row.username or "",
+            "display_name": row.display_name,
+            "role": row.role.value,
+            "department": row.department,
+            "active": row.active,
+            "wechat_bound": bool(row.openid),
+            "created_at": row.created_at,
+            "last_login_at": row.last_login_at,
+        }
+        for row in rows
+    ]

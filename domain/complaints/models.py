@@ -28,7 +28,7 @@ class Complaint(Model):
     reporter_phone = fields.CharField(max_length=32, default="", description="private")
     reporter_name = fields.CharField(max_length=32, default="", description="private")
     site_code = fields.CharField(max_length=24, default="", db_index=True)
-    project_code = fields.CharField(max_length=16, default="")
+    project_code = fields.CharField(max_length=16, default="", db_index=True)
     contractor_uscc = fields.CharField(max_length=18, default="")
     town = fields.CharField(max_length=16, default="", db_index=True)
     department = fields.CharField(max_length=32, default="", db_index=True)

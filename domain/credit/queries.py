@@ -29,7 +29,7 @@ from domain.credit.rules import (
     quick_grade,
     record_state,
 )
-from domain.errors import NotFound
+from domain.errors import NotFound, ValidationFailed
 
 MAX_PAGE_SIZE = 100
 PUBLIC_LOOKUP_LIMIT = 20
@@ -337,3 +337,66 @@ async def find_enterprises(term: str, *, limit: int = 5) -> list[tuple[str, str]
         .values_list("subject_id", "name")
     )
     return [(uscc, name) for uscc, name in rows]
+
+
+async def enterprise_page(
+    *, term: str, grade: str, page: int, page_size: int, as_of: dt.date, catalogue: Catalogue
+) -> dict[str, Any]:
+    """Staff list: enterprises by name or credit code with score and grade on ``as_of``, one grade or all.
+
+    Without a grade filter only the page is scored; a grade filter scores every match (the export's path).
+    """
+    bands = {band.grade: band.label for band in (*catalogue.grades, catalogue.blacklist_grade)}
+    if grade and grade not in bands:
+        raise ValidationFailed(f"unknown grade {grade[:8]!r}", code="invalid_parameter")
+    queryset = CreditSubject.filter(kind=SubjectKind.ENTERPRISE)
+    if term.strip():
+        queryset = queryset.filter(Q(name__icontains=term.strip()) | Q(subject_id=term.strip().upper()))
+    subjects = await queryset.order_by("name", "subject_id").values_list("subject_id", "name")
+    start = (page - 1) * page_size
+    if not grade:
+        total, subjects = len(subjects), subjects[start : start + page_size]
+    scored = await _scored_by_subject([uscc for uscc, _ in subjects], as_of=as_of, catalogue=catalogue)
+    items = []
+    for uscc, name in subjects:
+        score, band, eligible = quick_grade(scored.get(uscc, ()), as_of, catalogue)
+        if not grade or band == grade:
+            items.append(
+                {"uscc": uscc, "name": name, "score": score, "grade": band, "grade_label": bands[band]}
+                | {"bidding_eligible": eligible}
+            )
+    if grade:
+        total, items = len(items), items[start : start + page_size]
+    return {"items": items, "total": total, "page": page, "page_size": page_size, "as_of": as_of.isoformat()}
+
+
+async def appeal_queue(
+    *, status: AppealStatus | None, page: int, page_size: int, catalogue: Catalogue
+) -> dict[str, Any]:
+    """Staff appeals (``list_appeals``), each with the enterprise and the record it disputes."""
+    result = await list_appeals(status=status, page=page, page_size=page_size)
+    record_ids = [item["record_id"] for item in result["items"]]
+    records = {
+        row[0]: row
+        for row in await CreditRecord.filter(id__in=record_ids).values_list(
+            "id", "subject_id", "record_type", "points", "status", "effective_on", "source_ref"
+        )
+    }
+    names = dict(
+        await CreditSubject.filter(
+            kind=SubjectKind.ENTERPRISE, subject_id__in=[row[1] for row in records.values()]
+        ).values_list("subject_id", "name")
+    )
+    for item in result["items"]:
+        _, uscc, record_type, points, status_value, effective_on, source_ref = records[item["record_id"]]
+        known = catalogue.record_types.get(record_type)
+        item["record"] = {
+            "uscc": uscc,
+            "name": names.get(uscc, uscc),
+            "label": known.label if known else record_type,
+            "points": points,
+            "status": str(status_value),
+            "effective_on": effective_on.isoformat(),
+            "source_ref": source_ref,
+        }
+    return result

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from domain.accounts.rules import Department, mask_openid
-from domain.errors import ValidationFailed
+from domain.accounts.rules import Department, Principal, Role, mask_openid
+from domain.errors import Forbidden, ValidationFailed
 from domain.notifications import services
 from domain.notifications.models import DutyRosterEntry, Escalation, OutboxMessage
 from domain.notifications.ports import DeliveryTransient, SmsRejected, SmsSender
@@ -66,6 +66,13 @@ def _check_roster(department: str, members: Sequence[RosterMember]) -> None:
             problems.append(f"entries[{index}] needs an openid or a phone to be reachable")
     if problems:
         raise ValidationFailed("invalid duty roster", code="invalid_roster", problems=problems)
+
+
+def check_roster_editor(principal: Principal, department: str) -> None:
+    """Who may replace a roster (the API and the console alike): staff their own department's,
+    admins any, the ``default`` roster included."""
+    if principal.role is not Role.ADMIN and principal.department != department:
+        raise Forbidden("staff edit only their own department's roster", code="forbidden_department")
 
 
 async def replace_roster(

@@ -156,3 +156,10 @@ async def samples_since(since: dt.datetime) -> list[SampleRecord]:
         )
         for row in rows
     ]
+
+
+async def latest_frame_ref(camera_code: str) -> str | None:
+    """The raw frame behind the camera's latest alarm (media reference), or None: the picture staff
+    draw the camera's work zone on."""
+    row = await AlarmFrame.filter(camera_code=camera_code).order_by("-captured_at", "-id").first()
+    return row.frame_ref if row is not None else None

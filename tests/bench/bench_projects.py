@@ -28,17 +28,18 @@ PROJECTS = 10_000
 KEYWORDS = ("万昌", "大道", "安置房", "污水", "泽国", "厂房", "九龙", "海塘", "中学", "锦绣")
 
 
-async def _prepare_postgres(url: str) -> str:
+async def prepare_postgres(url: str, *, name: str = "wenling_bench") -> str:
+    """A fresh database ``name`` on the server of ``url`` (dropped first), its URL returned."""
     import asyncpg  # noqa: PLC0415
 
     parts = urlsplit(url)
     admin = await asyncpg.connect(urlunsplit(parts._replace(scheme="postgres", path="/postgres")))
     try:
-        await admin.execute("DROP DATABASE IF EXISTS wenling_bench WITH (FORCE)")
-        await admin.execute("CREATE DATABASE wenling_bench")
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    return urlunsplit(parts._replace(path="/wenling_bench"))
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 async def _seed(url: str) -> None:
@@ -87,7 +88,7 @@ def main() -> dict[str, object]:
     database_url = os.environ.get("DATABASE_URL", "")
     with tempfile.TemporaryDirectory() as scratch:
         if database_url.startswith(("postgres://", "postgresql://")):
-            url = asyncio.run(_prepare_postgres(database_url))
+            url = asyncio.run(prepare_postgres(database_url))
         else:
             url = f"sqlite://{scratch}/bench.sqlite3"
         asyncio.run(_seed(url))

@@ -199,10 +199,11 @@ async def _prepare_database(data_dir: Path) -> str:
     from tortoise import Tortoise  # noqa: PLC0415
     from tortoise.migrations.api import migrate  # noqa: PLC0415
 
-    from config.container import close_database  # noqa: PLC0415
+    from config.container import close_database, install_policies  # noqa: PLC0415
     from config.database import tortoise_config  # noqa: PLC0415
     from config.seed import seed_demo_data  # noqa: PLC0415
 
+    await install_policies()  # the seed reads the credit and alert policies, as the app does
     url = f"sqlite://{data_dir / 'bench.sqlite3'}"
     await migrate(config=tortoise_config(url))
     await close_database()
