@@ -27,6 +27,7 @@ from domain.evidence import events as evidence_events
 from domain.evidence import monitor as evidence_monitor
 from domain.iot.sealing import run_sealer
 from domain.outbox.relay import EventRelay, RelayOptions
+from domain.projects import progress as project_progress
 from iot_bridge.bridge import run_bridge
 from miniprogram_api.exchange_outbound import run_city_feed
 from vision_worker.service import run_worker as run_vision_worker
@@ -72,6 +73,12 @@ async def run_event_relay(runtime: Runtime) -> None:
         retention=dt.timedelta(days=settings.event_outbox_retention_days),
     )
     await EventRelay(runtime.infra.bus, runtime.infra.lock, options).run()
+
+
+async def run_project_progress(runtime: Runtime) -> None:
+    """Approval outcomes move projects: a construction permit granted makes one 在建, the completion
+    acceptance 已竣工."""
+    await project_progress.run_progress_consumer(runtime.infra.bus, consumer=_consumer_name())
 
 
 async def run_evidence_consumer(runtime: Runtime) -> None:
@@ -129,6 +136,7 @@ def embedded_workers() -> list[tuple[str, Worker]]:
         ("event-relay", run_event_relay),
         ("outbox-dispatcher", run_dispatcher),
         ("credit-consumer", run_credit_consumer),
+        ("project-progress", run_project_progress),
         ("vision-worker", run_vision_worker),
         ("iot-bridge", run_bridge),
         ("emergency-intake", run_emergency_intake),

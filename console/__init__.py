@@ -18,6 +18,7 @@ from console.credit_pages import console_credit
 from console.emergency_pages import console_emergency
 from console.evidence_pages import console_evidence
 from console.login import console_login, console_static
+from console.projects_pages import console_projects
 from console.public_credit import public_credit
 from console.public_pages import public_pages
 from console.reports_pages import console_reports
@@ -37,6 +38,7 @@ PAGE_BLUEPRINTS = (
     console_cameras,
     console_evidence,
     console_emergency,
+    console_projects,
     public_pages,
     console_credit,
     public_credit,

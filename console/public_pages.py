@@ -15,6 +15,7 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from console.forms import arg_text
+from console.gantt import gantt
 from console.guard import error_page
 from console.reports_pages import report_env
 from console.templating import render
@@ -107,6 +108,7 @@ async def _render_project_page(request: Request, code: str) -> HTTPResponse:
         request,
         "public_project.html",
         project=project,
+        chart=gantt(project, today=dt.datetime.now(LOCAL_TZ).date()),
         counts=counts,
         dust=_bars(series, "pm10", env.pm10_hour_limit),
         noise=_bars(series, "leq_db", noise_limit),

@@ -15,6 +15,7 @@ from domain.errors import NotFound, ValidationFailed
 from domain.geo import haversine_m
 from domain.projects import queries
 from domain.projects.models import Device, Enterprise, Milestone, Project, Site
+from domain.projects.progress_rules import expected_completion
 from domain.projects.read_model import ProjectReadModel, ProjectReadModelCache
 from domain.projects.rules import (
     PROJECT_KIND_LABELS,
@@ -183,7 +184,9 @@ async def project_details(code: str) -> dict[str, Any]:
         "investment_wan": project.investment_wan,
         "planned_start": _iso(project.planned_start),
         "planned_end": _iso(project.planned_end),
-        "expected_completion": _iso(project.actual_end or project.planned_end),
+        "expected_completion": _iso(
+            expected_completion(project.stage, planned_end=project.planned_end, actual_end=project.actual_end)
+        ),
         "actual_start": _iso(project.actual_start),
         "actual_end": _iso(project.actual_end),
         "description": project.description,

@@ -45,3 +45,20 @@ async def running_console(db_url: str, data_dir: Path, **overrides: Any) -> Asyn
 async def console_app(db_url: str, console_data_dir: Path) -> AsyncIterator[Any]:
     async with running_console(db_url, console_data_dir) as app:
         yield app
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """Headless Debian Chromium through Playwright, for the browser journeys (their modules skip, with
+    the reason, where Chromium or Playwright is missing)."""
+    from tests.console.test_browser_journeys import CHROMIUM, SCREENSHOTS, async_api  # noqa: PLC0415
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    async with async_api.async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()

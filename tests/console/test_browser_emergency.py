@@ -10,10 +10,10 @@ from typing import Any
 
 from domain.emergency import queries as emergency_queries
 from tests.console.conftest import running_console
-from tests.console.test_browser_journeys import SCREENSHOTS, browser, new_page, pytestmark, sign_in
+from tests.console.test_browser_journeys import SCREENSHOTS, new_page, pytestmark, sign_in
 from tests.console.test_console_emergency import report, seed_resources
 
-__all__ = ["browser", "pytestmark"]  # the fixture and the skip marker of the browser journeys
+__all__ = ["pytestmark"]  # the skip marker of the browser journeys (Chromium, Playwright)
 
 
 async def test_dispatch_a_resource_from_the_incident_map(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -30,19 +29,6 @@ pytestmark = pytest.mark.skipif(
     reason="Debian's chromium is not installed at /usr/bin/chromium (make system-deps installs it)",
 )
 CITIZEN = "oCitizenBrowser0001"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    async with async_api.async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def new_page(browser: Any, app: Any, **context: Any) -> Any:
