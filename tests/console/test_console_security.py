@@ -212,3 +212,43 @@ async def test_reassigning_to_another_department_moves_the_ticket_out_of_the_que
     async with client(console_app) as other:
         await login(other, "env1")
         assert ticket_no in (await other.get("/console/complaints")).text
+
+
+def _console_get_paths(app: Any) -> list[str]:
+    """Every console page the app serves by GET, placeholders filled with a harmless value (so a page
+    added later is covered without editing this list)."""
+    paths = set()
+    for route in app.router.routes:
+        path = "/" + route.path.lstrip("/")
+        if (
+            "GET" not in route.methods
+            or not path.startswith("/console")
+            or path.startswith("/console/static")
+        ):
+            continue
+        paths.add(re.sub(r"<([a-z_]+)(?::([a-z]+))?>", lambda m: "1" if m.group(2) == "int" else "X1", path))
+    return sorted(paths)
+
+
+async def test_every_console_page_needs_a_session_and_none_refers_outside(console_app: Any) -> None:
+    """Walks the router: without a session every page leads to the login; an admin gets every page
+    without a placeholder as 200, with no external URL."""
+    paths = _console_get_paths(console_app)
+    assert {"/console/projects", "/console/emergency", "/console/credit", "/console/cameras"} <= {
+        path.rstrip("/") for path in paths
+    }
+    open_doors = {"/console", "/console/login"}
+    async with client(console_app) as http:
+        for path in paths:
+            answer = await http.get(path)
+            if path in open_doors:
+                continue
+            assert answer.status_code in (302, 303), (path, answer.status_code)
+            assert answer.headers["location"].startswith("/console/login"), path
+        await login(http, "admin1")
+        for path in paths:
+            if "X1" in path or path.endswith("/1") or "/1/" in path or path in open_doors:
+                continue
+            answer = await http.get(path, follow_redirects=True)
+            assert answer.status_code == 200, (path, answer.status_code, answer.text[:300])
+            assert not EXTERNAL.findall(answer.text), (path, EXTERNAL.findall(answer.text))
