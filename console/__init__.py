@@ -15,6 +15,7 @@ from console.approvals_pages import console_approvals
 from console.camera_pages import console_cameras
 from console.complaints_pages import console_complaints
 from console.credit_pages import console_credit
+from console.devices_pages import console_devices
 from console.emergency_pages import console_emergency
 from console.evidence_pages import console_evidence
 from console.login import console_login, console_static
@@ -36,6 +37,7 @@ PAGE_BLUEPRINTS = (
     console_accounts,
     console_rosters,
     console_cameras,
+    console_devices,
     console_evidence,
     console_emergency,
     console_projects,

@@ -69,6 +69,22 @@ CAMERA_STATES: dict[str, str] = {
     "offline": "离线",
     "disabled": "已停用",
 }
+DEVICE_STATUSES: dict[str, str] = {
+    "not_commissioned": "未接入",
+    "online": "在线",
+    "offline": "离线",
+}
+DEVICE_TYPES: dict[str, str] = {"dust": "扬尘监测仪", "noise": "噪声监测仪", "crane": "塔吊监控"}
+QUARANTINE_REASONS: dict[str, str] = {
+    "unknown_device": "未登记的 MN",
+    "bad_password": "密码错误",
+    "mn_mismatch": "MN 与主题不符",
+    "topic_mismatch": "主题不符",
+    "bad_timestamp": "数据时间无效或超前",
+    "too_large": "报文过长",
+    "bad_json": "报文格式错误",
+    "no_values": "没有监测值",
+}
 OUTBOX_STATES: dict[str, str] = {
     OutboxStatus.PENDING.value: "待发送",
     OutboxStatus.SENDING.value: "发送中",
@@ -245,6 +261,9 @@ CATALOGS: dict[str, dict[str, str]] = {
     "department": DEPARTMENTS,
     "roster_department": ROSTER_DEPARTMENTS,
     "camera_state": CAMERA_STATES,
+    "device_status": DEVICE_STATUSES,
+    "device_type": DEVICE_TYPES,
+    "quarantine_reason": QUARANTINE_REASONS,
     "outbox_state": OUTBOX_STATES,
     "channel": CHANNELS,
     "complaint_channel": COMPLAINT_CHANNELS,

@@ -7,12 +7,12 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
+from domain import policies
 from domain.alerts.models import DeviceHealth
+from domain.alerts.offline import OfflinePolicy
 from domain.alerts.rules import DeviceStatus, device_status
 from domain.errors import ValidationFailed
 from domain.projects.models import Device
-
-DEFAULT_OFFLINE_FACTOR = 3.0  # the default of ``offline.factor`` in config/alert_rules.yml (DOMAIN.md)
 
 
 def parse_status(value: str) -> DeviceStatus:
@@ -27,8 +27,12 @@ async def device_health(
     now: dt.datetime,
     site_code: str = "",
     status: DeviceStatus | None = None,
-    factor: float = DEFAULT_OFFLINE_FACTOR,
+    factor: float | None = None,
 ) -> dict[str, Any]:
+    """``factor`` defaults to the deployed ``offline.factor`` (config/alert_rules.yml), the one the
+    offline checker alarms on, so the API, the console and the alarms agree on who is offline."""
+    if factor is None:
+        factor = OfflinePolicy.from_config(policies.current().alert_rules.raw.get("offline") or {}).factor
     devices = Device.filter(enabled=True, site__active=True)
     if site_code:
         devices = devices.filter(site__code=site_code)
