@@ -30,7 +30,7 @@ from domain.vision.sample_rules import MAX_NOTE, parse_verdict
 console_alarms = Blueprint("console_alarms", url_prefix="/console")
 STAFF = (Role.STAFF,)
 PAGE_SIZE = 20
-MAP_LAYERS = ("sites", "active_alarms", "open_complaints")
+MAP_LAYERS = ("sites", "active_alarms", "open_complaints", "cameras", "emergency_resources")
 
 
 def _now() -> dt.datetime:
@@ -82,6 +82,7 @@ async def alarms_page(request: Request) -> HTTPResponse:
             "alarm_state": labels.ALARM_STATES,
             "alarm_type": labels.ALARM_TYPES,
             "complaint_state": labels.COMPLAINT_STATES,
+            "resource_kind": labels.RESOURCE_KINDS,
         },
         "center": [28.37, 121.37],
     }

@@ -208,7 +208,9 @@ async def subscribe(request: Request) -> HTTPResponse:
 
 
 @exchange.get("/geo/<layer:str>")
-@openapi.summary("GeoJSON layer for GIS: projects, sites, active_alarms or open_complaints (WGS-84)")
+@openapi.summary(
+    "GeoJSON layer for GIS: projects, sites, active_alarms, open_complaints, cameras or emergency_resources"
+)
 @openapi.parameter("layer", str, "path", required=True)
 @openapi.response(200, {"application/geo+json": dict})
 @error_responses(401, 403, 404)

@@ -96,4 +96,19 @@
     });
     control.addOverlay(layer, "未办结投诉");
   });
+  // Off until ticked in the layer control: the alarm map stays readable.
+  getJSON(config.layers.cameras).then(function (data) {
+    var layer = L.geoJSON(data, {
+      pointToLayer: function (f, at) { return L.circleMarker(at, { radius: 4, color: "#334e68", weight: 2, fillOpacity: 0.2 }); },
+      onEachFeature: function (f, l) { l.bindTooltip(text("摄像头 " + f.properties.code + " " + f.properties.name + (f.properties.enabled ? "" : "（已停用）"))); }
+    });
+    control.addOverlay(layer, "摄像头");
+  });
+  getJSON(config.layers.emergency_resources).then(function (data) {
+    var layer = L.geoJSON(data, {
+      pointToLayer: function (f, at) { return L.circleMarker(at, { radius: 6, color: "#0f766e", weight: 2, fillOpacity: 0.3 }); },
+      onEachFeature: function (f, l) { l.bindTooltip(text(label("resource_kind", f.properties.kind) + " " + f.properties.name)); }
+    });
+    control.addOverlay(layer, "应急资源");
+  });
 })();

@@ -1,4 +1,5 @@
-"""GeoJSON layers (RFC 7946, WGS-84 lon/lat) for GIS: projects, sites, active alarms, open complaints.
+"""GeoJSON layers (RFC 7946, WGS-84 lon/lat) for GIS: projects, sites, active alarms, open complaints,
+cameras and emergency resources.
 
 Read-only queries of other contexts' tables, like the reports; no personal data in any property.
 """
@@ -10,8 +11,9 @@ from typing import Any
 
 from domain.alerts.models import Alarm
 from domain.complaints.models import Complaint
+from domain.emergency.models import EmergencyResource
 from domain.errors import NotFound
-from domain.projects.models import Project, Site
+from domain.projects.models import Camera, Project, Site
 
 ACTIVE_ALARM_STATES = ("raised", "acknowledged")
 CLOSED_COMPLAINT_STATES = ("closed", "merged", "not_accepted")
@@ -116,11 +118,52 @@ async def _open_complaint_features() -> list[dict[str, Any]]:
     ]
 
 
+async def _camera_features() -> list[dict[str, Any]]:
+    """Cameras at their site (a camera has no position of its own in the register)."""
+    points = await _site_points()
+    rows = await Camera.all().limit(MAX_FEATURES).values_list("code", "name", "enabled", "site__code")
+    return [
+        _feature(
+            points[site][0],
+            points[site][1],
+            {"code": code, "name": title, "enabled": enabled, "site_code": site},
+        )
+        for code, title, enabled, site in rows
+        if site in points
+    ]
+
+
+async def _emergency_resource_features() -> list[dict[str, Any]]:
+    """Fire stations, hospitals, warehouses: what they can do, never who to call (contacts stay in the
+    emergency board)."""
+    rows = (
+        await EmergencyResource.all()
+        .limit(MAX_FEATURES)
+        .values_list("code", "name", "kind", "department", "capabilities", "lat", "lng")
+    )
+    return [
+        _feature(
+            lng,
+            lat,
+            {
+                "code": code,
+                "name": title,
+                "kind": kind,
+                "department": department,
+                "capabilities": list(capabilities or []),
+            },
+        )
+        for code, title, kind, department, capabilities, lat, lng in rows
+    ]
+
+
 _LAYER_FEATURES: dict[str, Callable[[], Awaitable[list[dict[str, Any]]]]] = {
     "projects": _project_features,
     "sites": _site_features,
     "active_alarms": _active_alarm_features,
     "open_complaints": _open_complaint_features,
+    "cameras": _camera_features,
+    "emergency_resources": _emergency_resource_features,
 }
 LAYERS = tuple(_LAYER_FEATURES)
 

@@ -271,5 +271,8 @@ async def test_bad_uploads_and_openapi(env: Any) -> None:
     assert "/static/echarts.min.js" not in paths
     _, response = await client.get("/api/v1/exchange/geo/projects", headers=staff("housing"))
     assert response.status == 200 and response.json["type"] == "FeatureCollection"
+    for layer in ("cameras", "emergency_resources"):  # the console map's extra layers, also for GIS
+        _, response = await client.get(f"/api/v1/exchange/geo/{layer}", headers=staff("housing"))
+        assert response.status == 200 and response.json["type"] == "FeatureCollection", layer
     _, response = await client.get("/api/v1/exchange/feeds", headers=staff("housing"))
     assert len(response.json["feeds"]) == 5
