@@ -13,7 +13,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 from sanic_ext import openapi
 
-from console.forms import arg_enum, arg_int, arg_text, form_text
+from console.forms import arg_enum, arg_int, arg_text, form_text, plain_text
 from console.guard import current, page
 from console.templating import render
 from domain.accounts.rules import Principal, Role
@@ -56,23 +56,12 @@ def _actor(principal: Principal) -> str:
     return f"{principal.role.value}:{principal.subject}"
 
 
-def plain_text(value: str, name: str) -> str:
-    """Control characters (NUL among them) and lone surrogates never reach the database: a 400."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise ValidationFailed(f"{name} is not valid text", code="invalid_parameter") from error
-    if any(ord(ch) < 32 and ch not in "\r\n\t" for ch in value):
-        raise ValidationFailed(f"{name} contains control characters", code="invalid_parameter")
-    return value
-
-
 def _query(request: Request, name: str, *, max_length: int) -> str:
-    return plain_text(arg_text(request, name, max_length=max_length), name)
+    return arg_text(request, name, max_length=max_length)
 
 
 def _field(request: Request, name: str, *, max_length: int, required: bool = False) -> str:
-    return plain_text(form_text(request, name, max_length=max_length, required=required), name)
+    return form_text(request, name, max_length=max_length, required=required)
 
 
 def _db_id(value: int, what: str) -> int:

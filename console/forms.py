@@ -13,11 +13,23 @@ from domain.errors import ValidationFailed
 E = TypeVar("E", bound=StrEnum)
 
 
+def plain_text(value: str, name: str) -> str:
+    """Control characters (NUL among them: PostgreSQL refuses it in text) and lone surrogates never
+    reach a query or the database: a 400, not a 500. Line breaks and tabs are text."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValidationFailed(f"{name} is not valid text", code="invalid_parameter") from error
+    if any((ord(ch) < 32 and ch not in "\r\n\t") or ord(ch) == 127 for ch in value):
+        raise ValidationFailed(f"{name} contains control characters", code="invalid_parameter")
+    return value
+
+
 def arg_text(request: Request, name: str, *, max_length: int) -> str:
     value = (request.args.get(name) or "").strip()
     if len(value) > max_length:
         raise ValidationFailed(f"{name} is at most {max_length} characters", code="invalid_parameter")
-    return value
+    return plain_text(value, name)
 
 
 def arg_enum(request: Request, name: str, kind: type[E]) -> E | None:
@@ -46,4 +58,4 @@ def form_text(request: Request, name: str, *, max_length: int, required: bool = 
         raise ValidationFailed(f"{name} is required", code="missing_field")
     if len(value) > max_length:
         raise ValidationFailed(f"{name} is at most {max_length} characters", code="field_too_long")
-    return value
+    return plain_text(value, name)

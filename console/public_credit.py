@@ -11,7 +11,6 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from console.credit_pages import plain_text
 from console.forms import arg_text
 from console.guard import error_page
 from console.templating import render
@@ -24,7 +23,7 @@ MAX_QUERY = 64
 
 
 async def _lookup(request: Request) -> tuple[str, list[dict[str, Any]]]:
-    query = plain_text(arg_text(request, "q", max_length=MAX_QUERY), "q")
+    query = arg_text(request, "q", max_length=MAX_QUERY)
     if not query:
         return "", []
     if len(query) < MIN_QUERY:

@@ -252,3 +252,17 @@ async def test_every_console_page_needs_a_session_and_none_refers_outside(consol
             answer = await http.get(path, follow_redirects=True)
             assert answer.status_code == 200, (path, answer.status_code, answer.text[:300])
             assert not EXTERNAL.findall(answer.text), (path, EXTERNAL.findall(answer.text))
+
+
+async def test_hostile_ids_and_query_text_get_a_4xx_page_never_a_5xx(console_app: Any) -> None:
+    """Every console GET page with an id beyond the database's integer range, an unknown code, and a
+    query value holding a NUL byte (PostgreSQL refuses it in text): a 4xx page, never a 5xx."""
+    async with client(console_app) as http:
+        await login(http, "admin1")
+        for path in _console_get_paths(console_app):
+            for hostile in {path.replace("/1", "/99999999999"), path.replace("X1", "X%00Y")}:
+                answer = await http.get(hostile, follow_redirects=True)
+                assert answer.status_code < 500, (hostile, answer.status_code, answer.text[:300])
+            for name in ("q", "site_code", "state", "status", "town", "period", "page"):
+                answer = await http.get(path, params={name: "a\x00b"}, follow_redirects=True)
+                assert answer.status_code < 500, (path, name, answer.status_code, answer.text[:300])
