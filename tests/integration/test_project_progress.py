@@ -129,3 +129,11 @@ async def test_a_refusal_or_an_unknown_project_moves_nothing() -> None:
     elsewhere = _decided("SP2026-0003", "construction_permit", at=T0, project_code="WL-2099-0001")
     assert await progress.handle_event(elsewhere) is None
     assert (await Project.get(code=PROJECT)).stage is ProjectStage.PLANNING
+
+
+async def test_a_finished_project_without_a_recorded_end_shows_no_planned_day_ahead() -> None:
+    """Registered as 已竣工 by hand, with its planned end still in the future: no expected date."""
+    await _project()
+    await Project.filter(code=PROJECT).update(stage=ProjectStage.COMPLETED)
+    details = await project_details(PROJECT)
+    assert details["expected_completion"] is None and details["planned_end"] == PLANNED_END.isoformat()
