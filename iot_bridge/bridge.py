@@ -56,6 +56,7 @@ class BridgeOptions:
     escalation_after: dt.timedelta = dt.timedelta(minutes=15)
     duty_openids: list[str] = field(default_factory=list)
     offline_check_s: float = 30.0
+    escalation_check_s: float = 60.0
     registry_refresh_s: float = 60.0
     flush_interval_s: float = 1.0
     on_alarm: AlarmHook | None = None
@@ -135,8 +136,8 @@ class Bridge:
             if self.mqtt is not None:
                 group.create_task(self.mqtt.run())
             group.create_task(self._every(self.options.registry_refresh_s, self.refresh_devices))
-            group.create_task(self._every(self.options.offline_check_s, self._check_offline))
-            group.create_task(self._every(60.0, self._escalate))
+            group.create_task(self._every(self.options.offline_check_s, self.check_offline))
+            group.create_task(self._every(self.options.escalation_check_s, self.escalate))
             group.create_task(self._every(3600.0, self._retention))
             group.create_task(self._every(STATS_EVERY_S, self.publish_stats))
             if self.options.hj212_port is not None:
@@ -173,13 +174,15 @@ class Bridge:
         }
         await self._cache.set(STATS_KEY + name, json.dumps(body), STATS_EVERY_S * 6)
 
-    async def _check_offline(self) -> None:
-        await self.pipeline.check_offline(self.devices, now=dt.datetime.now(dt.UTC))
+    async def check_offline(self, *, now: dt.datetime | None = None) -> None:
+        """The device life cycle at ``now`` (the wall clock unless a simulated clock drives it)."""
+        await self.pipeline.check_offline(self.devices, now=now or dt.datetime.now(dt.UTC))
 
-    async def _escalate(self) -> None:
+    async def escalate(self, *, now: dt.datetime | None = None) -> None:
+        """Unacknowledged major alarms to the duty roster, judged at ``now`` (wall clock by default)."""
         duty = await notify.duty_openids(self.options.duty_openids)
         await notify.escalate_due(
-            now=dt.datetime.now(dt.UTC), after=self.options.escalation_after, duty_openids=duty
+            now=now or dt.datetime.now(dt.UTC), after=self.options.escalation_after, duty_openids=duty
         )
 
     async def _retention(self) -> None:

@@ -60,6 +60,7 @@ class AlarmJob:
     site_code: str
     outcome: Outcome
     reading: Reading | None
+    at: dt.datetime  # when it was decided: the reading's time, or the offline check's ``now``
 
 
 class Pipeline:
@@ -151,7 +152,9 @@ class Pipeline:
         self._raw.append(raw_record(reading))
         permit = await self._night_permit(reading) if reading.device_type == "noise" else False
         for outcome in self.engine.evaluate(reading, night_permit=permit):
-            await self._enqueue(AlarmJob(reading.device_code, reading.site_code, outcome, reading))
+            await self._enqueue(
+                AlarmJob(reading.device_code, reading.site_code, outcome, reading, reading.at)
+            )
 
     async def check_offline(self, devices: dict[str, DeviceInfo], *, now: dt.datetime) -> int:
         for code in devices:
@@ -163,7 +166,7 @@ class Pipeline:
             now=now.timestamp(),
         )
         for item in due:  # one per site: its source is the site, not a device
-            await self._enqueue(AlarmJob(item.source, item.site_code, item.outcome, None))
+            await self._enqueue(AlarmJob(item.source, item.site_code, item.outcome, None, now))
         return len(due)
 
     async def _enqueue(self, job: AlarmJob) -> None:
@@ -205,8 +208,7 @@ class Pipeline:
                 queue.task_done()
 
     async def _apply(self, job: AlarmJob) -> None:
-        outcome = job.outcome
-        at = job.reading.at if job.reading is not None else dt.datetime.now(dt.UTC)
+        outcome, at = job.outcome, job.at
         if outcome.kind == "raise":
             message = outcome.note or f"{outcome.alarm_type} {outcome.value} > {outcome.limit}"
             await alarms.raise_alarm(

@@ -8,7 +8,9 @@ Devices come from ``--site-codes`` (demo naming: WL{TYPE}{NNNN}01) or from the d
 active sites. Scenarios: dust_spike (PM10 400-600 after a calm start), night_noise (Leq 72-78, Lmax
 85+), crane_overload (moment climbing to 112 %), offline (the first device of each site stays silent).
 ``--backfill-minutes M`` stamps readings from M minutes ago onwards, one reporting interval per round,
-so a 15-minute window fills in seconds (tests and demos).
+so a 15-minute window fills in seconds (tests and demos). A whole city day in compressed time, with
+offline spans, backlogs, night permits and a checked list of injected violations, is
+``iot_bridge.city_day`` (``python -m iot_bridge.city_day plan|play``).
 """
 
 from __future__ import annotations
@@ -132,7 +134,7 @@ class Plan:
             step += 1
 
 
-class _Outlet:
+class Outlet:
     """Where readings go: dust frames over HJ 212 TCP when that is connected, the rest over MQTT."""
 
     def __init__(
@@ -196,7 +198,7 @@ async def publish_plan(
         password=target.password,
         protocol=aiomqtt.ProtocolVersion.V311,  # the embedded broker speaks 3.1.1 only
     ) as client:
-        outlet = _Outlet(client, root=root, tcp_writer=tcp_writer, max_in_flight=max_in_flight)
+        outlet = Outlet(client, root=root, tcp_writer=tcp_writer, max_in_flight=max_in_flight)
         sent = await _paced_rounds(
             plan, outlet, rate=rate, began=began, deadline=deadline, max_messages=max_messages
         )
@@ -209,7 +211,7 @@ async def publish_plan(
 
 async def _paced_rounds(
     plan: Plan,
-    outlet: _Outlet,
+    outlet: Outlet,
     *,
     rate: float,
     began: float,
