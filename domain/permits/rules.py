@@ -48,6 +48,14 @@ class PermitWindow:
     def crosses_midnight(self) -> bool:
         return self.end <= self.start
 
+    def night_start(self, at: dt.datetime) -> dt.datetime:
+        """When the nightly window that covers ``at`` began (aware, UTC); ``at`` must be covered."""
+        local = at.astimezone(SHANGHAI)
+        day = local.date()
+        if self.crosses_midnight and local.time() < self.end:
+            day -= dt.timedelta(days=1)
+        return dt.datetime.combine(day, self.start, tzinfo=SHANGHAI).astimezone(dt.UTC)
+
     def night_end(self, at: dt.datetime) -> dt.datetime:
         """When the nightly window that covers ``at`` ends (aware, UTC); ``at`` must be covered."""
         local = at.astimezone(SHANGHAI)

@@ -102,7 +102,7 @@ async def revoke_permit(permit_id: int, *, now: dt.datetime) -> dict[str, Any]:
 
 async def active_night_permit(site_code: str, at: dt.datetime) -> dict[str, Any] | None:
     """The permit covering ``at`` at this site, or None. A night in Asia/Shanghai can start the day before.
-    ``covers_until`` says when tonight's window ends: no cache may trust the answer past it."""
+    ``covers_from`` and ``covers_until`` bound tonight's window: no cache may trust the answer outside it."""
     utc_day = at.astimezone(dt.UTC).date()
     # Candidates by a generous date range first (the Shanghai night may have begun the UTC day before),
     # then the exact window in Asia/Shanghai.
@@ -115,5 +115,9 @@ async def active_night_permit(site_code: str, at: dt.datetime) -> dict[str, Any]
     for permit in candidates:
         window = _window(permit)
         if window.covers(at):
-            return permit_view(permit) | {"covers_until": window.night_end(at).isoformat()}
+            bounds = {
+                "covers_from": window.night_start(at).isoformat(),
+                "covers_until": window.night_end(at).isoformat(),
+            }
+            return permit_view(permit) | bounds
     return None

@@ -117,8 +117,11 @@ async def test_night_permit_is_attached_as_evidence(database: str) -> None:
         created_by="1",
     )
     inside = dt.datetime(2026, 3, 11, 2, 0, tzinfo=SH)
-    tonight_ends = dt.datetime(2026, 3, 11, 6, 0, tzinfo=SH).astimezone(dt.UTC).isoformat()
-    assert (await active_night_permit("WL-2026-0031-S1", inside)) == permit | {"covers_until": tonight_ends}
+    tonight = {
+        "covers_from": dt.datetime(2026, 3, 10, 22, 0, tzinfo=SH).astimezone(dt.UTC).isoformat(),
+        "covers_until": dt.datetime(2026, 3, 11, 6, 0, tzinfo=SH).astimezone(dt.UTC).isoformat(),
+    }  # 02:00 on the 11th belongs to the night that began on the 10th
+    assert (await active_night_permit("WL-2026-0031-S1", inside)) == permit | tonight
     assert await active_night_permit("WL-2026-0031-S1", dt.datetime(2026, 3, 14, 2, 0, tzinfo=SH)) is None
     assert await active_night_permit("WL-2026-0032-S1", inside) is None
     covered = await intake.submit(report(occurred_at=inside), now=inside + dt.timedelta(minutes=5))

@@ -99,3 +99,28 @@ async def test_the_permit_cache_stops_trusting_a_permit_at_the_end_of_its_night(
     clock[0] = 120.0
     await cache.permitted("S1", ends + dt.timedelta(seconds=90))
     assert len(calls) == 3  # a "no" is kept for the TTL only: a new permit counts within a minute
+
+
+async def test_a_cached_answer_only_answers_for_the_moments_it_was_about() -> None:
+    """A device catching up after an outage sends 05:59 and 22:30 in the same second: the cached "no"
+    for 05:59 must not stand for 22:30, and the 22:00-23:00 "yes" must not cover 21:00."""
+    window = PermitWindow(dt.date(2026, 12, 4), dt.date(2026, 12, 4), dt.time(22, 0), dt.time(23, 0))
+    calls: list[dt.datetime] = []
+
+    async def lookup(site: str, at: dt.datetime) -> dict[str, Any] | None:
+        calls.append(at)
+        if not window.covers(at):
+            return None
+        return {
+            "covers_from": window.night_start(at).isoformat(),
+            "covers_until": window.night_end(at).isoformat(),
+        }
+
+    cache = NightPermitCache(lookup, ttl_s=60, clock=lambda: 0.0)  # the wall clock stands still
+    day = dt.datetime(2026, 12, 4, tzinfo=SHANGHAI)
+    assert not await cache.permitted("S1", day.replace(hour=5, minute=59))
+    assert await cache.permitted("S1", day.replace(hour=22, minute=30)) and len(calls) == 2
+    assert not await cache.permitted("S1", day.replace(hour=21)) and len(calls) == 3
+    assert await cache.permitted("S1", day.replace(hour=22, minute=45)) and len(calls) == 4
+    assert await cache.permitted("S1", day.replace(hour=22)) and len(calls) == 4  # within the night: cached
+    assert window.night_start(day.replace(hour=22, minute=30)) == day.replace(hour=22)
