@@ -12,7 +12,9 @@ is loaded into the intent table at start-up (``registry.load_dialogues``). An in
         # turn.slots: the filled slots; turn.parse: nlu ParseResult (intent, confidence, entities);
         # turn.text; turn.location (lat, lng) from this message or remembered ("附近"), or None;
         # turn.state.evidence: media refs (MediaStore) of photos sent during this dialogue;
-        # turn.state.context: a dict kept across turns for follow-up questions (JSON values only);
+        # turn.state.frame(ComplaintFrame) / turn.state.put(frame): the typed frame this task keeps
+        # across turns (bot.dialogue.frames); turn.state.focus: the project last named (ellipsis);
+        # turn.state.ask(question) / turn.state.waiting(kind, now=...): pending questions, with expiry;
         # turn.deps: settings, infra (cache, dedup, bus, lock, geo), media, nlu, wechat, approvals,
         # hooks (BotHooks);
         # turn.choice: the value of the numbered choice picked, when this call answers a "1"/"2" reply;
@@ -33,8 +35,9 @@ Contract of a handler: ``async def handler(turn: Turn) -> Reply``.
   synchronous function returning the slot value or ``None``; a missing slot is asked for with
   ``prompt`` and re-asked at most twice, then the dialogue ends.
 - ``Reply(text, keep_open=False, choices=())``: ``keep_open=True`` keeps the intent active so that
-  the next message re-runs this handler (context and evidence kept; slots are extracted afresh from
-  the new message, so keep what must survive the turn in ``turn.state.context``); ``choices`` is a tuple of
+  the next message re-runs this handler (frames and evidence kept; slots are extracted afresh from
+  the new message, so keep what must survive the turn in a typed frame of ``bot.dialogue.frames``:
+  add a frozen dataclass there, to ``FRAME_TYPES``, and ``put`` it); ``choices`` is a tuple of
   ``(intent, value)`` pairs shown as numbered lines by the handler's own text: when the user answers
   "2", the handler of the second pair's intent is called with ``turn.choice == value``.
 - Text is Simplified Chinese from ``bot/messages.py`` (add your strings there). Length is free: the

@@ -131,6 +131,7 @@ class DialogueEngine:
             if not (state.intent or state.choices):
                 return messages.NOTHING_TO_CANCEL
             state.end_dialogue()
+            state.cancel_drafts()
             return messages.CANCELLED
         if user_input.intent:
             return await self._start(turn, user_input.intent)

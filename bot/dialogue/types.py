@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters.infrastructure import Infrastructure
 from adapters.media_store import MediaStore
+from bot.dialogue.frames import (
+    TERMINAL,
+    Focus,
+    Frame,
+    FrameError,
+    FrameStatus,
+    PendingQuestion,
+    load_focus,
+    load_frame,
+    load_question,
+)
 from bot.inbound import InboundMessage
 from config.settings import Settings
 from domain.approvals.access import ApprovalsEnv
@@ -17,6 +29,9 @@ from domain.conversations.faq import FaqIndex
 from nlu.interface import NluEngine, ParseResult
 
 HISTORY_SIZE = 5
+F = TypeVar("F", bound=Frame)
+Q = TypeVar("Q", bound=PendingQuestion)
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -24,9 +39,10 @@ class ConversationState:
     """One user's conversation, kept as JSON in the cache port with a TTL.
 
     ``intent``/``slots``/``awaiting`` describe a dialogue collecting slots; ``choices`` are the numbered
-    options of the last reply (each ``{"intent": ..., "value": ...}``); ``context`` is what follow-up
-    questions need (e.g. ``project_code``), per dialogue; ``evidence`` holds media refs collected for the
-    dialogue in progress.
+    options of the last reply (each ``{"intent": ..., "value": ...}``); ``evidence`` holds media refs
+    collected for the dialogue in progress. What tasks keep for the turns that follow is typed
+    (``bot.dialogue.frames``): ``frames`` (one per task), ``pending`` (questions the bot waits an answer
+    to, with their expiry) and ``focus`` (the entities a pronoun or an ellipsis refers to).
     """
 
     intent: str = ""
@@ -35,7 +51,9 @@ class ConversationState:
     reprompts: int = 0
     choices: list[dict[str, str]] = field(default_factory=list)
     pending_text: str = ""
-    context: dict[str, Any] = field(default_factory=dict)
+    frames: dict[str, Frame] = field(default_factory=dict)
+    pending: list[PendingQuestion] = field(default_factory=list)
+    focus: Focus = field(default_factory=Focus)
     evidence: list[str] = field(default_factory=list)
     history: list[str] = field(default_factory=list)
     said: list[str] = field(default_factory=list)  # the user's own words in the dialogue in progress
@@ -44,18 +62,70 @@ class ConversationState:
 
     def to_json(self) -> str:
         # Not dataclasses.asdict: its deep copy costs more than the rest of a turn's bookkeeping.
-        return json.dumps(
-            {name: getattr(self, name) for name in self.__dataclass_fields__}, ensure_ascii=False
-        )
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["frames"] = [frame.to_dict() for frame in self.frames.values()]
+        data["pending"] = [question.to_dict() for question in self.pending]
+        data["focus"] = {"project_code": self.focus.project_code}
+        return json.dumps(data, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, raw: str) -> ConversationState:
         data = json.loads(raw)
-        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
-        return cls(**known)
+        if not isinstance(data, dict):
+            raise ValueError("a conversation state is a JSON object")
+        typed = {"frames", "pending", "focus"}
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data and name not in typed}
+        state = cls(**known)
+        for item in data.get("frames", ()):
+            try:
+                frame = load_frame(item)
+            except FrameError as error:  # an older version's or a corrupted frame: go on without it
+                log.warning("dropping a stored frame: %s", error)
+                continue
+            state.frames[frame.task] = frame
+        for item in data.get("pending", ()):
+            try:
+                state.pending.append(load_question(item))
+            except FrameError as error:
+                log.warning("dropping a stored pending question: %s", error)
+        try:
+            state.focus = load_focus(data.get("focus", {}))
+        except FrameError as error:
+            log.warning("dropping the stored focus: %s", error)
+        return state
+
+    def frame(self, kind: type[F]) -> F | None:
+        """This task's frame, when it has one."""
+        frame = self.frames.get(kind.task)
+        return frame if isinstance(frame, kind) else None
+
+    def put(self, frame: Frame) -> None:
+        """Keep ``frame`` as its task's frame; a done or cancelled frame leaves the state."""
+        if frame.status in TERMINAL:
+            self.frames.pop(frame.task, None)
+        else:
+            self.frames[frame.task] = frame
+
+    def ask(self, question: PendingQuestion) -> None:
+        """Wait for an answer to ``question`` (it replaces an older one of its kind)."""
+        self.pending = [q for q in self.pending if q.task != question.task] + [question]
+
+    def waiting(self, kind: type[Q], *, now: float) -> Q | None:
+        """The unexpired pending question of this kind; expired ones are forgotten."""
+        self.pending = [q for q in self.pending if not q.expired(now)]
+        return next((q for q in self.pending if isinstance(q, kind)), None)
+
+    def answered(self, question: PendingQuestion) -> None:
+        self.pending = [q for q in self.pending if q != question]
+
+    def cancel_drafts(self) -> None:
+        """ "取消": a frame still collecting or confirming is cancelled; answers in focus stay."""
+        for frame in list(self.frames.values()):
+            if frame.status in (FrameStatus.COLLECTING, FrameStatus.CONFIRMING):
+                self.put(frame.advance(FrameStatus.CANCELLED))
 
     def end_dialogue(self) -> None:
-        """Forget the dialogue in progress (slots, choices, evidence); keep follow-up context."""
+        """Forget the dialogue in progress (slots, choices, evidence); keep frames, pending and focus."""
         self.intent = ""
         self.slots = {}
         self.awaiting = ""

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 
+from bot.dialogue.frames import EnvironmentFrame
 from bot.dialogue.types import IntentSpec, Reply, SlotSpec, Turn
 from bot.keyword_nlu import PROJECT_CODE_RE
 from domain.alerts import bindings, readings
@@ -55,7 +57,7 @@ def _project_code(turn: Turn) -> str | None:
     named = turn.parse.first("project")
     if named is not None and PROJECT_CODE_RE.fullmatch(str(named.value).upper()):
         return str(named.value).upper()
-    return turn.state.context.get("project_code")
+    return turn.state.focus.project_code or None
 
 
 def _binding_code(turn: Turn) -> str | None:
@@ -91,8 +93,8 @@ async def query_environment(turn: Turn) -> Reply:
     sites = await readings.sites_of_project(project)
     if not sites:
         return Reply(text=NO_SITE.format(project=project))
-    turn.state.context["project_code"] = project
-    turn.state.context["last_task"] = "query_environment"
+    turn.state.focus = replace(turn.state.focus, project_code=project)
+    turn.state.put(EnvironmentFrame(project_code=project))
     lines = []
     for site in sites[:3]:
         summary = await readings.site_summary(site, now=turn.now)
@@ -110,9 +112,9 @@ async def query_environment(turn: Turn) -> Reply:
 
 async def environment_in_context(turn: Turn) -> Reply | None:
     """ "那噪声呢" right after an environment answer: the same site's figures (ellipsis)."""
-    context, text = turn.state.context, turn.text
-    project = context.get("project_code")
-    ellipsis = context.get("last_task") == "query_environment" and ENV_FOLLOW_UP_RE.match(text)
+    text = turn.text
+    project = turn.state.focus.project_code  # the project named last, by whichever task
+    ellipsis = turn.state.frame(EnvironmentFrame) is not None and ENV_FOLLOW_UP_RE.match(text)
     # "这个工地扬尘怎么样": the pronoun is the project just shown; "扬尘很大" is a complaint, not a question.
     pronoun = PRONOUN_RE.search(text) and ENV_QUESTION_RE.search(text) and not COMPLAINT_CUE_RE.search(text)
     if not project or not (ellipsis or pronoun):

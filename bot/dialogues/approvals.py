@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from bot.dialogue.frames import ApprovalFrame
 from bot.dialogue.types import BotDeps, IntentSpec, Reply, Turn
 from domain.approvals import services, views
 from domain.approvals.catalogue import Catalogue, Item, Stage
@@ -86,12 +87,12 @@ async def query_approval(turn: Turn) -> Reply:
         application = await services.find_by_code(code)
         if application is None:
             return Reply(NO_APPLICATION.format(code=code))
-        turn.state.context["application_code"] = application.code
+        turn.state.put(ApprovalFrame(application_code=application.code))
         return Reply(await render_status(env, application, now=turn.now))
     own = await services.find_by_openid(turn.openid)
     if not own:
-        last = turn.state.context.get("application_code")
-        application = await services.find_by_code(str(last)) if last else None
+        last = turn.state.frame(ApprovalFrame)
+        application = await services.find_by_code(last.application_code) if last else None
         if application is None:
             return Reply(NO_OWN_APPLICATIONS)
         own = [application]

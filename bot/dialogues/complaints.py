@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.uploads import validate_image
+from bot.dialogue.frames import ComplaintFrame, FrameStatus
 from bot.dialogue.types import IntentSpec, Reply, SlotSpec, Turn
 from domain.accounts.rules import mask_openid
 from domain.complaints import intake, queries, routing, services
@@ -34,7 +35,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 REPORT = "report_nuisance"
 STATUS = "complaint_status"
 MEDIA_REF_RE = re.compile(r"^[0-9a-f]{64}\.(jpg|png)$")
-DRAFT_KEY = "complaint_draft"
 DRAFT_TTL_S = 10 * 60
 MAX_LISTED = 5
 OTHER_TASK = 0.8
@@ -101,27 +101,28 @@ NOW_WORDS = ("刚才", "现在", "正在", "刚刚", "此刻", "一直")
 CONFIRM_WORDS = frozenset({"确认", "确定", "提交", "是", "是的", "对", "好", "好的"})
 
 
-def _draft(turn: Turn) -> dict[str, Any] | None:
-    draft = turn.state.context.get(DRAFT_KEY)
-    if not isinstance(draft, dict) or turn.now.timestamp() - float(draft.get("at", 0)) > DRAFT_TTL_S:
-        return None
-    # Only the dialogue that wrote it may use it: a report abandoned for another task is not resumed.
-    return draft if draft.get("dialogue") == turn.state.started_at else None
-
-
-def _from_draft(turn: Turn, name: str) -> Any:
+def _draft(turn: Turn) -> ComplaintFrame | None:
     """At the confirmation step a new message re-runs the dialogue in the engine: a typed confirmation
     ("确认"), a location or a photo keeps every slot of the draft the message does not itself change."""
-    draft = _draft(turn)
-    return draft.get(name) if draft is not None else None
+    draft = turn.state.frame(ComplaintFrame)
+    if draft is None or turn.now.timestamp() - draft.drafted_at > DRAFT_TTL_S:
+        return None
+    # Only the dialogue that wrote it may use it: a report abandoned for another task is not resumed.
+    return draft if draft.dialogue_started_at == turn.state.started_at else None
+
+
+def _close_draft(turn: Turn, status: FrameStatus) -> None:
+    draft = turn.state.frame(ComplaintFrame)
+    if draft is not None:
+        turn.state.put(draft.advance(status))
 
 
 def extract_what(turn: Turn) -> str | None:
     said = _what_said(turn)
     if said is not None:
         return said
-    drafted = _from_draft(turn, "what")
-    return str(drafted) if drafted is not None else None
+    drafted = _draft(turn)
+    return drafted.nuisance_type if drafted is not None else None
 
 
 def _what_said(turn: Turn) -> str | None:
@@ -146,8 +147,8 @@ def extract_where(turn: Turn) -> dict[str, Any] | None:
         return {"address": (entity.text or str(entity.value))[:200]}
     if turn.state.awaiting == "where" and len(turn.text) >= 2 and not _another_task(turn):
         return {"address": turn.text[:200]}
-    drafted = _from_draft(turn, "where")
-    return dict(drafted) if drafted is not None else None
+    drafted = _draft(turn)
+    return drafted.where() if drafted is not None else None
 
 
 def _another_task(turn: Turn) -> bool:
@@ -170,8 +171,8 @@ def extract_when(turn: Turn) -> str | None:
     said = _when_said(turn)
     if said is not None:
         return said
-    drafted = _from_draft(turn, "when")
-    return str(drafted) if drafted is not None else None
+    drafted = _draft(turn)
+    return drafted.occurred_at if drafted is not None else None
 
 
 def _when_said(turn: Turn) -> str | None:
@@ -219,19 +220,13 @@ async def report_nuisance(turn: Turn) -> Reply:
     if what == "construction_noise" and moment is not None and is_night_moment(moment):
         what = turn.slots["what"] = "night_noise"  # "工地太吵" then "昨晚11点": night work (GB 12523)
     if turn.choice == "cancel":
-        turn.state.context.pop(DRAFT_KEY, None)
+        _close_draft(turn, FrameStatus.CANCELLED)
         return Reply(CANCELLED)
     confirmed = turn.choice == "confirm" or (_draft(turn) is not None and turn.text in CONFIRM_WORDS)
     if _draft(turn) is not None and turn.text in CONFIRM_WORDS:
         turn.state.said = [text for text in turn.state.said if text not in CONFIRM_WORDS]
     if not confirmed:
-        turn.state.context[DRAFT_KEY] = {
-            "what": what,
-            "where": where,
-            "when": when,
-            "at": turn.now.timestamp(),
-            "dialogue": turn.state.started_at,
-        }
+        turn.state.put(_drafted(turn, what=what, where=where, when=when))
         policy = services.default_policy()
         text = CONFIRM.format(
             what=policy.nuisance(what).label,
@@ -240,8 +235,22 @@ async def report_nuisance(turn: Turn) -> Reply:
             photos=len(turn.state.evidence),
         )
         return Reply(text, keep_open=True, choices=((REPORT, "confirm"), (REPORT, "cancel")))
-    turn.state.context.pop(DRAFT_KEY, None)
+    _close_draft(turn, FrameStatus.DONE)
     return Reply(await _submit(turn, what=what, where=where, when=when))
+
+
+def _drafted(turn: Turn, *, what: str, where: dict[str, Any], when: str) -> ComplaintFrame:
+    lat, lng = where.get("lat"), where.get("lng")
+    return ComplaintFrame(
+        status=FrameStatus.CONFIRMING,
+        nuisance_type=what,
+        address=str(where.get("address", "")),
+        lat=float(lat) if lat is not None else None,
+        lng=float(lng) if lng is not None else None,
+        occurred_at=when,
+        drafted_at=turn.now.timestamp(),
+        dialogue_started_at=turn.state.started_at,
+    )
 
 
 async def _site_note(what: str, where: dict[str, Any]) -> str:

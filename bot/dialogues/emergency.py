@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot import messages
+from bot.dialogue.frames import EmergencyFrame, FrameStatus
 from bot.dialogue.types import IntentSpec, Reply, Turn
 from domain.emergency import queries as emergency_queries
 from domain.emergency import services as emergency
@@ -45,7 +46,14 @@ async def _open(turn: Turn) -> Reply:
         actor="citizen",
         duty_openids=await emergency.duty_openids(turn.deps.settings.admin_alert_openids),
     )
-    turn.state.context["emergency"] = {"code": incident.code, "at": turn.now.timestamp()}
+    # The code is set when the incident is created; an incident without one cannot take follow-ups.
+    turn.state.put(
+        EmergencyFrame(
+            incident_code=incident.code or "",
+            opened_at=turn.now.timestamp(),
+            status=FrameStatus.OPEN if incident.code else FrameStatus.DONE,
+        )
+    )
     text = messages.EMERGENCY_ACK.format(code=incident.code)
     if lat is None:
         return Reply(text=text + messages.EMERGENCY_ASK_LOCATION, keep_open=True)
@@ -72,12 +80,10 @@ async def _follow_up(turn: Turn, code: str) -> Reply:
 
 def _open_incident_code(turn: Turn) -> str | None:
     """The incident this reporter opened recently: their later messages belong to it."""
-    recent = turn.state.context.get("emergency")
-    if not isinstance(recent, dict) or not isinstance(recent.get("code"), str):
+    recent = turn.state.frame(EmergencyFrame)
+    if recent is None or turn.now.timestamp() - recent.opened_at > FOLLOW_UP_WINDOW.total_seconds():
         return None
-    if turn.now.timestamp() - float(recent.get("at", 0)) > FOLLOW_UP_WINDOW.total_seconds():
-        return None
-    return str(recent["code"])
+    return recent.incident_code
 
 
 async def report_emergency(turn: Turn) -> Reply:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 from bot import messages
+from bot.dialogue.frames import ProjectQueryFrame
 from bot.dialogue.types import IntentSpec, Reply, SlotSpec, Turn
 from bot.keyword_nlu import PROJECT_CODE_RE
 from domain.projects.services import ProjectQuery, project_details, search_projects
@@ -141,7 +143,7 @@ def extract_target(turn: Turn) -> dict[str, Any] | None:
     term = term or search_term(text)
     if term:
         return {"term": term, "aspect": aspect}
-    last = turn.state.context.get("project_code")
+    last = turn.state.focus.project_code
     if last and (aspect or text):
         return {"code": last, "aspect": aspect or "summary"}
     return None
@@ -213,13 +215,21 @@ async def _details(turn: Turn, code: str) -> dict[str, Any]:
     return details
 
 
+def _frame(turn: Turn) -> ProjectQueryFrame:
+    return turn.state.frame(ProjectQueryFrame) or ProjectQueryFrame()
+
+
+def _show(turn: Turn, frame: ProjectQueryFrame, *, focus_code: str) -> None:
+    turn.state.put(frame)
+    turn.state.focus = replace(turn.state.focus, project_code=focus_code)
+
+
 async def _details_reply(turn: Turn, code: str, aspect: str = "") -> Reply:
     details = await _details(turn, code)
-    context = turn.state.context
+    frame = _frame(turn)
     # A follow-up about the project just shown keeps its numbered alternatives valid.
-    offered = context.get("alternatives", []) if context.get("project_code") == details["code"] else []
-    context["project_code"] = details["code"]
-    context["alternatives"] = offered
+    offered = frame.offered if turn.state.focus.project_code == details["code"] else ()
+    _show(turn, replace(frame, offered=offered), focus_code=details["code"])
     return Reply(
         render_aspect(details, aspect or "summary"), choices=tuple((INTENT, code) for code in offered)
     )
@@ -245,27 +255,31 @@ async def _candidates(turn: Turn, term: str) -> tuple[str, list[dict[str, Any]]]
 async def _search_reply(turn: Turn, term: str, aspect: str) -> Reply:
     variant, items = await _candidates(turn, term)
     if not items:
-        last = turn.state.context.get("project_code")
+        last = turn.state.focus.project_code
         if aspect and last:  # "那它什么时候完工" is about the project just shown
             return await _details_reply(turn, str(last), aspect)
         return Reply(messages.PROJECT_NOT_FOUND.format(term=term))
     ranked = rank_matches(items, term=variant, wants_construction="在建" in turn.text)
     best, alternatives = ranked[0], ranked[1 : 1 + ALTERNATIVES]
     details = await _details(turn, best["code"])
-    turn.state.context["project_code"] = details["code"]
     text = render_aspect(details, aspect) if aspect and aspect != "summary" else render_summary(details)
     if alternatives:
         text += messages.PROJECT_ALTERNATIVES_HEADER
         for number, item in enumerate(alternatives, start=1):
             text += messages.PROJECT_ALTERNATIVE_LINE.format(number=number, **item)
         text += messages.PROJECT_ALTERNATIVES_FOOTER
-    turn.state.context["alternatives"] = [item["code"] for item in alternatives]
-    turn.state.context["listing"] = {"term": term, "page": 1, "construction": "在建" in turn.text}
+    listing = ProjectQueryFrame(
+        offered=tuple(item["code"] for item in alternatives),
+        page=1,
+        term=term,
+        construction="在建" in turn.text,
+    )
+    _show(turn, listing, focus_code=details["code"])
     return Reply(text, choices=tuple((INTENT, item["code"]) for item in alternatives))
 
 
 async def _nearby_reply(turn: Turn, near: tuple[float, float], *, page: int = 1) -> Reply:
-    radii = [r for r in NEARBY_RADII_M if r >= int(turn.state.context.get("listing", {}).get("radius", 0))]
+    radii = [r for r in NEARBY_RADII_M if r >= _frame(turn).radius_m]
     for radius in radii if page > 1 else NEARBY_RADII_M:
         query = ProjectQuery(near=near, radius_m=radius, page=page, page_size=NEARBY_COUNT)
         found = await search_projects(query)
@@ -286,29 +300,27 @@ async def _nearby_reply(turn: Turn, near: tuple[float, float], *, page: int = 1)
         )
     more = found.total > first - 1 + len(found.items)
     text += messages.PROJECT_MORE_FOOTER if more else messages.PROJECT_ALTERNATIVES_FOOTER
-    context = turn.state.context
-    shown = (context.get("alternatives", []) if page > 1 else []) + [item["code"] for item in found.items]
-    context["project_code"] = found.items[0]["code"] if page == 1 else context.get("project_code")
-    context["alternatives"] = shown
-    context["listing"] = {"near": list(near), "radius": radius, "page": page}
+    shown = (_frame(turn).offered if page > 1 else ()) + tuple(item["code"] for item in found.items)
+    focus_code = found.items[0]["code"] if page == 1 else turn.state.focus.project_code
+    listing = ProjectQueryFrame(offered=shown, page=page, near=near, radius_m=radius)
+    _show(turn, listing, focus_code=focus_code)
     return Reply(text, choices=tuple((INTENT, code) for code in shown))
 
 
-async def _more_matches(turn: Turn, listing: dict[str, Any]) -> Reply:
+async def _more_matches(turn: Turn, listing: ProjectQueryFrame) -> Reply:
     """The next five of a text search ("还有吗" after "万昌路的工地")."""
-    variant, items = await _candidates(turn, str(listing["term"]))
-    ranked = rank_matches(items, term=variant, wants_construction=bool(listing.get("construction")))
-    start = 1 + ALTERNATIVES + (int(listing["page"]) - 1) * NEARBY_COUNT
+    variant, items = await _candidates(turn, listing.term)
+    ranked = rank_matches(items, term=variant, wants_construction=listing.construction)
+    start = 1 + ALTERNATIVES + (listing.page - 1) * NEARBY_COUNT
     batch = ranked[start : start + NEARBY_COUNT]
     if not batch:
         return Reply(messages.PROJECT_NO_MORE)
-    shown = [*turn.state.context.get("alternatives", []), *(item["code"] for item in batch)]
+    shown = (*listing.offered, *(item["code"] for item in batch))
     text = messages.PROJECT_MORE_HEADER
     for number, item in enumerate(batch, start=len(shown) - len(batch) + 1):
         text += messages.PROJECT_ALTERNATIVE_LINE.format(number=number, **item)
     text += messages.PROJECT_ALTERNATIVES_FOOTER
-    turn.state.context["alternatives"] = shown
-    turn.state.context["listing"] = {**listing, "page": int(listing["page"]) + 1}
+    turn.state.put(replace(listing, offered=shown, page=listing.page + 1))
     return Reply(text, choices=tuple((INTENT, code) for code in shown))
 
 
@@ -318,12 +330,11 @@ def is_more_request(text: str) -> bool:
 
 async def more_in_context(turn: Turn) -> Reply | None:
     """ "附近还有吗" / "还有吗" right after a list: its next page (the list is the frame in focus)."""
-    listing = turn.state.context.get("listing")
-    if not isinstance(listing, dict) or not is_more_request(turn.text):
+    listing = turn.state.frame(ProjectQueryFrame)
+    if listing is None or listing.page < 1 or not is_more_request(turn.text):
         return None
-    if "near" in listing:
-        lat, lng = listing["near"]
-        return await _nearby_reply(turn, (float(lat), float(lng)), page=int(listing["page"]) + 1)
+    if listing.near is not None:
+        return await _nearby_reply(turn, listing.near, page=listing.page + 1)
     return await _more_matches(turn, listing)
 
 

@@ -13,6 +13,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.dialogue.frames import AlarmFixQuestion
 from bot.dialogue.types import Reply, Turn
 from domain.alerts import bindings, services
 from domain.alerts.queries import AlarmQuery, list_alarms
@@ -20,7 +21,6 @@ from domain.errors import DomainError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PRIORITY = 10  # before ratings, paging and the FAQ: a manager's "收到" is never small talk
-FIX_KEY = "alarm_fix"
 FIX_TTL_S = 30 * 60
 MAX_LISTED = 5
 
@@ -118,7 +118,12 @@ async def _start_fix(turn: Turn, alarm: dict[str, Any], *, note: str) -> Reply:
         turn.state.evidence = []
         return await _resolve(turn, alarm["id"], note=note, photo_ref=photo)
     turn.state.end_dialogue()
-    turn.state.context[FIX_KEY] = {"id": alarm["id"], "note": note, "at": turn.now.timestamp()}
+    asked_at = turn.now.timestamp()
+    turn.state.ask(
+        AlarmFixQuestion(
+            alarm_id=int(alarm["id"]), note=note, asked_at=asked_at, expires_at=asked_at + FIX_TTL_S
+        )
+    )
     return Reply(ASK_PHOTO.format(id=alarm["id"], site=alarm["site_code"], label=alarm["label"]))
 
 
@@ -140,11 +145,11 @@ async def _resolve(turn: Turn, alarm_id: int, *, note: str, photo_ref: str) -> R
 
 async def fix_photo(turn: Turn, media_ref: str) -> Reply | None:
     """The photo the "已整改" frame waits for resolves the alarm."""
-    pending = turn.state.context.get(FIX_KEY)
-    if not isinstance(pending, dict) or turn.now.timestamp() - float(pending.get("at", 0)) > FIX_TTL_S:
+    pending = turn.state.waiting(AlarmFixQuestion, now=turn.now.timestamp())
+    if pending is None:
         return None
-    turn.state.context.pop(FIX_KEY, None)
-    return await _resolve(turn, int(pending["id"]), note=str(pending["note"]), photo_ref=media_ref)
+    turn.state.answered(pending)
+    return await _resolve(turn, pending.alarm_id, note=pending.note, photo_ref=media_ref)
 
 
 INTERCEPTORS = (handle_alarm_text,)
