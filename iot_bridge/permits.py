@@ -7,14 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 log = logging.getLogger(__name__)
 
-Lookup = Callable[[str, dt.datetime], Awaitable[dict[str, Any] | None]]
+Stretch = tuple[dt.datetime, dt.datetime]
+Lookup = Callable[[str, dt.datetime, dt.datetime], Awaitable[list[Stretch]]]
 _lookup: Lookup | None
 try:
-    from domain.permits.services import active_night_permit as _imported
+    from domain.permits.services import permitted_stretches as _imported
 
     _lookup = _imported
 except ImportError:  # the permits context is optional for the bridge
@@ -22,16 +22,17 @@ except ImportError:  # the permits context is optional for the bridge
 _warned = False
 
 
-async def night_permit_lookup(site_code: str, at: dt.datetime) -> dict[str, Any] | None:
+async def night_permit_lookup(site_code: str, since: dt.datetime, until: dt.datetime) -> list[Stretch]:
+    """The site's permitted night stretches within ``[since, until)``; none when unknown."""
     global _warned  # noqa: PLW0603 - warn once per process
     if _lookup is None:
         if not _warned:
             log.warning("domain.permits is not available: night noise is judged as without a permit")
             _warned = True
-        return None
+        return []
     try:
-        return await _lookup(site_code, at)
+        return await _lookup(site_code, since, until)
     except Exception:
         # Fail closed towards the stricter alarm; the permit check is advisory for severity only.
         log.exception("night permit lookup failed for %s", site_code)
-        return None
+        return []

@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import zlib
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from domain.alerts.telemetry import Reading
 from domain.alerts.thresholds import Outcome
 from domain.iot import services as iot_records
 from domain.iot.rules import FrameStatus
-from domain.permits.cache import NightPermitCache
+from domain.permits.cache import NightPermitCache, StretchLookup
 from domain.ports import Cache, EventBus
 from iot_bridge.hj212 import Hj212Packet
 from iot_bridge.storage import MinuteAggregator, RawSink, RecentReadings, raw_record
@@ -50,7 +50,7 @@ DROP_PREFIXES = (
     "hj212_acks_lost",
     "alarm_errors",
 )  # this many readings waiting for their acknowledgement wake the flusher early
-PermitLookup = Callable[[str, dt.datetime], Awaitable[dict[str, Any] | None]]
+PermitLookup = StretchLookup
 AlarmHook = Callable[[str, str, Outcome, Reading | None], None]
 
 

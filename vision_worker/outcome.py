@@ -34,7 +34,7 @@ from domain.alerts import messages as alert_messages
 from domain.alerts import readings
 from domain.alerts import services as alerts
 from domain.permits.cache import NightPermitCache
-from domain.permits.services import active_night_permit
+from domain.permits.services import permitted_stretches
 from domain.ports import DedupStore, EventBus
 from domain.vision import samples
 from domain.vision.rules import ALARM_TYPE_NIGHT_WORK, ALARM_TYPE_NO_HARDHAT, Detection, NightWork, Violation
@@ -226,7 +226,7 @@ class NightWorkOutcome:
         permits: NightPermitCache | None = None,
     ) -> None:
         self._bus, self._dedup, self._media, self._cooldown_s = bus, dedup, media, cooldown_s
-        self._permits = permits or NightPermitCache(active_night_permit)
+        self._permits = permits or NightPermitCache(permitted_stretches)
 
     async def __call__(
         self,

@@ -1,11 +1,12 @@
-"""A per-process cache of "does this site have a night-work permit right now?", for the hot paths that
-ask it (each noise reading at night, each camera frame with people at night).
+"""A per-process cache of "may this site work at night at this moment?", for the hot paths that ask it
+(each noise reading at night, each camera frame with people at night).
 
-An answer is kept for at most ``ttl_s`` (so a permit registered or revoked counts within a minute), and
-it answers only for the moments it was about: a "yes" within the permit's night (a permit that ends at
-23:00 stops counting at 23:00, not five minutes later, and never covers 21:00 before it began), a "no"
-within ``ttl_s`` of the moment asked. Readings are judged on their own time, and a device catching up
-after an outage sends 05:59 and 22:00 in the same second: one answer must not stand for the other.
+One lookup fetches the site's permitted stretches over a whole local day (noon to noon, so one night is
+never split), and every reading of that day is answered from them, by its own time: a permit that ends
+at 23:00 stops counting at 23:00, a reading of 21:00 before a 22:00 permit is not covered, and a
+device catching up after an outage (05:59 and 22:30 in one burst) gets each moment's own answer. The
+stretches are kept for at most ``ttl_s`` of wall time, so a permit registered or revoked counts within
+a minute.
 """
 
 from __future__ import annotations
@@ -14,43 +15,49 @@ import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from zoneinfo import ZoneInfo
 
-Lookup = Callable[[str, dt.datetime], Awaitable[dict[str, Any] | None]]
+Stretch = tuple[dt.datetime, dt.datetime]
+StretchLookup = Callable[[str, dt.datetime, dt.datetime], Awaitable[list[Stretch]]]
 DEFAULT_TTL_S = 60.0
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOON = dt.time(12, 0)
+
+
+def local_day(at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The noon-to-noon local day holding ``at``: a night (22:00-06:00) lies wholly inside one."""
+    local = at.astimezone(SHANGHAI)
+    day = local.date() - (dt.timedelta(days=1) if local.time() < NOON else dt.timedelta(0))
+    begins = dt.datetime.combine(day, NOON, tzinfo=SHANGHAI)
+    return begins, begins + dt.timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
-class _Answer:
+class _Day:
     checked: float  # clock time of the lookup
-    asked_at: dt.datetime  # the moment the lookup was about
-    since: dt.datetime | None  # the permit's night began (None: no permit)
-    until: dt.datetime | None  # the permit's night ends (None: no permit)
+    begins: dt.datetime
+    ends: dt.datetime
+    stretches: tuple[Stretch, ...]
 
-    def about(self, at: dt.datetime, *, ttl_s: float) -> bool:
-        """Whether this answer is the answer for ``at``."""
-        if self.until is None or self.since is None:
-            return abs((at - self.asked_at).total_seconds()) < ttl_s
-        return self.since <= at < self.until
+    def holds(self, at: dt.datetime) -> bool:
+        return self.begins <= at < self.ends
 
 
 class NightPermitCache:
     def __init__(
-        self, lookup: Lookup, *, ttl_s: float = DEFAULT_TTL_S, clock: Callable[[], float] = time.monotonic
+        self,
+        lookup: StretchLookup,
+        *,
+        ttl_s: float = DEFAULT_TTL_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._lookup, self._ttl_s, self._clock = lookup, ttl_s, clock
-        self._answers: dict[str, _Answer] = {}
+        self._days: dict[str, _Day] = {}
 
     async def permitted(self, site_code: str, at: dt.datetime) -> bool:
-        cached = self._answers.get(site_code)
-        fresh = cached is not None and self._clock() - cached.checked < self._ttl_s
-        if cached is not None and fresh and cached.about(at, ttl_s=self._ttl_s):
-            return cached.until is not None
-        permit = await self._lookup(site_code, at)
-        since = until = None
-        if permit is not None:
-            start, end = permit.get("covers_from"), permit.get("covers_until")
-            since = dt.datetime.fromisoformat(str(start)) if start else at
-            until = dt.datetime.fromisoformat(str(end)) if end else at + dt.timedelta(seconds=self._ttl_s)
-        self._answers[site_code] = _Answer(self._clock(), at, since, until)
-        return until is not None and since is not None and since <= at < until
+        known = self._days.get(site_code)
+        if known is None or not known.holds(at) or self._clock() - known.checked >= self._ttl_s:
+            begins, ends = local_day(at)
+            stretches = tuple(await self._lookup(site_code, begins, ends))
+            known = self._days[site_code] = _Day(self._clock(), begins, ends, stretches)
+        return any(start <= at < end for start, end in known.stretches)

@@ -64,6 +64,22 @@ class PermitWindow:
             day += dt.timedelta(days=1)
         return dt.datetime.combine(day, self.end, tzinfo=SHANGHAI).astimezone(dt.UTC)
 
+    def nights_between(self, since: dt.datetime, until: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+        """The permitted stretches (aware, UTC, half-open) that overlap ``[since, until)``: one per
+        valid night whose window meets it."""
+        stretches = []
+        first = since.astimezone(SHANGHAI).date() - dt.timedelta(days=1)  # a night may begin the day before
+        last = until.astimezone(SHANGHAI).date()
+        day = max(first, self.valid_from)
+        while day <= min(last, self.valid_to):
+            begins = dt.datetime.combine(day, self.start, tzinfo=SHANGHAI)
+            ends_on = day + dt.timedelta(days=1) if self.crosses_midnight else day
+            ends = dt.datetime.combine(ends_on, self.end, tzinfo=SHANGHAI)
+            if begins < until and since < ends:
+                stretches.append((begins.astimezone(dt.UTC), ends.astimezone(dt.UTC)))
+            day += dt.timedelta(days=1)
+        return stretches
+
     def covers(self, at: dt.datetime) -> bool:
         if at.tzinfo is None:
             raise ValueError("covers needs a timezone-aware moment")

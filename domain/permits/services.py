@@ -100,6 +100,22 @@ async def revoke_permit(permit_id: int, *, now: dt.datetime) -> dict[str, Any]:
     return permit_view(permit)
 
 
+async def permitted_stretches(
+    site_code: str, since: dt.datetime, until: dt.datetime
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Every stretch of ``[since, until)`` when a valid permit lets this site work at night (UTC,
+    half-open, possibly overlapping): what the hot paths cache to answer many readings by one query."""
+    candidates = await NightWorkPermit.filter(
+        site_code=site_code,
+        revoked_at__isnull=True,
+        valid_from__lte=until.astimezone(dt.UTC).date() + dt.timedelta(days=1),
+        valid_to__gte=since.astimezone(dt.UTC).date() - dt.timedelta(days=2),
+    ).order_by("id")
+    return sorted(
+        stretch for permit in candidates for stretch in _window(permit).nights_between(since, until)
+    )
+
+
 async def active_night_permit(site_code: str, at: dt.datetime) -> dict[str, Any] | None:
     """The permit covering ``at`` at this site, or None. A night in Asia/Shanghai can start the day before.
     ``covers_from`` and ``covers_until`` bound tonight's window: no cache may trust the answer outside it."""

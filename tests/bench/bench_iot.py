@@ -34,7 +34,7 @@ import psutil
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate
 
-from config.container import build_infrastructure, close_database
+from config.container import build_infrastructure, close_database, install_policies
 from config.database import tortoise_config
 from config.settings import Settings
 from domain.alerts.models import Alarm
@@ -259,6 +259,7 @@ async def main(
     url = os.environ.get("MQTT_URL", "")
     if broker == "env" and not url:
         return {"bench": "iot", "skipped": "MQTT_URL is not set"}
+    await install_policies()  # the bridge's rules come from the deployed policies, as at start-up
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         async with contextlib.AsyncExitStack() as stack:

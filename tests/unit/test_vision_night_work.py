@@ -4,9 +4,8 @@ that must not trust a permit past the end of its night."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from domain.permits.cache import NightPermitCache
+from domain.permits.cache import NightPermitCache, Stretch
 from domain.permits.rules import PermitWindow
 from domain.vision.rules import Detection, IouTracker, NightWorkConfig, NightWorkRule
 
@@ -79,48 +78,61 @@ def test_a_permit_windows_night_ends_the_next_morning_when_it_crosses_midnight()
 
 async def test_the_permit_cache_stops_trusting_a_permit_at_the_end_of_its_night() -> None:
     """The bridge used to cache "permit: yes" for 5 minutes flat, past the permit's 23:00 end."""
-    calls: list[dt.datetime] = []
-    ends = dt.datetime(2026, 12, 4, 23, 0, tzinfo=SHANGHAI)
+    calls: list[tuple[dt.datetime, dt.datetime]] = []
+    window = PermitWindow(dt.date(2026, 12, 4), dt.date(2026, 12, 4), dt.time(22, 0), dt.time(23, 0))
 
-    async def lookup(site: str, at: dt.datetime) -> dict[str, Any] | None:
-        calls.append(at)
-        return {"covers_until": ends.isoformat()} if at < ends else None
+    async def stretches(site: str, since: dt.datetime, until: dt.datetime) -> list[Stretch]:
+        calls.append((since, until))
+        return window.nights_between(since, until)
 
     clock = [0.0]
-    cache = NightPermitCache(lookup, ttl_s=60, clock=lambda: clock[0])
+    cache = NightPermitCache(stretches, ttl_s=60, clock=lambda: clock[0])
+    ends = dt.datetime(2026, 12, 4, 23, 0, tzinfo=SHANGHAI)
     assert await cache.permitted("S1", ends - dt.timedelta(seconds=30))
     clock[0] = 10.0
     assert await cache.permitted("S1", ends - dt.timedelta(seconds=20)) and len(calls) == 1  # cached
-    clock[0] = 40.0
-    assert not await cache.permitted("S1", ends + dt.timedelta(seconds=10))  # past its end: asked again
-    assert len(calls) == 2
-    clock[0] = 50.0
-    assert not await cache.permitted("S1", ends + dt.timedelta(seconds=20)) and len(calls) == 2
+    assert not await cache.permitted("S1", ends)  # the permit's own end, from the same lookup
+    assert not await cache.permitted("S1", ends + dt.timedelta(seconds=10)) and len(calls) == 1
     clock[0] = 120.0
     await cache.permitted("S1", ends + dt.timedelta(seconds=90))
-    assert len(calls) == 3  # a "no" is kept for the TTL only: a new permit counts within a minute
+    assert len(calls) == 2  # kept for the TTL only: a permit registered or revoked counts within a minute
+    assert calls[0] == (  # one lookup answers the whole noon-to-noon day
+        dt.datetime(2026, 12, 4, 12, 0, tzinfo=SHANGHAI),
+        dt.datetime(2026, 12, 5, 12, 0, tzinfo=SHANGHAI),
+    )
 
 
-async def test_a_cached_answer_only_answers_for_the_moments_it_was_about() -> None:
-    """A device catching up after an outage sends 05:59 and 22:30 in the same second: the cached "no"
-    for 05:59 must not stand for 22:30, and the 22:00-23:00 "yes" must not cover 21:00."""
+async def test_a_cached_day_answers_each_moment_by_its_own_time() -> None:
+    """A device catching up after an outage sends 05:59 and 22:30 in the same second: each gets its own
+    answer, and the 22:00-23:00 permit never covers 21:00."""
     window = PermitWindow(dt.date(2026, 12, 4), dt.date(2026, 12, 4), dt.time(22, 0), dt.time(23, 0))
     calls: list[dt.datetime] = []
 
-    async def lookup(site: str, at: dt.datetime) -> dict[str, Any] | None:
-        calls.append(at)
-        if not window.covers(at):
-            return None
-        return {
-            "covers_from": window.night_start(at).isoformat(),
-            "covers_until": window.night_end(at).isoformat(),
-        }
+    async def stretches(site: str, since: dt.datetime, until: dt.datetime) -> list[Stretch]:
+        calls.append(since)
+        return window.nights_between(since, until)
 
-    cache = NightPermitCache(lookup, ttl_s=60, clock=lambda: 0.0)  # the wall clock stands still
+    cache = NightPermitCache(stretches, ttl_s=60, clock=lambda: 0.0)  # the wall clock stands still
     day = dt.datetime(2026, 12, 4, tzinfo=SHANGHAI)
-    assert not await cache.permitted("S1", day.replace(hour=5, minute=59))
+    assert not await cache.permitted("S1", day.replace(hour=5, minute=59))  # the day before's night
     assert await cache.permitted("S1", day.replace(hour=22, minute=30)) and len(calls) == 2
-    assert not await cache.permitted("S1", day.replace(hour=21)) and len(calls) == 3
-    assert await cache.permitted("S1", day.replace(hour=22, minute=45)) and len(calls) == 4
-    assert await cache.permitted("S1", day.replace(hour=22)) and len(calls) == 4  # within the night: cached
-    assert window.night_start(day.replace(hour=22, minute=30)) == day.replace(hour=22)
+    assert not await cache.permitted("S1", day.replace(hour=21)) and len(calls) == 2
+    assert await cache.permitted("S1", day.replace(hour=22)) and len(calls) == 2
+    assert not await cache.permitted("S1", day.replace(hour=23)) and len(calls) == 2
+
+
+def test_permitted_stretches_of_a_window_over_a_span() -> None:
+    crossing = PermitWindow(dt.date(2026, 12, 4), dt.date(2026, 12, 5), dt.time(22, 0), dt.time(6, 0))
+    noon = dt.datetime(2026, 12, 4, 12, 0, tzinfo=SHANGHAI)
+    assert crossing.nights_between(noon, noon + dt.timedelta(days=1)) == [
+        (dt.datetime(2026, 12, 4, 22, 0, tzinfo=SHANGHAI), dt.datetime(2026, 12, 5, 6, 0, tzinfo=SHANGHAI))
+    ]
+    # The night of the 5th runs into the 6th, although the permit's last date is the 5th.
+    assert crossing.nights_between(noon + dt.timedelta(days=1), noon + dt.timedelta(days=2)) == [
+        (dt.datetime(2026, 12, 5, 22, 0, tzinfo=SHANGHAI), dt.datetime(2026, 12, 6, 6, 0, tzinfo=SHANGHAI))
+    ]
+    assert crossing.nights_between(noon + dt.timedelta(days=2), noon + dt.timedelta(days=3)) == []
+    for stretch in crossing.nights_between(noon - dt.timedelta(days=3), noon + dt.timedelta(days=5)):
+        middle = stretch[0] + (stretch[1] - stretch[0]) / 2
+        assert crossing.covers(middle) and crossing.covers(stretch[0])
+        assert not crossing.covers(stretch[1])
