@@ -48,28 +48,10 @@
   }
 
   // The base map loads on its own schedule: its pane sits under the markers whichever arrives first.
-  map.createPane("basemap");
-  map.getPane("basemap").style.zIndex = 350;
+  WenlingBasemap.add(map, config);
   // Alarms always sit above the site dots they are raised at, so they stay clickable.
   map.createPane("alarms");
   map.getPane("alarms").style.zIndex = 450;
-  if (config.tile_url) {
-    L.tileLayer(config.tile_url, { maxZoom: 18, pane: "basemap" }).addTo(map);
-  } else {
-    getJSON(config.basemap_url).then(function (data) {
-      L.geoJSON(data, {
-        pane: "basemap",
-        style: function (f) {
-          return f.properties.kind === "road"
-            ? { color: "#8a8f98", weight: f.properties.major ? 4 : 2 }
-            : { color: "#5b7c99", weight: 1, fillColor: "#e9eef2", fillOpacity: 0.6 };
-        },
-        onEachFeature: function (f, layer) {
-          if (f.properties.name) { layer.bindTooltip(text(f.properties.name), { sticky: true }); }
-        }
-      }).addTo(map);
-    });
-  }
   var overlays = {};
   var control = L.control.layers(null, overlays).addTo(map);
   getJSON(config.layers.sites).then(function (data) {

@@ -28,17 +28,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from tortoise import Tortoise
-from tortoise.migrations.api import migrate
-
 from config.container import build_infrastructure, close_database, install_policies
-from config.database import tortoise_config
 from config.settings import Settings
 from iot_bridge.city_day.cli import add_scenario_arguments, scenario_from
 from iot_bridge.city_day.player import SimClock
 from iot_bridge.city_day.scenario import Scenario
 from iot_bridge.mqtt import MqttTarget
-from tests.bench.bench_iot import bare_consumer, reset_postgres
+from tests.bench.bench_iot import bare_consumer, open_bench_database
 from tests.integration.city_day import run_city_day, seed_registry, summary
 from tests.integration.private_broker import private_broker
 
@@ -116,12 +112,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         async with contextlib.AsyncExitStack() as stack:
             if args.broker == "private":
                 url = (await stack.enter_async_context(private_broker(tmp / "broker"))).url
-            db_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite://{tmp / 'bench.sqlite3'}"
-            if db_url.startswith(("postgres://", "postgresql://")):
-                await reset_postgres(db_url)
-            await migrate(config=tortoise_config(db_url))
-            await close_database()
-            await Tortoise.init(config=tortoise_config(db_url))
+            db_url = await open_bench_database(tmp)
             try:
                 await seed_registry(scenario)
                 day = await city_day(args, scenario, mqtt_url=url, tmp=tmp)

@@ -253,6 +253,18 @@ async def bridge_consumer(
     }
 
 
+async def open_bench_database(tmp: Path) -> str:
+    """BENCH_DATABASE_URL (a PostgreSQL database the bench may wipe: its public schema is recreated)
+    or a SQLite file in ``tmp``, migrated and opened; returns its URL."""
+    db_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite://{tmp / 'bench.sqlite3'}"
+    if db_url.startswith(("postgres://", "postgresql://")):
+        await reset_postgres(db_url)
+    await migrate(config=tortoise_config(db_url))
+    await close_database()
+    await Tortoise.init(config=tortoise_config(db_url))
+    return db_url
+
+
 async def main(
     rate: float, seconds: float, bare_seconds: float | None = None, *, broker: str = "private"
 ) -> dict[str, Any]:
@@ -267,13 +279,7 @@ async def main(
                 own = await stack.enter_async_context(private_broker(tmp / "broker"))
                 url = own.url
             target = MqttTarget.from_url(url)
-            # BENCH_DATABASE_URL: a PostgreSQL database the bench may wipe (its public schema is recreated).
-            db_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite://{tmp / 'bench.sqlite3'}"
-            if db_url.startswith(("postgres://", "postgresql://")):
-                await reset_postgres(db_url)
-            await migrate(config=tortoise_config(db_url))
-            await close_database()
-            await Tortoise.init(config=tortoise_config(db_url))
+            db_url = await open_bench_database(tmp)
             try:
                 devices = await make_registry()
                 devices_file = tmp / "devices.json"
