@@ -14,7 +14,6 @@ from domain.accounts.rules import Role, hash_password
 from domain.approvals import services
 from domain.approvals.models import Application, ReviewTask
 from domain.approvals.rules import ApplicationStatus
-from domain.events import consume_once, stream_of
 from domain.projects import progress
 from domain.projects.models import Milestone, Project
 from domain.projects.rules import ProjectStage
@@ -22,7 +21,7 @@ from tests.console.conftest import running_console
 from tests.console.helpers import PASSWORD
 from tests.console.test_browser_journeys import SCREENSHOTS, new_page, pytestmark, sign_in
 from tests.integration.approvals_helpers import ENTERPRISE_A, FIELDS, permit_uploads
-from tests.outbox_helpers import relay_all
+from tests.outbox_helpers import relay_and_consume
 
 __all__ = ["pytestmark"]  # the skip marker of the browser journeys (Chromium, Playwright)
 PLANNED = "WL-2026-0040"  # seeded in 立项规划
@@ -50,18 +49,12 @@ async def _reviewer(department: str) -> str:
 
 async def _apply_outcomes() -> None:
     """What the relay and the project-progress worker do in production, run once here."""
-    bus = MemoryEventBus()
-    for name in progress.CONSUMED_EVENTS:
-        await bus.ensure_group(stream_of(name), progress.CONSUMER_GROUP)
-    await relay_all(bus)
-    while await consume_once(
-        bus,
+    await relay_and_consume(
+        MemoryEventBus(),
         group=progress.CONSUMER_GROUP,
-        consumer="browser-test",
         event_names=progress.CONSUMED_EVENTS,
         handle=progress.handle_event,
-    ):
-        pass
+    )
 
 
 async def test_departments_approve_a_permit_and_the_project_is_under_construction(

@@ -12,14 +12,14 @@ from adapters.memory import MemoryEventBus
 from domain.approvals import reviews
 from domain.approvals.models import ReviewTask
 from domain.approvals.rules import TaskDecision
-from domain.events import DomainEvent, consume_once, stream_of
+from domain.events import DomainEvent
 from domain.projects import progress
 from domain.projects.models import Milestone, Project
 from domain.projects.rules import ProjectKind, ProjectStage
 from domain.projects.services import project_details
 from tests.integration.approvals_helpers import PROJECT, T0, make_env, staff
 from tests.integration.test_approvals_services import submitted_permit
-from tests.outbox_helpers import relay_all
+from tests.outbox_helpers import relay_and_consume
 
 pytestmark = pytest.mark.usefixtures("database")
 MILESTONES = ("施工许可取得", "基础完成", "主体结构封顶", "装饰装修完成", "竣工验收")
@@ -46,17 +46,9 @@ async def _project() -> Project:
 
 
 async def _deliver(bus: MemoryEventBus) -> int:
-    await relay_all(bus)
-    total = 0
-    while handled := await consume_once(
-        bus,
-        group=progress.CONSUMER_GROUP,
-        consumer="test",
-        event_names=progress.CONSUMED_EVENTS,
-        handle=progress.handle_event,
-    ):
-        total += handled
-    return total
+    return await relay_and_consume(
+        bus, group=progress.CONSUMER_GROUP, event_names=progress.CONSUMED_EVENTS, handle=progress.handle_event
+    )
 
 
 def _decided(
@@ -76,8 +68,6 @@ async def test_a_granted_construction_permit_makes_the_project_under_constructio
     await _project()
     env = make_env(tmp_path)
     bus = MemoryEventBus()
-    for name in progress.CONSUMED_EVENTS:  # the group exists before the first event, as run_consumer makes it
-        await bus.ensure_group(stream_of(name), progress.CONSUMER_GROUP)
     application = await submitted_permit(env)
     assert await _deliver(bus) == 1
     assert (await Project.get(code=PROJECT)).stage is ProjectStage.APPROVAL
