@@ -29,6 +29,7 @@ from config.app import create_app
 from config.container import close_database, open_database, open_runtime
 from config.database import tortoise_config
 from config.doctor import doctor
+from config.heap import settle_after_start, settle_heap
 from config.registry_cli import main as registry_main
 from config.settings import ConfigurationError, Settings, load_settings
 from config.worker_watchdog import install_worker_watchdog
@@ -85,7 +86,15 @@ def app_from_environment() -> Sanic[Any, Any]:
     not survive the spawn, which is why ``WORKERS>1`` used to fail)."""
     settings = load_settings()
     configure_logging(settings, demo=False)  # no-op where main() already configured it
-    return create_app(settings, name=APP_NAME, run_workers=settings.run_embedded_workers)
+    return server_app(settings)
+
+
+def server_app(settings: Settings) -> Sanic[Any, Any]:
+    """The app a server process runs: once started (runtime, NLU and read models built), its heap
+    is settled. Tests build apps with ``create_app`` and keep CPython's collector as it is."""
+    app = create_app(settings, name=APP_NAME, run_workers=settings.run_embedded_workers)
+    app.after_server_start(settle_after_start)
+    return app
 
 
 def serve(settings: Settings) -> None:
@@ -100,7 +109,7 @@ def serve(settings: Settings) -> None:
     # maintainers point at this class attribute for the purpose (sanic-org/sanic#2629).
     WorkerManager.THRESHOLD = round(settings.worker_startup_timeout_s * 10)  # counted in 0.1 s polls
     # This process's app is built from the settings already read; worker processes use the loader.
-    app = create_app(settings, name=APP_NAME, run_workers=settings.run_embedded_workers)
+    app = server_app(settings)
     loader = AppLoader(factory=app_from_environment)
     log.info("serving on http://%s:%s with %s worker(s)", settings.host, settings.port, settings.workers)
     app.prepare(
@@ -136,6 +145,7 @@ def run_worker(settings: Settings, name: str) -> int:
     async def run() -> None:
         stop_on_sigterm()
         runtime = await open_runtime(settings)
+        settle_heap()
         try:
             await workers[name](runtime)
         finally:

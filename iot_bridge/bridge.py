@@ -30,7 +30,7 @@ from iot_bridge.downlink import run_downlink
 from iot_bridge.embedded_broker import EmbeddedBroker
 from iot_bridge.intake import Hj212Intake
 from iot_bridge.mqtt import MqttIngest, MqttTarget
-from iot_bridge.permits import night_permit_lookup
+from iot_bridge.permits import night_permit_bulk_lookup, night_permit_lookup
 from iot_bridge.pipeline import AlarmHook, Pipeline
 from iot_bridge.storage import RawSink, RingRawSink, StreamRawSink
 from iot_bridge.tcp import Hj212Server, ListenerLimits
@@ -77,6 +77,7 @@ class Bridge:
             cache=infra.cache,
             raw_sink=sink,
             permit_lookup=night_permit_lookup,
+            permit_bulk_lookup=night_permit_bulk_lookup,
             on_alarm=options.on_alarm,
         )
         self.intake = Hj212Intake(
@@ -105,8 +106,12 @@ class Bridge:
         return self.mqtt.client_id if self.mqtt is not None else f"local-{os.getpid()}"
 
     async def refresh_devices(self) -> None:
+        """The registry, then the pipeline warmed for it: the rule state of devices new to this
+        process and today's night permits of all noise sites in one query (refreshed with the
+        registry, so the permit cache seldom expires site by site)."""
         self.devices = await readings_service.registered_devices()
         self.passwords = await projects.device_passwords()
+        await self.pipeline.warm(self.devices, now=dt.datetime.now(dt.UTC))
 
     async def run(self) -> None:
         await self.refresh_devices()

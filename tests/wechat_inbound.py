@@ -227,28 +227,17 @@ def _install_probe(app: Any) -> None:
 
 def serve_from_environment() -> None:
     import logging  # noqa: PLC0415
-    import os  # noqa: PLC0415
 
     from config.app import create_app  # noqa: PLC0415
+    from config.heap import settle_after_start  # noqa: PLC0415
     from config.settings import load_settings  # noqa: PLC0415
 
     settings = load_settings()
     logging.basicConfig(level=settings.log_level)
     app = create_app(settings, name="wechat_test_server", run_workers=settings.run_embedded_workers)
     _install_probe(app)
-    if os.environ.get("WECHAT_TEST_GC_FREEZE"):
-        import gc  # noqa: PLC0415
-
-        async def freeze(app: Any) -> None:
-            # Warm the NLU (jieba loads its dictionary on first use), then move everything loaded so
-            # far out of the collector's generations: a full collection over that heap takes ~200 ms.
-            nlu = getattr(app.ctx, "nlu", None)
-            if nlu is not None:
-                await nlu.parse("万昌路那个工地在建什么")
-            gc.collect()
-            gc.freeze()
-
-        app.register_listener(freeze, "after_server_start")
+    # As production's server processes do (config.cli.server_app): the heap settled once started.
+    app.register_listener(settle_after_start, "after_server_start")
     app.run(host="127.0.0.1", port=settings.port, single_process=True, access_log=False, motd=False)
 
 

@@ -43,9 +43,16 @@ class RuleEngine:
         self.states[device_code] = DeviceState.from_json(state_json)
 
     def export_dirty(self) -> dict[str, str]:
-        exported = {code: self.states[code].to_json() for code in self.dirty if code in self.states}
+        return self.export(self.take_dirty())
+
+    def take_dirty(self) -> list[str]:
+        """The devices changed since the last take, to be exported a few at a time."""
+        taken = [code for code in self.dirty if code in self.states]
         self.dirty.clear()
-        return exported
+        return taken
+
+    def export(self, device_codes: list[str]) -> dict[str, str]:
+        return {code: self.states[code].to_json() for code in device_codes}
 
     def evaluate(
         self, reading: Reading, *, night_permit: bool = False, received_at: float | None = None

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 Stretch = tuple[dt.datetime, dt.datetime]
 StretchLookup = Callable[[str, dt.datetime, dt.datetime], Awaitable[list[Stretch]]]
+BulkStretchLookup = Callable[[list[str], dt.datetime, dt.datetime], Awaitable[dict[str, list[Stretch]]]]
 DEFAULT_TTL_S = 60.0
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOON = dt.time(12, 0)
@@ -48,10 +49,11 @@ class NightPermitCache:
         self,
         lookup: StretchLookup,
         *,
+        bulk_lookup: BulkStretchLookup | None = None,
         ttl_s: float = DEFAULT_TTL_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._lookup, self._ttl_s, self._clock = lookup, ttl_s, clock
+        self._lookup, self._bulk_lookup, self._ttl_s, self._clock = lookup, bulk_lookup, ttl_s, clock
         self._days: dict[str, _Day] = {}
 
     async def permitted(self, site_code: str, at: dt.datetime) -> bool:
@@ -61,3 +63,16 @@ class NightPermitCache:
             stretches = tuple(await self._lookup(site_code, begins, ends))
             known = self._days[site_code] = _Day(self._clock(), begins, ends, stretches)
         return any(start <= at < end for start, end in known.stretches)
+
+    async def warm(self, site_codes: list[str], at: dt.datetime) -> int:
+        """Fetch the day holding ``at`` for many sites in one query (a bridge at start, and with each
+        refresh of its registry), so the first night readings of a city do not each wait for their
+        own lookup. Without a bulk lookup this does nothing; returns the number of sites cached."""
+        if self._bulk_lookup is None or not site_codes:
+            return 0
+        begins, ends = local_day(at)
+        found = await self._bulk_lookup(site_codes, begins, ends)
+        checked = self._clock()
+        for code in site_codes:
+            self._days[code] = _Day(checked, begins, ends, tuple(found.get(code, ())))
+        return len(site_codes)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from config.container import build_infrastructure, close_database, install_policies
+from config.heap import settle_heap
 from config.settings import Settings
 from iot_bridge.city_day.cli import add_scenario_arguments, scenario_from
 from iot_bridge.city_day.player import SimClock
@@ -115,6 +116,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             db_url = await open_bench_database(tmp)
             try:
                 await seed_registry(scenario)
+                settle_heap()  # as the bridge's own process does once started (config.cli.run_worker)
                 day = await city_day(args, scenario, mqtt_url=url, tmp=tmp)
                 devices_file = tmp / "devices.json"
                 listed = [(d.site_code, d.code, d.device_type) for d in scenario.devices]

@@ -220,7 +220,7 @@ def _check_samples(samples: list[bytes], aes_key: str) -> int:
     return sum(1 for body in samples if "【" in reader.read_reply(body).get("Content", ""))
 
 
-def run(rate: float, seconds: float, *, gc_freeze: bool = False, workers: int = 1) -> dict[str, object]:
+def run(rate: float, seconds: float, *, workers: int = 1) -> dict[str, object]:
     from tests.wechat_inbound import APPID, TOKEN, new_aes_key  # noqa: PLC0415
     from tests.wechat_servers import free_port, running  # noqa: PLC0415
 
@@ -237,13 +237,11 @@ def run(rate: float, seconds: float, *, gc_freeze: bool = False, workers: int = 
         "WECHAT_APPID": APPID,
         "WECHAT_AES_KEY": aes_key,
         "LOG_LEVEL": "WARNING",
-        **({"WECHAT_TEST_GC_FREEZE": "1"} if gc_freeze else {}),
     }
     result: dict[str, object] = {
         "bench": "wechat_passive_reply",
         "rate_offered": rate,
         "seconds": seconds,
-        "gc_freeze": gc_freeze,
         "workers": workers,
         "redis": bool(workers > 1 and os.environ.get("REDIS_URL")),
     }
@@ -288,14 +286,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument(
-        "--gc-freeze", action="store_true", help="gc.freeze() in the app server after start-up"
-    )
-    parser.add_argument(
         "--workers", default="1,2", help="API process counts to measure, comma-separated (default 1,2)"
     )
     args = parser.parse_args()
     counts = [int(count) for count in str(args.workers).split(",")]
-    runs = [run(args.rate, args.seconds, gc_freeze=args.gc_freeze, workers=count) for count in counts]
+    runs = [run(args.rate, args.seconds, workers=count) for count in counts]
     print(json.dumps(runs[0] if len(runs) == 1 else {"bench": "wechat_passive_reply", "runs": runs}))
 
 

@@ -12,7 +12,7 @@ from adapters.media_store import LocalMediaStore
 from adapters.memory import MemoryCache, MemoryDedupStore, MemoryEventBus
 from domain.alerts.models import Alarm, MinuteAggregate
 from domain.permits.rules import PermitWindow
-from domain.permits.services import register_permit
+from domain.permits.services import permitted_stretches, permitted_stretches_by_site, register_permit
 from domain.vision.rules import Detection, NightWorkConfig
 from tests.integration.iot_helpers import make_site
 from tests.unit.test_vision_pipeline import RecordingSink, ScriptedDetector, camera, noisy_frame
@@ -96,3 +96,30 @@ async def test_a_permit_silences_night_work_only_until_its_window_ends(tmp_path:
     alarm = await Alarm.get(alarm_type="night_work")  # at 23:00:10, not five minutes of cache later
     assert alarm.raised_at == dt.datetime(2026, 12, 4, 15, 0, 10, tzinfo=dt.UTC)
     assert "无噪声监测数据" in alarm.message
+
+
+async def test_the_stretches_of_many_sites_in_one_query_match_each_sites_own() -> None:
+    """The bridge warms its permit cache for every noise site at once; each answer must be the one
+    the single-site lookup gives, and a site without a permit must be in it with no stretch."""
+    await make_site()
+    await make_site("WL-2026-0032-S1", project_code="WL-2026-0032")
+    await register_permit(
+        certificate_no="YJ-2026-0043",
+        site_code="WL-2026-0031-S1",
+        window=PermitWindow(dt.date(2026, 12, 1), dt.date(2026, 12, 10), dt.time(22, 0), dt.time(23, 0)),
+        works="混凝土连续浇筑",
+        issued_by="温岭市住建局",
+        notice_posted=True,
+        notice_ref="公告2026-43",
+        created_by="staff:test",
+    )
+    since = dt.datetime(2026, 12, 4, 12, 0, tzinfo=SHANGHAI)
+    until = since + dt.timedelta(days=1)
+    sites = ["WL-2026-0031-S1", "WL-2026-0032-S1", "WL-2099-0001-S1"]
+    together = await permitted_stretches_by_site(sites, since, until)
+    assert together == {code: await permitted_stretches(code, since, until) for code in sites}
+    assert together["WL-2026-0031-S1"] == [
+        (dt.datetime(2026, 12, 4, 22, 0, tzinfo=SHANGHAI), dt.datetime(2026, 12, 4, 23, 0, tzinfo=SHANGHAI))
+    ]
+    assert together["WL-2026-0032-S1"] == [] and together["WL-2099-0001-S1"] == []
+    assert await permitted_stretches_by_site([], since, until) == {}
