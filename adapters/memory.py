@@ -34,6 +34,9 @@ class MemoryCache:
             return None
         return value
 
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        return [await self.get(key) for key in keys]
+
     async def set(self, key: str, value: str, ttl_s: float | None = None) -> None:
         expires_at = None if ttl_s is None else self._clock() + ttl_s
         self._items[key] = (value, expires_at)

@@ -62,6 +62,11 @@ class RedisCache:
     async def get(self, key: str) -> str | None:
         return cast(str | None, await self._redis.get(self._prefix + key))
 
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        if not keys:
+            return []
+        return cast(list[str | None], await self._redis.mget([self._prefix + key for key in keys]))
+
     async def set(self, key: str, value: str, ttl_s: float | None = None) -> None:
         px = None if ttl_s is None else max(1, int(ttl_s * 1000))
         await self._redis.set(self._prefix + key, value, px=px)

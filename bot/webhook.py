@@ -164,10 +164,11 @@ async def _check_replay(bot: WeChatBot, *, timestamp: str, nonce: str, dedup_key
     different message under a seen nonce is a replay (in plaintext mode the body is not signed)."""
     ttl_s = 2 * bot.settings.wechat_max_clock_skew_s + 60
     key = f"wx:nonce:{timestamp}:{nonce}"
-    if await bot.infra.dedup.first_seen(key, ttl_s):
-        await bot.infra.cache.set(key, dedup_key, ttl_s)
+    # The nonce is leased to the message for its lifetime: claiming it and binding it to the message
+    # is one round trip (SET NX with the message's key as owner); only a seen nonce needs a second.
+    if await bot.infra.lock.acquire(key, dedup_key, ttl_s):
         return
-    bound = await bot.infra.cache.get(key)
+    bound = await bot.infra.lock.owner(key)
     if bound is not None and bound != dedup_key:
         raise Rejected(403, "replayed_nonce")
 

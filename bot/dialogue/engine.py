@@ -15,7 +15,7 @@ from typing import Any
 
 from bot import messages
 from bot.dialogue.registry import IntentTable
-from bot.dialogue.store import load_state, recall_location, remember_location, save_state
+from bot.dialogue.store import load_context, load_state, remember_location, save_state
 from bot.dialogue.types import BotDeps, ConversationState, IntentSpec, Reply, SlotSpec, Turn
 from bot.inbound import InboundMessage
 from domain.accounts.rules import mask_openid
@@ -82,14 +82,14 @@ class DialogueEngine:
 
     async def respond(self, openid: str, user_input: UserInput, *, now: dt.datetime) -> str:
         cache = self.deps.infra.cache
-        state = await load_state(cache, openid)
+        state, remembered = await load_context(cache, openid)
         expired = self._expire(state, now)
         text = user_input.text.strip()
         state.remember(text)
         if user_input.location is not None:
             lat, lng = user_input.location
             await remember_location(cache, openid, lat=lat, lng=lng, label=user_input.location_label)
-        location = user_input.location or await recall_location(cache, openid)
+        location = user_input.location or remembered
         turn = Turn(
             openid=openid,
             text=text,

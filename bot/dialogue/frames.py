@@ -106,6 +106,20 @@ def _decode_tuple(value: object, args: tuple[Any, ...], name: str) -> tuple[Any,
 F = TypeVar("F", bound="BaseFrame")
 
 
+_FIELD_TYPES: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+def _field_types(cls: type) -> tuple[tuple[str, Any], ...]:
+    """A frame class's fields and their resolved types, once per class: ``get_type_hints`` parses
+    the string annotations again on every call, and every message loads its frames (it was a
+    twentieth of the webhook's CPU)."""
+    known = _FIELD_TYPES.get(cls)
+    if known is None:
+        hints = get_type_hints(cls)
+        known = _FIELD_TYPES[cls] = tuple((spec.name, hints[spec.name]) for spec in dataclasses.fields(cls))
+    return known
+
+
 class BaseFrame:
     """What every frame shares: its ``task`` name, a ``status`` and the JSON codec."""
 
@@ -133,12 +147,11 @@ class BaseFrame:
     def from_dict(cls: type[F], data: object) -> F:
         if not isinstance(data, dict) or data.get("task") != cls.task:
             raise FrameError(f"not a {cls.task} frame: {data!r}"[:200])
-        hints = get_type_hints(cls)
         values: dict[str, Any] = {}
-        for spec in dataclasses.fields(cls):  # type: ignore[arg-type]
-            if spec.name not in data:
-                raise FrameError(f"{cls.task}: missing {spec.name}")
-            values[spec.name] = _decode(data[spec.name], hints[spec.name], f"{cls.task}.{spec.name}")
+        for name, hint in _field_types(cls):
+            if name not in data:
+                raise FrameError(f"{cls.task}: missing {name}")
+            values[name] = _decode(data[name], hint, f"{cls.task}.{name}")
         return cls(**values)
 
     @classmethod

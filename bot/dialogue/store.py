@@ -24,7 +24,17 @@ def _location_key(openid: str) -> str:
 
 
 async def load_state(cache: Cache, openid: str) -> ConversationState:
-    raw = await cache.get(_state_key(openid))
+    return _state_from(await cache.get(_state_key(openid)), openid)
+
+
+async def load_context(cache: Cache, openid: str) -> tuple[ConversationState, tuple[float, float] | None]:
+    """The conversation state and the remembered location, in one round trip (every message needs
+    the state, and most of them might need the location)."""
+    raw_state, raw_location = await cache.get_many([_state_key(openid), _location_key(openid)])
+    return _state_from(raw_state, openid), _location_from(raw_location)
+
+
+def _state_from(raw: str | None, openid: str) -> ConversationState:
     if raw is None:
         return ConversationState()
     try:
@@ -43,8 +53,7 @@ async def remember_location(cache: Cache, openid: str, *, lat: float, lng: float
     await cache.set(_location_key(openid), json.dumps([lat, lng, label], ensure_ascii=False), LOCATION_TTL_S)
 
 
-async def recall_location(cache: Cache, openid: str) -> tuple[float, float] | None:
-    raw = await cache.get(_location_key(openid))
+def _location_from(raw: str | None) -> tuple[float, float] | None:
     if raw is None:
         return None
     lat, lng, _label = json.loads(raw)

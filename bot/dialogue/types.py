@@ -22,6 +22,7 @@ from bot.dialogue.frames import (
     load_frame,
     load_question,
 )
+from bot.dialogue.read_cache import ReadCache
 from bot.inbound import InboundMessage
 from config.settings import Settings
 from domain.approvals.access import ApprovalsEnv
@@ -168,6 +169,7 @@ class BotDeps:
     wechat: Any = None  # the outbound WeChat client (get_media, create_menu), when configured
     approvals: ApprovalsEnv | None = None  # the process's approvals environment (runtime.approvals)
     hooks: BotHooks = field(default_factory=BotHooks)
+    reads: ReadCache = field(default_factory=ReadCache)  # this process's public read answers
 
 
 @dataclass(slots=True)

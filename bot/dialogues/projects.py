@@ -24,7 +24,6 @@ ALTERNATIVES = 4
 NEARBY_COUNT = 5
 NEARBY_RADII_M = (5_000, 20_000, 50_000)
 CANDIDATES = 50
-DETAILS_TTL_S = 60.0  # project data changes a few times a day: a minute of staleness is harmless
 SEARCH_FIELDS = ("code", "name", "road", "address", "stage", "stage_label")
 NEARBY_WORDS = ("附近", "周边", "周围", "旁边", "身边")
 ASPECT_WORDS: dict[str, tuple[str, ...]] = {
@@ -206,12 +205,12 @@ def format_distance(meters: float) -> str:
 
 async def _details(turn: Turn, code: str) -> dict[str, Any]:
     """Public project details, cached briefly: citizens ask about the same few sites again and again."""
-    key = f"bot:project:{code.upper()}"
-    cached = await turn.deps.infra.cache.get(key)
+    key = f"project:{code.upper()}"
+    cached = turn.deps.reads.get(key)
     if cached is not None:
         return dict(json.loads(cached))
     details = await project_details(code)
-    await turn.deps.infra.cache.set(key, json.dumps(details, ensure_ascii=False), DETAILS_TTL_S)
+    turn.deps.reads.put(key, json.dumps(details, ensure_ascii=False))
     return details
 
 
@@ -237,8 +236,8 @@ async def _details_reply(turn: Turn, code: str, aspect: str = "") -> Reply:
 
 async def _candidates(turn: Turn, term: str) -> tuple[str, list[dict[str, Any]]]:
     """The first variant of ``term`` that matches and its matches (cached briefly, like details)."""
-    key = f"bot:search:{term}"
-    cached = await turn.deps.infra.cache.get(key)
+    key = f"search:{term}"
+    cached = turn.deps.reads.get(key)
     if cached is not None:
         variant, items = json.loads(cached)
         return str(variant), list(items)
@@ -248,7 +247,7 @@ async def _candidates(turn: Turn, term: str) -> tuple[str, list[dict[str, Any]]]
         if page.items:
             found = (variant, [{name: item[name] for name in SEARCH_FIELDS} for item in page.items])
             break
-    await turn.deps.infra.cache.set(key, json.dumps(found, ensure_ascii=False), DETAILS_TTL_S)
+    turn.deps.reads.put(key, json.dumps(found, ensure_ascii=False))
     return found
 
 

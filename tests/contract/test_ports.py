@@ -61,6 +61,15 @@ async def test_cache_round_trip_and_expiry(ports: Ports) -> None:
     assert await ports.cache.get("a") is None
 
 
+async def test_cache_reads_many_keys_in_order_with_none_for_the_absent(ports: Ports) -> None:
+    await ports.cache.set("x", "1")
+    await ports.cache.set("z", "3", ttl_s=0.05)
+    assert await ports.cache.get_many(["x", "y", "z"]) == ["1", None, "3"]
+    await asyncio.sleep(0.1)
+    assert await ports.cache.get_many(["z", "x"]) == [None, "1"]
+    assert await ports.cache.get_many([]) == []
+
+
 async def test_dedup_first_caller_wins_even_concurrently(ports: Ports) -> None:
     results = await asyncio.gather(*(ports.dedup.first_seen("msg-1", 60) for _ in range(10)))
     assert results.count(True) == 1
