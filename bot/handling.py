@@ -53,13 +53,6 @@ class MessageHandler:
         return await handler(message, now=now) if handler else messages.UNSUPPORTED_MESSAGE
 
     async def _text(self, message: InboundMessage, *, now: dt.datetime) -> str:
-        # A bare 满意/基本满意/不满意 right after a staff reply rates that complaint. Bare digits stay
-        # with the dialogue engine, where they may answer a numbered question.
-        rating = self.deps.hooks.complaint_rating
-        if rating is not None and not message.content.strip().isdigit():
-            answer = await rating(message.from_user, message.content, now=now)
-            if answer is not None:
-                return answer
         return await self.engine.respond(
             message.from_user, UserInput(text=message.content, message=message), now=now
         )

@@ -15,7 +15,6 @@ from sanic_ext import Extend
 
 from bot.dialogue.types import BotHooks
 from bot.dialogues.alerts import bind_hook as alerts_bind_hook
-from bot.dialogues.complaints import rating_hook as complaint_rating_hook
 from bot.webhook import wechat as wechat_callback
 from config.container import Runtime, open_runtime, readiness
 from config.evidence import evidence_config
@@ -71,8 +70,6 @@ def create_app(settings: Settings, *, name: str | None = None, run_workers: bool
     app.ctx.evidence = evidence_config(settings)
     app.ctx.console_templates = build_templates()
     app.ctx.bot_hooks = BotHooks(
-        # A rating (满意/基本满意/不满意, 1/2/3) typed right after a staff reply.
-        complaint_rating=complaint_rating_hook,
         bind_site=alerts_bind_hook,
         # Rule and procedure questions answered from config/faq.yml (bot/dialogues/faq.py).
         faq=load_faq(),

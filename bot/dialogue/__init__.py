@@ -34,6 +34,10 @@ Contract of a handler: ``async def handler(turn: Turn) -> Reply``.
 - It runs only once every slot of its ``IntentSpec`` is filled. ``SlotSpec.extract(turn)`` is a cheap,
   synchronous function returning the slot value or ``None``; a missing slot is asked for with
   ``prompt`` and re-asked at most twice, then the dialogue ends.
+- Slots are typed: ``SlotSpec(kind=str)`` (the default) or ``kind=dict`` (a place, a company). The
+  engine refuses a value of another type from an extractor (logged; the slot is asked for again) and
+  checks slots loaded from the cache before the handler sees them (an older version's or a corrupted
+  value is forgotten and asked again).
 - ``Reply(text, keep_open=False, choices=())``: ``keep_open=True`` keeps the intent active so that
   the next message re-runs this handler (frames and evidence kept; slots are extracted afresh from
   the new message, so keep what must survive the turn in a typed frame of ``bot.dialogue.frames``:
@@ -53,7 +57,14 @@ Contract of a handler: ``async def handler(turn: Turn) -> Reply``.
 Frames in context (tried before the NLU routes a message): a module may also define
 - ``INTERCEPTORS: tuple[Interceptor, ...]``: ``async (turn) -> Reply | None``, for what the last turns
   make meaningful: "还有吗" after a list, a bare "1" answering a pushed rating question, "收到" to an
-  alarm, a rule question; ``None`` means "not mine". ``PRIORITY`` (default 50) orders the modules.
+  alarm, a rule question, a corrected binding code; ``None`` means "not mine". ``PRIORITY`` (default
+  50) orders the modules.
+Pending questions are typed frames with an expiry (``frames.PendingQuestion``): ``AlarmFixQuestion``
+("请发送整改后的现场照片") and ``RatingQuestion`` (pushed with a staff reply; the complaint record
+stays the truth, since the push leaves another process, and the frame is refreshed from it). A bare
+number answers the numbered question the bot asked last; a rating word always rates.
+A task still being collected after its handler ran is a frame in ``COLLECTING`` (``BindingFrame``
+after a refused code): "取消" cancels it like a draft.
 - ``PHOTO_HOOKS``: ``async (turn, media_ref) -> Reply | None``, for a frame waiting for a photo.
 A ``SlotSpec(strict=True)`` is filled by its answer before the message may switch task ("WL-2026-0001"
 answers "which project?"). "不对，……" re-runs the open task with the correction. ``state.said`` keeps the

@@ -128,7 +128,7 @@ class DialogueEngine:
     async def _dispatch(self, turn: Turn, user_input: UserInput) -> str:
         state, text = turn.state, turn.text
         if text in CANCEL_WORDS:
-            if not (state.intent or state.choices):
+            if not (state.intent or state.choices or state.has_drafts()):
                 return messages.NOTHING_TO_CANCEL
             state.end_dialogue()
             state.cancel_drafts()
@@ -238,7 +238,7 @@ class DialogueEngine:
         turn.state.intent = intent
         note_said(turn)
         for slot in spec.slots:
-            value = slot.extract(turn)
+            value = self._typed(slot, slot.extract(turn))
             if value is not None:
                 turn.state.slots[slot.name] = value
         return await self._next_slot_or_run(turn, spec)
@@ -246,9 +246,11 @@ class DialogueEngine:
     async def _continue(self, turn: Turn) -> str:
         state, parse = turn.state, turn.parse
         spec = self.table.get(state.intent)
+        if spec is not None:
+            self._drop_mistyped(state, spec)
         slot = next((s for s in spec.slots if s.name == state.awaiting), None) if spec else None
         # A strict slot's answer ("WL-2026-0001" to "which project?") wins over a switch of task.
-        value = slot.extract(turn) if slot is not None and slot.strict else None
+        value = self._typed(slot, slot.extract(turn)) if slot is not None and slot.strict else None
         if not state.awaiting and CORRECTION_RE.match(turn.text):
             return await self._start(turn, state.intent)  # "不对，是在万昌路" corrects the open task
         switched = self._confident(parse) and parse.intent != state.intent and parse.intent in self.table
@@ -259,7 +261,34 @@ class DialogueEngine:
         if spec is None or slot is None:
             state.end_dialogue()
             return await self._route(turn) if turn.text else messages.NOT_UNDERSTOOD
-        return await self._fill(turn, spec, slot, value if value is not None else slot.extract(turn))
+        return await self._fill(
+            turn, spec, slot, value if value is not None else self._typed(slot, slot.extract(turn))
+        )
+
+    @staticmethod
+    def _typed(slot: SlotSpec, value: Any) -> Any:
+        """The extracted value when it has the slot's type; an extractor returning another type is a
+        fault in that dialogue, logged, and the slot is asked for as if nothing was understood."""
+        if value is None or slot.accepts(value):
+            return value
+        log.error(
+            "slot %s: extractor returned %s, not %s", slot.name, type(value).__name__, slot.kind.__name__
+        )
+        return None
+
+    @staticmethod
+    def _drop_mistyped(state: ConversationState, spec: IntentSpec) -> None:
+        """Slots loaded from the cache are checked against the task's slot types before any use; one
+        the task does not declare, or of the wrong type, is forgotten (and asked for again)."""
+        kinds = {slot.name: slot for slot in spec.slots}
+        kept = {
+            name: value for name, value in state.slots.items() if name in kinds and kinds[name].accepts(value)
+        }
+        if len(kept) != len(state.slots):
+            log.warning(
+                "dropping mistyped slots of %s: %s", spec.intent, sorted(set(state.slots) - set(kept))
+            )
+            state.slots = kept
 
     async def _fill(self, turn: Turn, spec: IntentSpec, slot: SlotSpec, value: Any) -> str:
         state = turn.state

@@ -1,13 +1,15 @@
 """Typed frames: what each task remembers between turns, with a life cycle and a validating JSON codec.
 
-The engine's slot filling (``ConversationState.intent``/``slots``/``awaiting``) collects one task's
-values during a turn or two; a frame is what a task keeps *after* its handler ran, for the turns that
-follow: the numbered list just shown ("还有吗", "2"), a complaint draft waiting for "确认", the incident
-a reporter's later messages belong to. A ``ConversationState`` holds at most one frame per task
-(``state.frame(ComplaintFrame)``, ``state.put(frame)``), the pending questions the bot asked and waits
-for (``AlarmFixQuestion``, with its expiry), and the ``Focus``: the entities last resolved, which a
-pronoun or an ellipsis ("那噪声呢", "什么时候完工") refers to. An entity named in the new message
-overrides the focus; that decision stays in each dialogue's extractor.
+The engine's slot filling (``ConversationState.intent``/``slots``/``awaiting``, each slot typed by
+its ``SlotSpec.kind``) collects one task's values during a turn or two; a frame is what a task keeps
+*after* its handler ran, for the turns that follow: the numbered list just shown ("还有吗", "2"), a
+complaint draft waiting for "确认", the incident a reporter's later messages belong to, a binding
+whose code was refused. A ``ConversationState`` holds at most one frame per task
+(``state.frame(ComplaintFrame)``, ``state.put(frame)``), the pending questions the bot asked and
+waits for (``AlarmFixQuestion``, ``RatingQuestion``, each with its expiry), and the ``Focus``: the
+entities last resolved, which a pronoun or an ellipsis ("那噪声呢", "什么时候完工") refers to. An
+entity named in the new message overrides the focus; that decision stays in each dialogue's
+extractor.
 
 Life cycle (``FrameStatus``, read ``TRANSITIONS``): collecting → confirming (a draft shown for
 confirmation) → done or cancelled; a query's answer is ``open`` (in focus for follow-ups) until the
@@ -242,19 +244,57 @@ class AlarmFixQuestion(BaseFrame):
 
 
 @dataclass(frozen=True, slots=True)
+class BindingFrame(BaseFrame):
+    """A site manager binding a site: the project named so far. It stays collecting after a refused
+    code (typo, expired), so a corrected 8-character code in the next message retries the same
+    project instead of being read as a project lookup; it is done once bound."""
+
+    task: ClassVar[str] = "bind_site"
+    project_code: str
+    started_at: float
+    status: FrameStatus = FrameStatus.COLLECTING
+
+
+@dataclass(frozen=True, slots=True)
+class RatingQuestion(BaseFrame):
+    """A pending question asked by push: "请对办理结果评价：1 满意 2 基本满意 3 不满意" after a staff
+    reply. ``asked_at`` is the reply's time: a numbered question the bot asked after it takes a bare
+    "1" instead. The complaint record stays the truth (the push leaves another process); this frame is
+    what the conversation holds of it, checked against that record before a rating is filed."""
+
+    task: ClassVar[str] = "rate_complaint"
+    ticket_no: str
+    asked_at: float
+    expires_at: float
+    status: FrameStatus = FrameStatus.OPEN
+
+    def expired(self, now: float) -> bool:
+        return now > self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
 class Focus:
     """The entities last resolved, for pronouns and ellipsis ("它什么时候完工"): empty when none."""
 
     project_code: str = ""
 
 
-Frame = ProjectQueryFrame | ComplaintFrame | EnvironmentFrame | EmergencyFrame | ApprovalFrame
-PendingQuestion = AlarmFixQuestion
+Frame = ProjectQueryFrame | ComplaintFrame | EnvironmentFrame | EmergencyFrame | ApprovalFrame | BindingFrame
+PendingQuestion = AlarmFixQuestion | RatingQuestion
 FRAME_TYPES: dict[str, type[Frame]] = {
     kind.task: kind
-    for kind in (ProjectQueryFrame, ComplaintFrame, EnvironmentFrame, EmergencyFrame, ApprovalFrame)
+    for kind in (
+        ProjectQueryFrame,
+        ComplaintFrame,
+        EnvironmentFrame,
+        EmergencyFrame,
+        ApprovalFrame,
+        BindingFrame,
+    )
 }
-QUESTION_TYPES: dict[str, type[PendingQuestion]] = {AlarmFixQuestion.task: AlarmFixQuestion}
+QUESTION_TYPES: dict[str, type[PendingQuestion]] = {
+    kind.task: kind for kind in (AlarmFixQuestion, RatingQuestion)
+}
 
 
 def load_frame(data: object) -> Frame:

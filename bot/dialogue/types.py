@@ -30,6 +30,7 @@ from domain.conversations.faq import FaqIndex
 from nlu.interface import NluEngine, ParseResult
 
 HISTORY_SIZE = 5
+DRAFTING = frozenset({FrameStatus.COLLECTING, FrameStatus.CONFIRMING})
 F = TypeVar("F", bound=Frame)
 Q = TypeVar("Q", bound=PendingQuestion)
 log = logging.getLogger(__name__)
@@ -119,10 +120,14 @@ class ConversationState:
     def answered(self, question: PendingQuestion) -> None:
         self.pending = [q for q in self.pending if q != question]
 
+    def has_drafts(self) -> bool:
+        """A frame still collecting or confirming: "取消" has something to cancel."""
+        return any(frame.status in DRAFTING for frame in self.frames.values())
+
     def cancel_drafts(self) -> None:
         """ "取消": a frame still collecting or confirming is cancelled; answers in focus stay."""
         for frame in list(self.frames.values()):
-            if frame.status in (FrameStatus.COLLECTING, FrameStatus.CONFIRMING):
+            if frame.status in DRAFTING:
                 self.put(frame.advance(FrameStatus.CANCELLED))
 
     def end_dialogue(self) -> None:
@@ -142,10 +147,8 @@ class ConversationState:
             self.history = [*self.history, text][-HISTORY_SIZE:]
 
 
-# Called by the inbound handler before the dialogue engine: ``async (openid, text, *, now) -> reply or
-# None`` for a rating typed after a staff reply, and ``async (openid, token, *, now) -> reply`` for the
-# QR scene ``bind:<token>`` of a subscribe/SCAN event.
-RatingHook = Callable[..., Awaitable[str | None]]
+# Called by the inbound handler for the QR scene ``bind:<token>`` of a subscribe/SCAN event:
+# ``async (openid, token, *, now) -> reply``.
 BindHook = Callable[..., Awaitable[str]]
 
 
@@ -153,7 +156,6 @@ BindHook = Callable[..., Awaitable[str]]
 class BotHooks:
     """What other contexts lend the bot (registered by the composition root, absent in bare tests)."""
 
-    complaint_rating: RatingHook | None = None
     bind_site: BindHook | None = None
     faq: FaqIndex | None = None  # rule and procedure questions answered from config/faq.yml
 
@@ -222,6 +224,13 @@ class SlotSpec:
     # A strict slot (a project code, a binding code) is filled by the answer before the message may
     # switch the task: "WL-2026-0001" answers "which project?" even though alone it reads as a query.
     strict: bool = False
+    # What the slot holds once filled, kept as JSON in the state: a text (a code, a type, an ISO time)
+    # or a mapping (a place, a company, a project target). A stored value of another type (an older
+    # version's state, a corrupted cache entry) is dropped and asked again, never handed to a handler.
+    kind: type[str] | type[dict[str, Any]] = str
+
+    def accepts(self, value: object) -> bool:
+        return isinstance(value, self.kind)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from dataclasses import replace
 
-from bot.dialogue.frames import EnvironmentFrame
+from bot.dialogue.frames import BindingFrame, EnvironmentFrame, FrameStatus
 from bot.dialogue.types import IntentSpec, Reply, SlotSpec, Turn
 from bot.keyword_nlu import PROJECT_CODE_RE
 from domain.alerts import bindings, readings
@@ -25,6 +25,12 @@ BIND_FAILED = {
     "invalid_binding_code": "绑定码应为 8 位字母和数字，请核对后重试。",
 }
 BIND_ERROR = "绑定未成功，请稍后再试或联系住建局。"
+RETRY_CODE = "10 分钟内直接回复正确的 8 位绑定码即可重试，或回复“取消”。"
+# The codes a citizen can correct by typing again: a typo, or a code the issuer then re-sends.
+RETRYABLE = frozenset(
+    {"binding_code_not_found", "invalid_binding_code", "binding_code_used", "binding_code_expired"}
+)
+BINDING_RETRY_S = 10 * 60  # as long as the engine waits for any other answer
 ASK_SITE = "请告诉我要查询的项目编号（如 WL-2026-0031）。"
 NO_SITE = "项目 {project} 暂无在建工地的监测数据。"
 SUMMARY = (
@@ -66,17 +72,49 @@ def _binding_code(turn: Turn) -> str | None:
     return match.group(0) if match else None
 
 
-async def _bind(openid: str, code: str, *, project_code: str | None, now: dt.datetime) -> str:
+async def _try_bind(openid: str, code: str, *, project_code: str | None, now: dt.datetime) -> tuple[str, str]:
+    """(reply, refusal code): the refusal code is "" once bound."""
     try:
         bound = await bindings.bind_site(openid=openid, code=code, project_code=project_code, at=now)
     except DomainError as error:
-        return BIND_FAILED.get(error.code, BIND_ERROR)
-    return BOUND.format(site=bound["site_code"], project=bound["project_code"])
+        return BIND_FAILED.get(error.code, BIND_ERROR), error.code
+    return BOUND.format(site=bound["site_code"], project=bound["project_code"]), ""
+
+
+async def _bind(openid: str, code: str, *, project_code: str | None, now: dt.datetime) -> str:
+    return (await _try_bind(openid, code, project_code=project_code, now=now))[0]
+
+
+async def _bind_in_frame(turn: Turn, frame: BindingFrame, code: str) -> Reply:
+    """Bind with ``code`` for the frame's project; a refused code keeps the frame collecting, so the
+    corrected code alone (next message) retries, and the project is not asked again."""
+    text, refusal = await _try_bind(turn.openid, code, project_code=frame.project_code, now=turn.now)
+    if refusal in RETRYABLE:
+        turn.state.put(frame)
+        return Reply(text=f"{text}\n{RETRY_CODE}")
+    turn.state.put(frame.advance(FrameStatus.DONE if not refusal else FrameStatus.CANCELLED))
+    return Reply(text=text)
 
 
 async def bind_site(turn: Turn) -> Reply:
-    text = await _bind(turn.openid, turn.slots["code"], project_code=turn.slots["project_code"], now=turn.now)
-    return Reply(text=text)
+    frame = BindingFrame(project_code=turn.slots["project_code"], started_at=turn.now.timestamp())
+    return await _bind_in_frame(turn, frame, turn.slots["code"])
+
+
+async def binding_code_retry(turn: Turn) -> Reply | None:
+    """The binding frame is collecting (its code was refused): a message that is only a code retries
+    it; anything else leaves the frame to expire and is understood as usual."""
+    frame = turn.state.frame(BindingFrame)
+    if frame is None:
+        return None
+    if turn.now.timestamp() - frame.started_at > BINDING_RETRY_S:
+        turn.state.put(frame.advance(FrameStatus.CANCELLED))
+        return None
+    code = _binding_code(turn)
+    if code is None or len(turn.text.strip()) > BINDING_CODE_LENGTH + 6:  # "绑定码是 XXXXXXXX" at most
+        return None
+    turn.state.end_dialogue()
+    return await _bind_in_frame(turn, frame, code)
 
 
 async def bind_hook(openid: str, token: str, *, now: dt.datetime) -> str:
@@ -124,7 +162,7 @@ async def environment_in_context(turn: Turn) -> Reply | None:
     return await query_environment(turn)
 
 
-INTERCEPTORS = (environment_in_context,)
+INTERCEPTORS = (binding_code_retry, environment_in_context)
 DIALOGUES = (
     IntentSpec(
         intent="bind_site",

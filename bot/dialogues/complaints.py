@@ -4,7 +4,8 @@
   expression, normalised by the NLU), an optional photo, then a confirmation and the ticket number.
 - ``complaint_status``: the citizen's open tickets with state and due date; when one waits for a rating,
   the reply offers 1 满意 / 2 基本满意 / 3 不满意 (不满意 reopens the ticket).
-- ``rating_hook``: for the inbound handler, a rating typed right after a staff reply ("不满意", "3").
+- ``rating_in_context``: the rating question pushed after a staff reply is a pending frame
+  (``RatingQuestion``): "不满意" or a bare "3" answers it in context.
 
 WeChat location messages carry GCJ-02 (Tencent map) coordinates; the inbound handler converts them
 to WGS-84 once, so ``turn.location`` is already in the datum tickets store.
@@ -16,11 +17,11 @@ import asyncio
 import datetime as dt
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from adapters.uploads import validate_image
-from bot.dialogue.frames import ComplaintFrame, FrameStatus
+from bot.dialogue.frames import ComplaintFrame, FrameStatus, RatingQuestion
 from bot.dialogue.types import IntentSpec, Reply, SlotSpec, Turn
 from domain.accounts.rules import mask_openid
 from domain.complaints import intake, queries, routing, services
@@ -28,6 +29,9 @@ from domain.complaints.rules import AGENCY_NAMES, Rating, parse_rating
 from domain.errors import DomainError, ValidationFailed
 from domain.projects.services import project_details
 from nlu.embedded.timeexpr import is_night, is_night_moment
+
+if TYPE_CHECKING:
+    from domain.complaints.models import Complaint
 
 log = logging.getLogger(__name__)
 
@@ -314,47 +318,71 @@ async def rate_text(openid: str, ticket_no: str, rating: Rating, *, now: dt.date
     return ""
 
 
-async def rating_hook(openid: str, text: str, *, now: dt.datetime) -> str | None:
-    """For the inbound handler, before the dialogue engine: a bare rating right after a staff reply."""
-    rating = parse_rating(text)
-    if rating is None:
-        return None
-    waiting = await services.awaiting_rating(openid)
+RATING_QUESTION_TTL_S = 30 * 24 * 3600  # a staff reply's rating question, answered in context this long
+
+
+async def rating_question(turn: Turn) -> RatingQuestion | None:
+    """The rating question pushed after a staff reply, as the conversation's pending frame."""
+    asked = await _rating_asked(turn)
+    return asked[0] if asked else None
+
+
+async def _rating_asked(turn: Turn) -> tuple[RatingQuestion, Complaint] | None:
+    """The pending rating question and the ticket it is about.
+
+    The push leaves another process (the outbox dispatcher), so the complaint record is the truth of
+    whether a rating is awaited: the frame is refreshed from it here and dropped when the ticket was
+    rated elsewhere (the mini-program) or closed."""
+    held = turn.state.waiting(RatingQuestion, now=turn.now.timestamp())
+    waiting = await services.awaiting_rating(turn.openid)
     if waiting is None:
+        if held is not None:
+            turn.state.answered(held)
         return None
-    return await rate_text(openid, waiting.ticket_no, rating, now=now)
+    asked_at = waiting.answered_at.timestamp() if waiting.answered_at else 0.0
+    question = RatingQuestion(
+        ticket_no=waiting.ticket_no, asked_at=asked_at, expires_at=asked_at + RATING_QUESTION_TTL_S
+    )
+    if question.expired(turn.now.timestamp()):
+        return None
+    if question != held:
+        turn.state.ask(question)
+    return question, waiting
 
 
 async def rating_in_context(turn: Turn) -> Reply | None:
-    """The rating question pushed after a staff reply is a pending frame: a bare "1" answers it unless
-    the bot asked a numbered question of its own since (then "1" answers that one)."""
+    """A rating ("1", "不满意") answers the pending rating question. A bare number answers a numbered
+    question the bot asked *after* the staff reply instead; a rating word never can."""
     rating = parse_rating(turn.text)
     if rating is None:
         return None
-    waiting = await services.awaiting_rating(turn.openid)
-    if waiting is None:
+    question = await rating_question(turn)
+    if question is None:
         return None
-    answered_at = waiting.answered_at.timestamp() if waiting.answered_at else 0.0
-    if turn.state.choices and answered_at <= turn.state.updated_at:
+    numbered_since = turn.state.choices and question.asked_at <= turn.state.updated_at
+    if numbered_since and turn.text.strip().isdigit():
         return None
     turn.state.choices = []
-    return Reply(await rate_text(turn.openid, waiting.ticket_no, rating, now=turn.now))
+    turn.state.answered(question)
+    return Reply(await rate_text(turn.openid, question.ticket_no, rating, now=turn.now))
 
 
 async def complaint_status(turn: Turn) -> Reply:
     if turn.choice.startswith("rate:"):
         _, ticket_no, value = turn.choice.split(":", 2)
         return Reply(await rate_text(turn.openid, ticket_no, Rating(value), now=turn.now))
-    waiting = await services.awaiting_rating(turn.openid)
+    asked = await _rating_asked(turn)
     rating = parse_rating(turn.text)
-    if waiting is not None and rating is not None:
-        return Reply(await rate_text(turn.openid, waiting.ticket_no, rating, now=turn.now))
+    if asked is not None and rating is not None:
+        turn.state.answered(asked[0])
+        return Reply(await rate_text(turn.openid, asked[0].ticket_no, rating, now=turn.now))
     tickets = await queries.list_mine(turn.openid, now=turn.now, open_only=True, limit=MAX_LISTED)
     if not tickets:
         return Reply(NO_TICKETS)
     lines = [TICKETS_HEAD, *(_line(ticket) for ticket in tickets)]
-    if waiting is None:
+    if asked is None:
         return Reply("\n".join(lines))
+    waiting = asked[1]
     lines.append(RATE_PROMPT.format(ticket_no=waiting.ticket_no, reply=waiting.last_reply[:200]))
     choices = tuple((STATUS, f"rate:{waiting.ticket_no}:{r.value}") for r in Rating)
     return Reply("\n".join(lines), keep_open=True, choices=choices)
@@ -377,7 +405,7 @@ DIALOGUES = (
         handler=report_nuisance,
         slots=(
             SlotSpec("what", prompt=ASK_WHAT, extract=extract_what),
-            SlotSpec("where", prompt=ASK_WHERE, extract=extract_where, strict=True),
+            SlotSpec("where", prompt=ASK_WHERE, extract=extract_where, strict=True, kind=dict),
             SlotSpec("when", prompt=ASK_WHEN, extract=extract_when),
         ),
     ),

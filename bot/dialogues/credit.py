@@ -187,6 +187,6 @@ DIALOGUES = (
     IntentSpec(
         intent=INTENT,
         handler=check_credit,
-        slots=(SlotSpec("company", prompt=ASK_COMPANY, extract=extract_company),),
+        slots=(SlotSpec("company", prompt=ASK_COMPANY, extract=extract_company, kind=dict),),
     ),
 )

@@ -373,6 +373,6 @@ DIALOGUES = (
     IntentSpec(
         intent=INTENT,
         handler=query_project,
-        slots=(SlotSpec("target", prompt=messages.PROJECT_ASK_WHICH, extract=extract_target),),
+        slots=(SlotSpec("target", prompt=messages.PROJECT_ASK_WHICH, extract=extract_target, kind=dict),),
     ),
 )

@@ -12,13 +12,15 @@ from adapters.infrastructure import Infrastructure
 from adapters.media_store import LocalMediaStore, MediaStore
 from adapters.memory import MemoryCache, MemoryDedupStore, MemoryEventBus, MemoryGeoIndex, MemoryLock
 from bot.dialogue.engine import DialogueEngine, UserInput
+from bot.dialogue.frames import RatingQuestion
 from bot.dialogue.registry import IntentTable
+from bot.dialogue.store import load_state
 from bot.dialogue.types import BotDeps
 from bot.dialogues import complaints as complaint_dialogue
 from domain.accounts.rules import Principal, Role
 from domain.complaints import intake, services
 from domain.complaints.models import Complaint
-from domain.complaints.rules import Action, State
+from domain.complaints.rules import Action, Rating, State
 from nlu.factory import build_engine
 from tests.integration.test_complaints_api import NEAR_A, png_bytes, seed_sites
 
@@ -50,7 +52,9 @@ def engine(tmp_path: Path, media: MediaStore) -> DialogueEngine:
         nlu=build_engine(backend="embedded", data_dir=None, fallback_threshold=0.45),
         media=media,
     )
-    return DialogueEngine(deps, IntentTable(complaint_dialogue.DIALOGUES))
+    table = IntentTable(complaint_dialogue.DIALOGUES)
+    table.interceptors.extend(complaint_dialogue.INTERCEPTORS)  # the pending rating question
+    return DialogueEngine(deps, table)
 
 
 async def say(engine: DialogueEngine, text: str, *, minutes: int = 0) -> str:
@@ -122,8 +126,13 @@ async def test_status_and_rating_after_a_staff_reply(database: str, engine: Dial
     assert await say(engine, "3", minutes=7) == ""
     assert (await Complaint.get(id=ticket.id)).state is State.REOPENED
     await services.reply(ticket.ticket_no, principal=STAFF, text="已复查", now=NOW + dt.timedelta(minutes=30))
-    # The hook the inbound handler calls before the engine: a bare rating right after the reply.
-    closed = await complaint_dialogue.rating_hook(OPENID, "满意", now=NOW + dt.timedelta(minutes=31))
+    # A bare rating word right after the reply answers the pending rating question.
+    closed = await say(engine, "满意", minutes=31)
     assert closed == ""  # the thank-you is pushed once, by the complaints context
     assert (await Complaint.get(id=ticket.id)).state is State.CLOSED
-    assert await complaint_dialogue.rating_hook(OPENID, "满意", now=NOW + dt.timedelta(minutes=32)) is None
+    # The question was answered: it leaves the conversation, and a second "满意" rates nothing.
+    state = await load_state(engine.deps.infra.cache, OPENID)
+    assert state.waiting(RatingQuestion, now=(NOW + dt.timedelta(minutes=32)).timestamp()) is None
+    await say(engine, "满意", minutes=32)
+    rated = await Complaint.get(id=ticket.id)
+    assert rated.state is State.CLOSED and rated.rating == Rating.SATISFIED.value

@@ -55,7 +55,7 @@ async def test_bind_with_project_and_code_asking_for_what_is_missing(
     again = await engine.respond(
         "oOther00000000000001", UserInput(text=f"绑定 WL-2026-0031 {issued['code']}"), now=NOW
     )
-    assert again == alerts_dialogue.BIND_FAILED["binding_code_used"]
+    assert again == f"{alerts_dialogue.BIND_FAILED['binding_code_used']}\n{alerts_dialogue.RETRY_CODE}"
 
 
 async def test_qr_scene_hook_binds_in_one_scan(database: str) -> None:

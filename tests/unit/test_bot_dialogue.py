@@ -13,6 +13,7 @@ from adapters.infrastructure import Infrastructure
 from bot import messages
 from bot.dialogue import BotDeps, DialogueEngine, IntentSpec, IntentTable, Reply, SlotSpec, Turn, UserInput
 from bot.dialogue.registry import load_dialogues
+from bot.dialogue.store import load_state, save_state
 
 # KeywordNlu here is the fallback parser under test and a fast stand-in for engine mechanics; the
 # journeys through the production NLU engine are the conversation stories (tests/stories).
@@ -148,6 +149,40 @@ async def test_a_new_confident_intent_interrupts_slot_filling(tmp_path: Path) ->
     await _say(engine, "我要投诉")
     assert await _say(engine, "转人工") == messages.HUMAN_QUEUED
     assert await _say(engine, "查信用") == messages.NOT_AVAILABLE  # an intent nobody registered yet
+
+
+async def test_a_stored_slot_of_the_wrong_type_is_asked_again_not_handed_to_the_handler(
+    tmp_path: Path,
+) -> None:
+    calls: list[dict[str, Any]] = []
+    engine = DialogueEngine(_deps(tmp_path, _nlu()), _nuisance_table(calls))
+    await _say(engine, "我要投诉")
+    cache = engine.deps.infra.cache
+    state = await load_state(cache, OPENID)
+    state.slots = {"kind": 7, "stale": "from an older version"}  # a corrupted or an older state
+    state.awaiting = "place"
+    await save_state(cache, OPENID, state)
+    assert await _say(engine, "万昌中路") == "什么问题？"  # "kind" is asked again, the place is kept
+    assert await _say(engine, "工地噪音") == "已登记：噪音，万昌中路"
+    assert calls[0]["kind"] == "噪音" and "stale" not in calls[0]
+
+
+async def test_an_extractor_returning_another_type_is_not_understood(tmp_path: Path) -> None:
+    async def report(turn: Turn) -> Reply:
+        return Reply(f"已登记：{turn.slots['place']}")
+
+    table = IntentTable(
+        [
+            IntentSpec(
+                "report_nuisance",
+                report,
+                slots=(SlotSpec("place", "在哪里？", lambda turn: turn.text, kind=dict),),
+            )
+        ]
+    )
+    engine = DialogueEngine(_deps(tmp_path, _nlu()), table)
+    assert await _say(engine, "我要投诉") == "在哪里？"  # a text is not a place mapping
+    assert await _say(engine, "万昌中路") == "在哪里？"
 
 
 async def test_state_is_per_user(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 from bot.dialogue.frames import (
     AlarmFixQuestion,
     ApprovalFrame,
+    BindingFrame,
     ComplaintFrame,
     EmergencyFrame,
     EnvironmentFrame,
@@ -21,7 +22,9 @@ from bot.dialogue.frames import (
     FrameStatus,
     InvalidFrameTransition,
     ProjectQueryFrame,
+    RatingQuestion,
     load_frame,
+    load_question,
 )
 from bot.dialogue.types import ConversationState
 
@@ -45,7 +48,9 @@ FRAMES: list[Frame] = [
     EnvironmentFrame(project_code="WL-2026-0001"),
     EmergencyFrame(incident_code="EM-2026-0007", opened_at=1_777_000_000.0),
     ApprovalFrame(application_code="SP-2026-0001"),
+    BindingFrame(project_code="WL-2026-0031", started_at=1_777_000_000.0),
 ]
+RATING = RatingQuestion(ticket_no="TS20261207002", asked_at=1_777_000_000.0, expires_at=1_779_592_000.0)
 
 
 @pytest.mark.parametrize("frame", FRAMES, ids=lambda frame: frame.task)
@@ -114,7 +119,7 @@ def test_a_corrupted_frame_is_dropped_and_the_rest_of_the_conversation_kept() ->
     loaded = ConversationState.from_json(json.dumps(data))
     assert loaded.frame(ComplaintFrame) is None
     assert loaded.frame(ProjectQueryFrame) == LISTING
-    assert [q.alarm_id for q in loaded.pending] == [1]
+    assert [(q.task, getattr(q, "alarm_id", None)) for q in loaded.pending] == [("alarm_fix", 1)]
     assert loaded.intent == "query_project" and loaded.focus.project_code == "WL-2026-0001"
 
 
@@ -147,6 +152,34 @@ def test_a_finished_frame_leaves_the_state_and_cancel_keeps_answers_in_focus() -
     state.cancel_drafts()
     assert state.frame(ComplaintFrame) is None
     assert state.frame(ProjectQueryFrame) == LISTING  # "还有吗" still pages the list after "取消"
+
+
+def test_pending_questions_of_each_kind_round_trip_and_wait_side_by_side() -> None:
+    assert load_question(json.loads(RATING.to_json())) == RATING
+    fix = AlarmFixQuestion(alarm_id=193, note="已整改", asked_at=5.0, expires_at=1805.0)
+    state = ConversationState()
+    state.ask(RATING)
+    state.ask(fix)  # an alarm's photo question does not replace the citizen's rating question
+    loaded = ConversationState.from_json(state.to_json())
+    assert loaded.waiting(RatingQuestion, now=1000.0) == RATING
+    assert loaded.waiting(AlarmFixQuestion, now=1000.0) == fix
+    later = 1_777_000_100.0  # the photo question has expired; the rating question still waits
+    assert loaded.waiting(AlarmFixQuestion, now=later) is None
+    assert loaded.waiting(RatingQuestion, now=later) == RATING
+    with pytest.raises(FrameError):
+        load_question(RATING.to_dict() | {"ticket_no": 42})
+
+
+def test_a_binding_in_progress_is_a_draft_that_cancel_ends() -> None:
+    state = ConversationState()
+    binding = FRAMES[-1]
+    assert isinstance(binding, BindingFrame) and binding.status is FrameStatus.COLLECTING
+    state.put(binding)
+    assert state.has_drafts()
+    state.cancel_drafts()
+    assert state.frame(BindingFrame) is None and not state.has_drafts()
+    state.put(binding.advance(FrameStatus.DONE))  # bound: nothing left to retry
+    assert state.frame(BindingFrame) is None
 
 
 def test_a_pending_question_expires() -> None:
