@@ -30,6 +30,7 @@ from config.container import close_database, open_database, open_runtime
 from config.database import tortoise_config
 from config.doctor import doctor
 from config.heap import settle_after_start, settle_heap
+from config.listener import reuse_port_listener
 from config.registry_cli import main as registry_main
 from config.settings import ConfigurationError, Settings, load_settings
 from config.worker_watchdog import install_worker_watchdog
@@ -112,9 +113,12 @@ def serve(settings: Settings) -> None:
     app = server_app(settings)
     loader = AppLoader(factory=app_from_environment)
     log.info("serving on http://%s:%s with %s worker(s)", settings.host, settings.port, settings.workers)
+    # Several workers: each accepts on a socket of its own, balanced by the kernel (config/listener.py).
+    listener = reuse_port_listener(settings.host, settings.port) if settings.workers > 1 else None
     app.prepare(
-        host=settings.host,
-        port=settings.port,
+        host=None if listener else settings.host,
+        port=None if listener else settings.port,
+        sock=listener,
         workers=settings.workers,
         single_process=settings.workers == 1,
         access_log=False,

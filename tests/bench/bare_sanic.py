@@ -1,4 +1,5 @@
-"""The baseline: a bare Sanic JSON endpoint, served like the real app (``bare_sanic.py PORT [WORKERS]``)."""
+"""The baseline: a bare Sanic JSON endpoint, served like the real app (``bare_sanic.py PORT [WORKERS]``):
+with several workers, each on a listening socket of its own, as ``config serve`` does."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import sys
 
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json
+
+from config.listener import reuse_port_listener
 
 app = Sanic("bare_baseline")
 
@@ -27,9 +30,12 @@ async def reply(request: Request) -> HTTPResponse:
 
 if __name__ == "__main__":
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    port = int(sys.argv[1])
+    listener = reuse_port_listener("127.0.0.1", port) if workers > 1 else None
     app.run(
-        host="127.0.0.1",
-        port=int(sys.argv[1]),
+        host=None if listener else "127.0.0.1",
+        port=None if listener else port,
+        sock=listener,
         workers=workers,
         single_process=workers == 1,
         access_log=False,

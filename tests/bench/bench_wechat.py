@@ -158,7 +158,7 @@ def _p(values: list[float], q: float) -> float:
 
 # The baseline (GET /healthz, POST /json) on as many workers as the app; its app is module-level, as
 # Sanic needs to find it again in each worker process.
-BARE_SERVER = str(Path(__file__).with_name("bare_sanic.py"))
+BARE_SERVER = "tests.bench.bare_sanic"
 
 
 @contextlib.contextmanager
@@ -260,7 +260,7 @@ def run(rate: float, seconds: float, *, workers: int = 1) -> dict[str, object]:
     bare_port = free_port()
     bare_requests = [_raw("POST", "/json", b'{"text": "hi"}', "application/json")] * total
     with running(
-        [sys.executable, BARE_SERVER, str(bare_port), str(workers)],
+        [sys.executable, "-m", BARE_SERVER, str(bare_port), str(workers)],
         env={},
         log_path=data_dir / "bare.log",
         ready_url=f"http://127.0.0.1:{bare_port}/healthz",

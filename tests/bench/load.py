@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 
@@ -89,7 +88,7 @@ def wrk_throughput(url: str, *, seconds: int = 8, connections: int = 32) -> floa
 def bare_sanic(workers: int = 1) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("bare_sanic.py")), str(port), str(workers)],
+        [sys.executable, "-m", "tests.bench.bare_sanic", str(port), str(workers)],
         cwd=REPO_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
