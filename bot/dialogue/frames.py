@@ -227,8 +227,19 @@ class ApprovalFrame(BaseFrame):
     status: FrameStatus = FrameStatus.OPEN
 
 
+class PendingQuestionBase(BaseFrame):
+    """What a pending question adds to a frame: when it was asked and when it lapses unanswered."""
+
+    __slots__ = ()
+    asked_at: float
+    expires_at: float
+
+    def expired(self, now: float) -> bool:
+        return now > self.expires_at
+
+
 @dataclass(frozen=True, slots=True)
-class AlarmFixQuestion(BaseFrame):
+class AlarmFixQuestion(PendingQuestionBase):
     """A pending question: "请发送整改后的现场照片" for an alarm; the next photo answers it until it
     expires."""
 
@@ -238,9 +249,6 @@ class AlarmFixQuestion(BaseFrame):
     asked_at: float
     expires_at: float
     status: FrameStatus = FrameStatus.OPEN
-
-    def expired(self, now: float) -> bool:
-        return now > self.expires_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +264,7 @@ class BindingFrame(BaseFrame):
 
 
 @dataclass(frozen=True, slots=True)
-class RatingQuestion(BaseFrame):
+class RatingQuestion(PendingQuestionBase):
     """A pending question asked by push: "请对办理结果评价：1 满意 2 基本满意 3 不满意" after a staff
     reply. ``asked_at`` is the reply's time: a numbered question the bot asked after it takes a bare
     "1" instead. The complaint record stays the truth (the push leaves another process); this frame is
@@ -267,9 +275,6 @@ class RatingQuestion(BaseFrame):
     asked_at: float
     expires_at: float
     status: FrameStatus = FrameStatus.OPEN
-
-    def expired(self, now: float) -> bool:
-        return now > self.expires_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,8 +36,10 @@ def test_the_split_is_held_out() -> None:
 
 async def test_intent_accuracy_and_entity_f1_on_the_held_out_split(engine: EmbeddedEngine) -> None:
     report = await evaluate(engine, load_training_data(SPLIT).examples)
-    assert report.accuracy >= 0.95, report.errors
-    assert report.entity.f1 >= 0.85, report.errors
+    # The figures issue 15 asks of the embedded engine (measured: 0.980 and 0.986 on 201 messages;
+    # training is seeded, so the figures are the same on every run).
+    assert report.accuracy >= 0.97, report.errors
+    assert report.entity.f1 >= 0.90, report.errors
     assert report.value_agreement >= 0.9
 
 
