@@ -62,6 +62,7 @@ class VisionWorker:
         self._slot: int | None = None
         self._next_rescan = 0.0
         self._stopping = False
+        self._over_capacity_logged: int | None = None  # the share last warned about
 
     @property
     def owned(self) -> list[str]:
@@ -125,18 +126,29 @@ class VisionWorker:
 
     async def _report(self, fair_share: int) -> None:
         capacity = self._config.max_cameras
-        if fair_share > capacity:
+        self._log_capacity(fair_share, capacity)
+        status = WorkerStatus(
+            self.worker_id, len(self._owned), capacity, fair_share, dt.datetime.now(dt.UTC).isoformat()
+        )
+        ttl = max(self._config.lease_ttl_s, 2 * self._config.rescan_s)
+        await save_worker_status(self._cache, status, ttl_s=ttl)
+
+    def _log_capacity(self, fair_share: int, capacity: int) -> None:
+        """Said when the share changes, not at every rescan (every 10 s, for as long as it lasts):
+        the standing state is in the worker status, the capacity API and /readyz."""
+        over = fair_share if fair_share > capacity else None
+        if over == self._over_capacity_logged:
+            return
+        if over is not None:
             log.warning(
                 "worker %s over capacity: its share is %d cameras, its limit %d; add vision workers",
                 self.worker_id,
                 fair_share,
                 capacity,
             )
-        status = WorkerStatus(
-            self.worker_id, len(self._owned), capacity, fair_share, dt.datetime.now(dt.UTC).isoformat()
-        )
-        ttl = max(self._config.lease_ttl_s, 2 * self._config.rescan_s)
-        await save_worker_status(self._cache, status, ttl_s=ttl)
+        else:
+            log.info("worker %s back within capacity: its share is %d cameras", self.worker_id, fair_share)
+        self._over_capacity_logged = over
 
     async def _take(self, cameras: dict[str, CameraInfo], share: int) -> None:
         # A stable per-worker order spreads first grabs across workers instead of racing on one list.

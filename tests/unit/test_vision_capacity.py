@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
+
+import pytest
 
 from adapters.memory import MemoryCache, MemoryEventBus, MemoryLock
 from config.settings import Settings
@@ -58,6 +61,45 @@ async def test_cameras_over_the_workers_capacity_are_visible_and_refuse_uploads(
             assert error.status == 503 and error.retry_after_s > 0
         else:
             raise AssertionError("a frame for an unowned camera was accepted")
+    finally:
+        await worker.shutdown(release=True)
+        pool.close()
+
+
+async def test_over_capacity_is_logged_when_the_share_changes_not_at_every_rescan(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cams = [camera(f"CAM-00{n}-1") for n in range(10, 15)]
+
+    async def lister() -> list[CameraInfo]:
+        return cams
+
+    pool = InferencePool([ScriptedDetector(detections=[])])
+    worker = VisionWorker(
+        worker_id="w1",
+        bus=MemoryEventBus(),
+        lock=MemoryLock(),
+        cache=MemoryCache(),
+        cameras=lister,
+        pool=pool,
+        sink=RecordingSink(),
+        config=WorkerConfig(max_cameras=2, rescan_s=0),
+    )
+    try:
+        with caplog.at_level(logging.INFO, logger="vision_worker.worker"):
+            for _ in range(3):
+                await worker.tick()
+            cams.append(camera("CAM-0016-1"))  # the share grows: said again
+            await worker.tick()
+            del cams[2:]  # back within the limit: said once
+            await worker.tick()
+            await worker.tick()
+        said = [record.getMessage() for record in caplog.records if "capacity" in record.getMessage()]
+        assert [("over" in line, "share is 5" in line or "share is 6" in line) for line in said] == [
+            (True, True),
+            (True, True),
+            (False, False),
+        ], said
     finally:
         await worker.shutdown(release=True)
         pool.close()
