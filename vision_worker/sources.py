@@ -47,6 +47,19 @@ def _is_file(url: str) -> bool:
     return "://" not in url
 
 
+def _tell(loop: asyncio.AbstractEventLoop, callback: Callable[..., object], *args: object) -> bool:
+    """Hand ``callback`` to the worker's event loop; False once that loop is closed. The worker waits
+    for this thread only for a bounded time (a grab or an open on a dead RTSP link can block longer),
+    so the thread may outlive the loop: it then has no one to tell and ends."""
+    if loop.is_closed():
+        return False
+    try:
+        loop.call_soon_threadsafe(callback, *args)
+    except RuntimeError:  # closed between the check and the call
+        return False
+    return True
+
+
 def _read_stream(
     url: str,
     *,
@@ -62,10 +75,14 @@ def _read_stream(
     while not stop.is_set():
         capture = cv2.VideoCapture(url)
         if not capture.isOpened():
-            loop.call_soon_threadsafe(pipeline.set_source_state, "reconnecting")
+            capture.release()
+            if not _tell(loop, pipeline.set_source_state, "reconnecting"):
+                return
             stop.wait(delays())
             continue
-        loop.call_soon_threadsafe(pipeline.set_source_state, "streaming")
+        if not _tell(loop, pipeline.set_source_state, "streaming"):
+            capture.release()
+            return
         delays = backoff_delays(*backoff)
         file_pace = 1 / (capture.get(cv2.CAP_PROP_FPS) or 25.0) if _is_file(url) else 0.0
         last_sample = 0.0
@@ -79,13 +96,25 @@ def _read_stream(
                     if ok:
                         last_sample = now
                         frame = Frame(at=dt.datetime.now(dt.UTC), image=np.asarray(image, dtype=np.uint8))
-                        asyncio.run_coroutine_threadsafe(pipeline.offer(frame), loop)
+                        if not _tell(loop, _offer, pipeline, frame):
+                            return
                 if file_pace:
                     stop.wait(file_pace)
         finally:
             capture.release()
-        loop.call_soon_threadsafe(pipeline.set_source_state, "reconnecting")
+        if not _tell(loop, pipeline.set_source_state, "reconnecting"):
+            return
         stop.wait(delays())
+
+
+def _offer(pipeline: CameraPipeline, frame: Frame) -> None:
+    """On the loop: hand a frame read by the thread to its pipeline (``offer`` decides what to keep)."""
+    task = asyncio.get_running_loop().create_task(pipeline.offer(frame))
+    _OFFERS.add(task)
+    task.add_done_callback(_OFFERS.discard)
+
+
+_OFFERS: set[asyncio.Task[None]] = set()  # referenced until done: the loop holds tasks weakly
 
 
 async def stream_source(url: str, pipeline: CameraPipeline, *, backoff: tuple[float, float]) -> None:

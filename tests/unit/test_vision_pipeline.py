@@ -8,9 +8,11 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
+import pytest
 
 from adapters.memory import MemoryCache, MemoryEventBus, MemoryLock
 from domain.vision.events import FRAME_GROUP, UploadedFrame, frame_stream
@@ -20,7 +22,7 @@ from vision_worker.config import PipelineConfig, WorkerConfig
 from vision_worker.evidence import render_evidence
 from vision_worker.motion import MotionGate
 from vision_worker.pipeline import CameraPipeline, Done, Frame, InferencePool
-from vision_worker.sources import stream_source
+from vision_worker.sources import _read_stream, stream_source
 from vision_worker.worker import VisionWorker, lease_name
 
 T0 = dt.datetime(2026, 5, 1, 2, 0, tzinfo=dt.UTC)
@@ -285,6 +287,25 @@ async def test_video_file_source_feeds_frames_and_a_dead_url_backs_off(tmp_path:
     pool.close()
     assert live.health.inferences >= 3
     assert dead.health.source_state == "reconnecting" and dead.health.frames == 0
+
+
+@pytest.mark.parametrize("openable", [False, True])
+def test_a_stream_reader_that_outlives_its_loop_ends_quietly(tmp_path: Path, openable: bool) -> None:
+    """The worker waits for a stream's thread only so long (an open or a grab on a dead RTSP link can
+    block longer). Once the loop is closed, the thread has no one to tell: it ends, and raises
+    nothing (it raised "Event loop is closed" into the next test's output)."""
+    path = tmp_path / "clip.avi"
+    if openable:
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 25.0, (320, 240))
+        writer.write(noisy_frame(0))
+        writer.release()
+    told: list[str] = []
+    pipeline = SimpleNamespace(camera=camera(sample_fps=5.0), set_source_state=told.append)
+    closed = asyncio.new_event_loop()
+    closed.close()
+    stop = threading.Event()
+    _read_stream(str(path), pipeline=pipeline, loop=closed, stop=stop, backoff=(0.01, 0.02))  # type: ignore[arg-type]
+    assert told == [] and not stop.is_set()  # it returned by itself, without being stopped
 
 
 async def test_a_cameras_zone_and_threshold_decide_where_and_how_sure_it_alarms() -> None:
