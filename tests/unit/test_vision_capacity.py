@@ -26,9 +26,10 @@ def test_the_per_worker_camera_limit_comes_from_settings() -> None:
     assert worker_config(Settings()).max_cameras == 64
 
 
-async def test_cameras_over_the_workers_capacity_are_visible_and_refuse_uploads() -> None:
-    lock, cache, bus = MemoryLock(), MemoryCache(), MemoryEventBus()
-    cams = [camera(f"CAM-00{n}-1") for n in range(10, 15)]
+def _two_camera_worker(
+    cams: list[CameraInfo], *, bus: MemoryEventBus, lock: MemoryLock, cache: MemoryCache
+) -> tuple[InferencePool, VisionWorker]:
+    """A worker allowed 2 cameras that lists ``cams`` (changed in place by the test) at every tick."""
 
     async def lister() -> list[CameraInfo]:
         return cams
@@ -44,6 +45,13 @@ async def test_cameras_over_the_workers_capacity_are_visible_and_refuse_uploads(
         sink=RecordingSink(),
         config=WorkerConfig(max_cameras=2, rescan_s=0),
     )
+    return pool, worker
+
+
+async def test_cameras_over_the_workers_capacity_are_visible_and_refuse_uploads() -> None:
+    lock, cache, bus = MemoryLock(), MemoryCache(), MemoryEventBus()
+    cams = [camera(f"CAM-00{n}-1") for n in range(10, 15)]
+    pool, worker = _two_camera_worker(cams, bus=bus, lock=lock, cache=cache)
     try:
         await worker.tick()
         assert len(worker.owned) == 2
@@ -70,21 +78,7 @@ async def test_over_capacity_is_logged_when_the_share_changes_not_at_every_resca
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     cams = [camera(f"CAM-00{n}-1") for n in range(10, 15)]
-
-    async def lister() -> list[CameraInfo]:
-        return cams
-
-    pool = InferencePool([ScriptedDetector(detections=[])])
-    worker = VisionWorker(
-        worker_id="w1",
-        bus=MemoryEventBus(),
-        lock=MemoryLock(),
-        cache=MemoryCache(),
-        cameras=lister,
-        pool=pool,
-        sink=RecordingSink(),
-        config=WorkerConfig(max_cameras=2, rescan_s=0),
-    )
+    pool, worker = _two_camera_worker(cams, bus=MemoryEventBus(), lock=MemoryLock(), cache=MemoryCache())
     try:
         with caplog.at_level(logging.INFO, logger="vision_worker.worker"):
             for _ in range(3):
