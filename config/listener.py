@@ -2,10 +2,11 @@
 
 Sanic binds one socket in its main process and every worker process inherits it. The workers then
 share one accept queue, and asyncio accepts every waiting connection at once (up to the backlog) in
-whichever worker wakes first. Measured here (``tests/bench/bench_wechat.py``, 2 workers): when 32
-keep-alive connections opened together, one worker took all 32 in one of eight runs while the other
-stayed idle, and throughput halved (721 against about 1,300 messages/s). WeChat's servers keep their
-connections open, so such an imbalance lasts as long as they do.
+whichever worker wakes first. Measured here (the ``bench_wechat`` closed loop, 2 workers, each
+worker's CPU read from /proc): when 32 keep-alive connections opened together, one worker took all
+32 in one of twelve rounds while the other stayed idle, and throughput halved (721 against about
+1,300 messages/s). WeChat's servers keep their connections open, so such an imbalance lasts as long
+as they do.
 
 Linux's ``SO_REUSEPORT`` fan-out is the remedy: each worker binds its own socket on the same address,
 and the kernel spreads new connections over the workers by a hash of the connection's addresses.

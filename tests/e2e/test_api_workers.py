@@ -145,7 +145,8 @@ def _serve_and_check(env: dict[str, str], tmp_path: Path) -> None:
         port = int(env["PORT"])
         _assert_one_listener_per_worker(port, pids)
         # 32 connections opened together are spread by the kernel: fewer than 4 on one worker has a
-        # probability of about 3e-6 with a fair hash (and was 1 in 8 with Sanic's shared socket).
+        # probability of about 3e-6 with a fair hash (with Sanic's shared socket, one worker got all
+        # 32 in 1 of 12 bench rounds).
         burst = _pids_of_a_burst(port)
         assert set(burst) == pids and min(burst.values()) >= 4, burst
         with httpx.Client(timeout=10) as client:
